@@ -8,7 +8,9 @@ import (
 	"bohost/host/imgbuf"
 )
 
-func seg(x1, y1, x2, y2 float64) imgbuf.Segment { return imgbuf.Segment{X1: x1, Y1: y1, X2: x2, Y2: y2} }
+func seg(x1, y1, x2, y2 float64) imgbuf.Segment {
+	return imgbuf.Segment{X1: x1, Y1: y1, X2: x2, Y2: y2}
+}
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 
