@@ -1,0 +1,266 @@
+package cv
+
+import (
+	"bufio"
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"io/fs"
+	"math"
+	"os"
+
+	"gocv.io/x/gocv"
+
+	"bohost/host/errs"
+	"bohost/host/imgbuf"
+)
+
+// Decode reads an image file with OpenCV (cv::imread, IMREAD_GRAYSCALE) and
+// returns it as 8-bit grey. Colour images are converted with OpenCV's BGR→grey
+// weights. A missing, unreadable or undecodable file is an io error naming it.
+func Decode(path string) (*imgbuf.Gray, error) {
+	const op = "cv.decode"
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, errs.New(errs.IO, op, "cannot read image %s: no such file", quote(path))
+	case err != nil:
+		return nil, errs.New(errs.IO, op, "cannot read image %s: %v", quote(path), err)
+	case fi.IsDir():
+		return nil, errs.New(errs.IO, op, "cannot read image %s: is a directory", quote(path))
+	}
+	// imread reports permission problems the same way as bad data; tell them apart.
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, errs.New(errs.IO, op, "cannot read image %s: %v", quote(path), err)
+	}
+	f.Close()
+	m := gocv.IMRead(path, gocv.IMReadGrayScale)
+	defer m.Close()
+	if m.Empty() {
+		return nil, errs.New(errs.IO, op, "cannot decode image %s (%d bytes): not a format OpenCV reads, or corrupt", quote(path), fi.Size()).
+			WithHint("OpenCV reads PNG, JPEG, BMP, TIFF, PGM/PPM and WebP")
+	}
+	return MatToGray(m)
+}
+
+// GaussianBlur blurs img with a Gaussian of standard deviation sigma pixels
+// (kernel size chosen by OpenCV from sigma, reflected borders). sigma must be
+// in (0, 100].
+func GaussianBlur(img *imgbuf.Gray, sigma float64) (*imgbuf.Gray, error) {
+	const op = "cv.gaussian_blur"
+	if !(sigma > 0 && sigma <= 100) {
+		return nil, errs.New(errs.BadArg, op, "sigma must be in (0, 100], got %g", sigma)
+	}
+	src, err := GrayToMat(img)
+	if err != nil {
+		return nil, errs.Wrap(errs.BadArg, op, err)
+	}
+	defer src.Close()
+	dst := gocv.NewMat()
+	defer dst.Close()
+	gocv.GaussianBlur(src, &dst, image.Point{}, sigma, sigma, gocv.BorderReflect101)
+	return MatToGray(dst)
+}
+
+// Sobel returns the x and y derivatives of img from OpenCV's 3×3 Sobel operator
+// (float32, unscaled, reflected borders): gx is positive where brightness
+// increases to the right, gy where it increases downwards.
+func Sobel(img *imgbuf.Gray) (gx, gy *imgbuf.Float, err error) {
+	const op = "cv.sobel"
+	src, err := GrayToMat(img)
+	if err != nil {
+		return nil, nil, errs.Wrap(errs.BadArg, op, err)
+	}
+	defer src.Close()
+	dx, dy := gocv.NewMat(), gocv.NewMat()
+	defer dx.Close()
+	defer dy.Close()
+	gocv.Sobel(src, &dx, gocv.MatTypeCV32F, 1, 0, 3, 1, 0, gocv.BorderReflect101)
+	gocv.Sobel(src, &dy, gocv.MatTypeCV32F, 0, 1, 3, 1, 0, gocv.BorderReflect101)
+	if gx, err = MatToFloat(dx); err != nil {
+		return nil, nil, err
+	}
+	if gy, err = MatToFloat(dy); err != nil {
+		return nil, nil, err
+	}
+	return gx, gy, nil
+}
+
+// Canny returns OpenCV's Canny edge map of img (255 on edges, 0 elsewhere) with
+// hysteresis thresholds lo <= hi (aperture 3, L1 gradient).
+func Canny(img *imgbuf.Gray, lo, hi float64) (*imgbuf.Gray, error) {
+	const op = "cv.canny"
+	if err := checkCanny(op, lo, hi); err != nil {
+		return nil, err
+	}
+	src, err := GrayToMat(img)
+	if err != nil {
+		return nil, errs.Wrap(errs.BadArg, op, err)
+	}
+	defer src.Close()
+	dst := gocv.NewMat()
+	defer dst.Close()
+	gocv.Canny(src, &dst, float32(lo), float32(hi))
+	return MatToGray(dst)
+}
+
+func checkCanny(op string, lo, hi float64) error {
+	if !(lo >= 0 && lo <= 10000) {
+		return errs.New(errs.BadArg, op, "Canny low threshold must be in [0, 10000], got %g", lo)
+	}
+	if !(hi >= lo && hi <= 10000) {
+		return errs.New(errs.BadArg, op, "Canny high threshold must be in [low=%g, 10000], got %g", lo, hi)
+	}
+	return nil
+}
+
+// Resize scales img to w×h: area averaging when shrinking both sides, bilinear
+// otherwise.
+func Resize(img *imgbuf.Gray, w, h int) (*imgbuf.Gray, error) {
+	const op = "cv.resize"
+	if err := checkSize(op, w, h); err != nil {
+		return nil, err
+	}
+	src, err := GrayToMat(img)
+	if err != nil {
+		return nil, errs.Wrap(errs.BadArg, op, err)
+	}
+	defer src.Close()
+	if w == img.W && h == img.H {
+		return MatToGray(src)
+	}
+	dst := gocv.NewMat()
+	defer dst.Close()
+	gocv.Resize(src, &dst, image.Pt(w, h), 0, 0, interp(img.W, img.H, w, h))
+	return MatToGray(dst)
+}
+
+// ResizeFloat scales a float image (edge logits, gradients) to w×h, bilinear
+// (area averaging when shrinking both sides).
+func ResizeFloat(img *imgbuf.Float, w, h int) (*imgbuf.Float, error) {
+	const op = "cv.resize_float"
+	if err := checkSize(op, w, h); err != nil {
+		return nil, err
+	}
+	src, err := FloatToMat(img)
+	if err != nil {
+		return nil, errs.Wrap(errs.BadArg, op, err)
+	}
+	defer src.Close()
+	if w == img.W && h == img.H {
+		return MatToFloat(src)
+	}
+	dst := gocv.NewMat()
+	defer dst.Close()
+	gocv.Resize(src, &dst, image.Pt(w, h), 0, 0, interp(img.W, img.H, w, h))
+	return MatToFloat(dst)
+}
+
+func interp(w0, h0, w, h int) gocv.InterpolationFlags {
+	if w < w0 && h < h0 {
+		return gocv.InterpolationArea
+	}
+	return gocv.InterpolationLinear
+}
+
+func checkSize(op string, w, h int) error {
+	if w < 1 || w > maxSide {
+		return sizeErr(op, "width", w)
+	}
+	if h < 1 || h > maxSide {
+		return sizeErr(op, "height", h)
+	}
+	return nil
+}
+
+// Layer is one set of segments drawn by DrawSegments.
+type Layer struct {
+	Segments  []imgbuf.Segment
+	Color     color.RGBA // drawn opaque; the zero value means red
+	Thickness int        // line width in pixels; 0 means 1
+}
+
+// DrawSegments returns an RGB copy of img with the layers' segments drawn on it,
+// in order (later layers on top). Endpoints are rounded to the nearest pixel;
+// segments partly or wholly outside the image are clipped. Thickness must be in
+// [0, 50].
+func DrawSegments(img *imgbuf.Gray, layers ...Layer) (*image.RGBA, error) {
+	const op = "cv.draw_segments"
+	for i, l := range layers {
+		if l.Thickness < 0 || l.Thickness > 50 {
+			return nil, errs.New(errs.BadArg, op, "layers[%d].Thickness must be in [0, 50], got %d", i, l.Thickness)
+		}
+		for j, s := range l.Segments {
+			if !finite(s.X1, s.Y1, s.X2, s.Y2) || math.Abs(s.X1)+math.Abs(s.Y1)+math.Abs(s.X2)+math.Abs(s.Y2) > 1e8 {
+				return nil, errs.New(errs.BadArg, op, "layers[%d].Segments[%d] must have finite coordinates within ±1e8, got %v", i, j, s)
+			}
+		}
+	}
+	src, err := GrayToMat(img)
+	if err != nil {
+		return nil, errs.Wrap(errs.BadArg, op, err)
+	}
+	defer src.Close()
+	bgr := gocv.NewMat()
+	defer bgr.Close()
+	gocv.CvtColor(src, &bgr, gocv.ColorGrayToBGR)
+	for _, l := range layers {
+		c := l.Color
+		if c == (color.RGBA{}) {
+			c = color.RGBA{R: 255}
+		}
+		// gocv.Line takes RGBA and converts to OpenCV's BGR order itself.
+		c.A = 255
+		th := l.Thickness
+		if th == 0 {
+			th = 1
+		}
+		for _, s := range l.Segments {
+			gocv.Line(&bgr, image.Pt(round(s.X1), round(s.Y1)), image.Pt(round(s.X2), round(s.Y2)), c, th)
+		}
+	}
+	out, err := bgr.ToImage()
+	if err != nil {
+		return nil, errs.Wrap(errs.Internal, op, err)
+	}
+	rgba, ok := out.(*image.RGBA)
+	if !ok {
+		return nil, errs.New(errs.Internal, op, "unexpected image type %T", out)
+	}
+	return rgba, nil
+}
+
+func round(v float64) int { return int(math.Round(v)) }
+
+func finite(vs ...float64) bool {
+	for _, v := range vs {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// WritePNG writes img to path as PNG (pure Go encoder), replacing the file.
+func WritePNG(path string, img image.Image) error {
+	const op = "cv.write_png"
+	f, err := os.Create(path)
+	if err != nil {
+		return errs.New(errs.IO, op, "cannot create %s: %v", quote(path), err)
+	}
+	w := bufio.NewWriter(f)
+	if err := png.Encode(w, img); err != nil {
+		f.Close()
+		return errs.New(errs.IO, op, "cannot encode PNG %s: %v", quote(path), err)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return errs.New(errs.IO, op, "cannot write %s: %v", quote(path), err)
+	}
+	if err := f.Close(); err != nil {
+		return errs.New(errs.IO, op, "cannot write %s: %v", quote(path), err)
+	}
+	return nil
+}
