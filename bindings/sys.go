@@ -1,0 +1,146 @@
+package bindings
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"bohost/host/errs"
+	"bohost/host/lua"
+	"bohost/host/version"
+
+	glua "github.com/yuin/gopher-lua"
+)
+
+// Sys is bohost.sys: the host itself (version, command-line options,
+// shutdown hooks, docs, a cancellable sleep).
+type Sys struct{}
+
+func (Sys) Name() string { return "bohost.sys" }
+
+func (Sys) Open(rt *lua.Runtime) *glua.LTable {
+	return rt.Funcs("sys", []lua.Func{
+		{Name: "version", Sig: "sys.version() -> {bohost=, go=, lua=, revision=}", Desc: "versions of bohost and what it embeds", Fn: func(L *glua.LState) int {
+			L.Push(lua.FromGo(L, map[string]any{"bohost": version.Version, "go": version.Go(), "lua": version.Lua, "revision": version.Revision()}))
+			return 1
+		}},
+		{Name: "parse_args", Sig: "sys.parse_args(defaults, argv [, help]) -> options", Desc: "parses --name value / --flag options against a table of defaults (types follow the defaults); unknown options are usage errors with a did-you-mean", Fn: func(L *glua.LState) int {
+			const op = "sys.parse_args"
+			defs := L.CheckTable(1)
+			argvT := L.OptTable(2, L.NewTable())
+			helpT := L.OptTable(3, L.NewTable())
+			var specs []lua.ArgSpec
+			var bad error
+			defs.ForEach(func(k, v glua.LValue) {
+				ks, ok := k.(glua.LString)
+				if !ok || bad != nil {
+					if bad == nil {
+						bad = errs.New(errs.BadArg, op, "defaults must be keyed by option name, got key %s", k.String())
+					}
+					return
+				}
+				d, err := argDefault(v, string(ks))
+				if err != nil {
+					bad = err
+					return
+				}
+				specs = append(specs, lua.ArgSpec{Name: string(ks), Default: d, Help: lua.OptString(helpT.RawGetString(string(ks)))})
+			})
+			if bad != nil {
+				return lua.Raise(L, op, bad)
+			}
+			sort.Slice(specs, func(i, j int) bool { return specs[i].Name < specs[j].Name })
+			var argv []string
+			for i := 1; i <= argvT.Len(); i++ {
+				argv = append(argv, argvT.RawGetInt(i).String())
+			}
+			script := "SCRIPT.lua"
+			if a, ok := L.GetGlobal("arg").(*glua.LTable); ok && a.RawGetInt(0) != glua.LNil {
+				script = a.RawGetInt(0).String()
+			}
+			vals, pos, err := lua.ParseArgs(script, specs, argv)
+			if err != nil {
+				return lua.Raise(L, op, err)
+			}
+			out := L.NewTable()
+			for k, v := range vals {
+				L.SetField(out, k, lua.FromGo(L, v))
+			}
+			for i, p := range pos {
+				out.RawSetInt(i+1, glua.LString(p))
+			}
+			L.Push(out)
+			return 1
+		}},
+		{Name: "on_shutdown", Sig: "sys.on_shutdown(fn)", Desc: "runs fn when the script ends, is interrupted (Ctrl-C) or terminated (SIGTERM); hooks run newest first", Fn: func(L *glua.LState) int {
+			fn := L.CheckFunction(1)
+			rt.OnShutdown(func(ctx context.Context) {
+				if _, err := rt.Call(ctx, fn); err != nil {
+					fmt.Fprintf(rt.Stderr, "bohost: shutdown hook failed: %v\n", err)
+				}
+			})
+			return 0
+		}},
+		{Name: "sleep", Sig: "sys.sleep(seconds)", Desc: "sleeps, returning early with a canceled error on Ctrl-C", Fn: func(L *glua.LState) int {
+			d := time.Duration(float64(L.CheckNumber(1)) * float64(time.Second))
+			ctx := L.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+				return lua.Raisef(L, errs.Canceled, "sys.sleep", "interrupted: %v", context.Cause(ctx))
+			}
+			return 0
+		}},
+		{Name: "clock", Sig: "sys.clock() -> seconds", Desc: "wall-clock seconds since the Unix epoch, with sub-millisecond resolution", Fn: func(L *glua.LState) int {
+			L.Push(glua.LNumber(float64(time.Now().UnixNano()) / 1e9))
+			return 1
+		}},
+		{Name: "doc", Sig: "sys.doc(name) -> signature, description", Desc: "the registered doc of a function (\"mem.stats\")", Fn: func(L *glua.LState) int {
+			d, ok := rt.LookupDoc(L.CheckString(1))
+			if !ok {
+				L.Push(glua.LNil)
+				return 1
+			}
+			L.Push(glua.LString(d.Sig))
+			L.Push(glua.LString(d.Desc))
+			return 2
+		}},
+		{Name: "getenv", Sig: "sys.getenv(name) -> string|nil", Desc: "an environment variable", Fn: func(L *glua.LState) int {
+			v := rt.Getenv(L.CheckString(1))
+			if v == "" {
+				L.Push(glua.LNil)
+			} else {
+				L.Push(glua.LString(v))
+			}
+			return 1
+		}},
+	})
+}
+
+func argDefault(v glua.LValue, name string) (any, error) {
+	switch x := v.(type) {
+	case glua.LNumber:
+		return float64(x), nil
+	case glua.LString:
+		return string(x), nil
+	case glua.LBool:
+		return bool(x), nil
+	case *glua.LTable:
+		if x.Len() == 0 {
+			return []string{}, nil
+		}
+		if _, ok := x.RawGetInt(1).(glua.LNumber); ok {
+			return lua.ToFloats(x, name)
+		}
+		var out []string
+		for i := 1; i <= x.Len(); i++ {
+			out = append(out, x.RawGetInt(i).String())
+		}
+		return out, nil
+	}
+	return nil, errs.New(errs.BadArg, "sys.parse_args", "default of option '%s' must be a number, string, boolean or list, got %s", name, lua.TypeName(v))
+}

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"bohost/bindings"
+	"bohost/host/errs"
+	"bohost/host/lua"
+)
+
+// Exit codes.
+const (
+	ExitOK          = 0
+	ExitScriptError = 1   // the script raised an error
+	ExitUsage       = 2   // bad command line (including a script's unknown option)
+	ExitInterrupt   = 130 // SIGINT (Ctrl-C), after shutdown hooks ran
+	ExitTerminated  = 143 // SIGTERM, after shutdown hooks ran
+)
+
+// Command is one subcommand. Later issues add diagnose, report, resume,
+// replay and the hidden worker mode by adding entries to commands.
+type Command struct {
+	Name    string
+	Summary string
+	Usage   string
+	Hidden  bool
+	Run     func(env *Env, args []string) int
+}
+
+var (
+	commandsMu sync.Mutex
+	commands   = map[string]*Command{}
+)
+
+// register adds a subcommand (from init functions, one file per command).
+func register(c *Command) {
+	commandsMu.Lock()
+	defer commandsMu.Unlock()
+	commands[c.Name] = c
+}
+
+func visibleCommands() []*Command {
+	var out []*Command
+	for _, c := range commands {
+		if !c.Hidden {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Run is the whole CLI: it returns the process exit code.
+func Run(env *Env) int {
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	if env.Stdin == nil {
+		env.Stdin = strings.NewReader("")
+	}
+	if env.IsTerminal == nil {
+		env.IsTerminal = func() bool { return false }
+	}
+	args := env.Args
+	if len(args) == 0 {
+		return replMain(env, nil)
+	}
+	switch a := args[0]; {
+	case a == "-e":
+		if len(args) < 2 {
+			return usageError(env, "-e needs a chunk of Lua: bohost -e 'print(1+1)'")
+		}
+		return runChunk(env, args[1], args[2:])
+	case a == "-h" || a == "--help":
+		return helpMain(env, nil)
+	case a == "-v" || a == "--version":
+		return versionMain(env, nil)
+	case strings.HasSuffix(a, ".lua") || fileExists(a):
+		return runScript(env, a, args[1:])
+	case strings.HasPrefix(a, "-"):
+		return usageError(env, "unknown flag %s (bohost help)", a)
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		names := make([]string, 0, len(commands))
+		for n, c := range commands {
+			if !c.Hidden {
+				names = append(names, n)
+			}
+		}
+		msg := fmt.Sprintf("unknown command or script %q", args[0])
+		if s := lua.Suggest(args[0], names); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return usageError(env, "%s; run a script with bohost SCRIPT.lua, list commands with bohost help", msg)
+	}
+	for _, a := range args[1:] {
+		if a == "--help" || a == "-h" {
+			fmt.Fprintf(env.Stdout, "usage: %s\n\n%s\n", c.Usage, c.Summary)
+			return ExitOK
+		}
+		if a == "--" {
+			break
+		}
+	}
+	return c.Run(env, args[1:])
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+func usageError(env *Env, format string, args ...any) int {
+	fmt.Fprintf(env.Stderr, "bohost: "+format+"\n", args...)
+	return ExitUsage
+}
+
+// newRuntime builds a runtime with every module.
+func newRuntime(env *Env, script string, args []string) *lua.Runtime {
+	return lua.New(lua.Options{
+		Modules: bindings.All(), LuaFS: bindings.LuaFS(),
+		Stdout: env.Stdout, Stderr: env.Stderr,
+		ScriptPath: script, Args: args, Getenv: env.Getenv,
+	})
+}
+
+// signalWatch cancels ctx on the first SIGINT/SIGTERM and remembers which.
+type signalWatch struct {
+	mu  sync.Mutex
+	sig os.Signal
+}
+
+func (w *signalWatch) got() os.Signal {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.sig
+}
+
+func watchSignals(env *Env, cancel context.CancelCauseFunc, cancelShutdown func()) (*signalWatch, func()) {
+	w := &signalWatch{}
+	done := make(chan struct{})
+	if env.Signals != nil {
+		go func() {
+			for {
+				select {
+				case s := <-env.Signals:
+					w.mu.Lock()
+					first := w.sig == nil
+					if first {
+						w.sig = s
+					}
+					w.mu.Unlock()
+					if first {
+						fmt.Fprintf(env.Stderr, "\nbohost: %s received: stopping (running shutdown hooks; press again to stop them)\n", sigName(s))
+						cancel(fmt.Errorf("%s", sigName(s)))
+					} else {
+						cancelShutdown()
+					}
+				case <-done:
+					return
+				}
+			}
+		}()
+	}
+	return w, func() { close(done) }
+}
+
+func sigName(s os.Signal) string {
+	switch s {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
+}
+
+func signalExit(s os.Signal) int {
+	if s == syscall.SIGTERM {
+		return ExitTerminated
+	}
+	return ExitInterrupt
+}
+
+// execute runs body (a script or chunk) with signal handling and shutdown
+// hooks, and maps the outcome to an exit code.
+func execute(env *Env, rt *lua.Runtime, body func(ctx context.Context) error) int {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sctx, scancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer scancel()
+	w, stop := watchSignals(env, cancel, scancel)
+	defer stop()
+	err := body(ctx)
+	rt.Shutdown(sctx)
+	if s := w.got(); s != nil {
+		fmt.Fprintf(env.Stderr, "bohost: interrupted by %s\n", sigName(s))
+		return signalExit(s)
+	}
+	if err == nil {
+		return ExitOK
+	}
+	return reportError(env, err)
+}
+
+// reportError prints a script error (message, hint, traceback) and returns
+// its exit code.
+func reportError(env *Env, err error) int {
+	var se *lua.ScriptError
+	if !errors.As(err, &se) {
+		fmt.Fprintf(env.Stderr, "bohost: %v\n", err)
+		return ExitScriptError
+	}
+	switch se.Kind {
+	case errs.Help:
+		fmt.Fprint(env.Stdout, se.Msg)
+		return ExitOK
+	case errs.Usage:
+		fmt.Fprintf(env.Stderr, "bohost: %s\n", se.Msg)
+		if se.Hint != "" {
+			fmt.Fprintf(env.Stderr, "hint: %s\n", se.Hint)
+		}
+		return ExitUsage
+	}
+	hint := se.Hint
+	se2 := *se
+	se2.Hint = ""
+	fmt.Fprintf(env.Stderr, "bohost: %s\n", se2.Error())
+	if hint != "" {
+		fmt.Fprintf(env.Stderr, "hint: %s\n", hint)
+	}
+	if se.Traceback != "" {
+		fmt.Fprintln(env.Stderr, se.Traceback)
+	}
+	return ExitScriptError
+}
+
+func runScript(env *Env, path string, args []string) int {
+	if !fileExists(path) {
+		return usageError(env, "script %s not found", path)
+	}
+	rt := newRuntime(env, path, args)
+	defer rt.Close()
+	return execute(env, rt, func(ctx context.Context) error {
+		_, err := rt.DoFile(ctx, path)
+		return err
+	})
+}
+
+func runChunk(env *Env, chunk string, args []string) int {
+	rt := newRuntime(env, "", args)
+	defer rt.Close()
+	return execute(env, rt, func(ctx context.Context) error {
+		_, err := rt.DoString(ctx, chunk, "(command line)")
+		return err
+	})
+}
+
+func init() {
+	register(&Command{Name: "repl", Summary: "Start the interactive Lua REPL (also: bohost with no arguments). With stdin not a terminal, reads chunks from stdin and prints their results.", Usage: "bohost repl", Run: replMain})
+	register(&Command{Name: "version", Summary: "Print the versions of bohost, Go and Lua.", Usage: "bohost version", Run: versionMain})
+	register(&Command{Name: "help", Summary: "Show help: commands, modules, a module's functions, or one function's doc.", Usage: "bohost help [commands | modules | MODULE | FUNCTION]", Run: helpMain})
+}
+
+var _ io.Writer // keep io imported for Env users
