@@ -1,0 +1,280 @@
+package acq
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+
+	"bohost/host/errs"
+	"bohost/host/risk"
+	"bohost/host/sobol"
+)
+
+// NEIOptions configure qNEI / qLogNEI. The zero value gives BoTorch's
+// defaults for the hart6 anchor runs.
+type NEIOptions struct {
+	Log      bool    // qLogNoisyExpectedImprovement (true) or plain qNEI (false)
+	Samples  int     // MC samples (default 128, as the anchors' SobolQMCNormalSampler(128))
+	Seed     uint64  // seeds the fixed base samples
+	TauRelu  float64 // temperature of the fat softplus (default 1e-6, BoTorch's TAU_RELU)
+	NoPrune  bool    // keep every baseline point (BoTorch's prune_baseline=False)
+	PruneMax int     // samples used to prune the baseline (default 1024)
+}
+
+func (o *NEIOptions) defaults() {
+	if o.Samples <= 0 {
+		o.Samples = 128
+	}
+	if o.TauRelu <= 0 {
+		o.TauRelu = 1e-6
+	}
+	if o.PruneMax <= 0 {
+		o.PruneMax = 1024
+	}
+}
+
+// NEI is qNEI or qLogNEI (q = 1) with a risk-measure objective over a W set
+// appended to every x, BoTorch's AppendFeatures + RiskMeasureMCObjective
+// setup: for a candidate x the joint posterior of f at (x, w_1..w_nw) and at
+// the (pruned) baseline points (x_b, w_1..w_nw) is sampled from fixed base
+// samples, the risk measure is taken over the n_w values of every x in every
+// sample, and the improvement of x over the best baseline value of the same
+// sample is averaged over the samples (sample-average approximation). The
+// baseline block is factorised once (BoTorch's cached root decomposition);
+// each evaluation only solves for the n_w new rows.
+//
+// Value is safe for concurrent use.
+type NEI struct {
+	p        *Post
+	w        [][]float64
+	dx       int
+	r        rho
+	o        NEIOptions
+	baseline [][]float64 // x's kept after pruning
+	b        *pointSet   // baseline × W
+	lbb      []float64   // Cholesky of the baseline covariance (nB×nB)
+	zb       []float64   // nB×S base samples of the baseline block
+	zx       [][]float64 // S×nw base samples of the new block
+	best     []float64   // per-sample best baseline objective (raw units)
+	pool     sync.Pool
+}
+
+// baseNormals returns n standard-normal vectors of length dim: scrambled
+// Sobol (sobol.Normal) when the dimension allows, else PCG draws (as BoTorch
+// falls back to iid normals beyond its Sobol dimension limit).
+func baseNormals(dim, n int, seed uint64) [][]float64 {
+	if dim <= 53 {
+		if z := sobol.Normal(dim, n, seed); len(z) == n {
+			return z
+		}
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x6e6f726d616c73))
+	z := make([][]float64, n)
+	for i := range z {
+		z[i] = make([]float64, dim)
+		for k := range z[i] {
+			z[i][k] = rng.NormFloat64()
+		}
+	}
+	return z
+}
+
+// appendW returns the points (x, w) for every w of W.
+func appendW(x []float64, W [][]float64) [][]float64 {
+	out := make([][]float64, len(W))
+	for i, w := range W {
+		z := make([]float64, 0, len(x)+len(w))
+		out[i] = append(append(z, x...), w...)
+	}
+	return out
+}
+
+// NewNEI sets up qNEI / qLogNEI for the posterior p, the W set W (raw w
+// coordinates), the x's evaluated so far (baseline, x only) and the measure.
+func NewNEI(p *Post, W [][]float64, baseline [][]float64, m risk.Measure, o NEIOptions) (*NEI, error) {
+	const op = "acq.NewNEI"
+	o.defaults()
+	if len(W) == 0 {
+		return nil, errs.New(errs.BadArg, op, "W must hold at least one w, got 0")
+	}
+	if len(baseline) == 0 {
+		return nil, errs.New(errs.BadArg, op, "baseline must hold at least one evaluated x, got 0")
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	dx := p.d - len(W[0])
+	if dx <= 0 || len(baseline[0]) != dx {
+		return nil, errs.New(errs.BadArg, op, "baseline x has %d values, want dim %d - len(w) %d", len(baseline[0]), p.d, len(W[0]))
+	}
+	a := &NEI{p: p, w: W, dx: dx, r: newRho(m, len(W)), o: o}
+	nw := len(W)
+	if !o.NoPrune && len(baseline) > 1 {
+		baseline = a.prune(baseline)
+	}
+	a.baseline = baseline
+	var Z [][]float64
+	for _, x := range baseline {
+		Z = append(Z, appendW(x, W)...)
+	}
+	a.b = p.points(Z)
+	nB := a.b.m
+	a.lbb = p.covMat(a.b, a.b, nil)
+	if !cholLower(a.lbb, nB) {
+		return nil, errs.New(errs.NotPD, op, "baseline posterior covariance (%d points) not positive definite", nB)
+	}
+	S := o.Samples
+	zb := baseNormals(nB, S, o.Seed^0x62617365)
+	a.zx = baseNormals(nw, S, o.Seed)
+	a.zb = make([]float64, nB*S)
+	for s := 0; s < S; s++ {
+		for i := 0; i < nB; i++ {
+			a.zb[i*S+s] = zb[s][i]
+		}
+	}
+	// baseline samples f_B = mu_B + L_BB z_B and their best objective
+	fb := make([]float64, nB)
+	buf := make([]float64, nw+1)
+	a.best = make([]float64, S)
+	for s := 0; s < S; s++ {
+		for i := 0; i < nB; i++ {
+			v := a.b.mu[i]
+			for k := 0; k <= i; k++ {
+				v += a.lbb[i*nB+k] * zb[s][k]
+			}
+			fb[i] = p.ymu + p.ysd*v
+		}
+		best := math.Inf(-1)
+		for j := 0; j < nB/nw; j++ {
+			best = math.Max(best, a.r.eval(fb[j*nw:(j+1)*nw], buf))
+		}
+		a.best[s] = best
+	}
+	return a, nil
+}
+
+// prune keeps the baseline x's that are the best (by the risk measure) in at
+// least one of PruneMax joint posterior samples, as BoTorch's
+// prune_inferior_points, ordered by how often they win.
+func (a *NEI) prune(baseline [][]float64) [][]float64 {
+	p, nw := a.p, len(a.w)
+	var Z [][]float64
+	for _, x := range baseline {
+		Z = append(Z, appendW(x, a.w)...)
+	}
+	ps := p.points(Z)
+	m := ps.m
+	L := p.covMat(ps, ps, nil)
+	if !cholLower(L, m) {
+		return baseline
+	}
+	S := a.o.PruneMax
+	rng := rand.New(rand.NewPCG(a.o.Seed, 0x7072756e65))
+	count := make([]int, len(baseline))
+	z := make([]float64, m)
+	f := make([]float64, m)
+	buf := make([]float64, nw+1)
+	for s := 0; s < S; s++ {
+		for i := range z {
+			z[i] = rng.NormFloat64()
+		}
+		for i := 0; i < m; i++ {
+			v := ps.mu[i]
+			row := L[i*m : i*m+i+1]
+			for k, l := range row {
+				v += l * z[k]
+			}
+			f[i] = v
+		}
+		bi, bv := 0, math.Inf(-1)
+		for j := range baseline {
+			if v := a.r.eval(f[j*nw:(j+1)*nw], buf); v > bv {
+				bi, bv = j, v
+			}
+		}
+		count[bi]++
+	}
+	idx := make([]int, 0, len(baseline))
+	for j, c := range count {
+		if c > 0 {
+			idx = append(idx, j)
+		}
+	}
+	slices.SortStableFunc(idx, func(i, j int) int { return count[j] - count[i] })
+	out := make([][]float64, len(idx))
+	for k, j := range idx {
+		out[k] = baseline[j]
+	}
+	return out
+}
+
+// Baseline returns the baseline x's kept after pruning.
+func (a *NEI) Baseline() [][]float64 { return a.baseline }
+
+type neiScratch struct {
+	suu, sub, f, buf, az []float64
+}
+
+// Value returns qLogNEI (log of the expected improvement, raw units) or qNEI
+// at the x-only point x.
+func (a *NEI) Value(x []float64) float64 {
+	p, nw, S := a.p, len(a.w), a.o.Samples
+	nB := a.b.m
+	sc, _ := a.pool.Get().(*neiScratch)
+	if sc == nil {
+		sc = &neiScratch{buf: make([]float64, nw+1), f: make([]float64, nw)}
+	}
+	defer a.pool.Put(sc)
+	ps := p.points(appendW(x, a.w))
+	sc.suu = p.covMat(ps, ps, sc.suu)
+	sc.sub = p.covMat(ps, a.b, sc.sub)
+	// A = Sub L_BB^{-T}: solve A L_BBᵀ = Sub in place.
+	blas64.Trsm(blas.Right, blas.Trans, 1,
+		blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: nB, Stride: nB, Data: a.lbb},
+		blas64.General{Rows: nw, Cols: nB, Stride: nB, Data: sc.sub})
+	A := sc.sub
+	// Cxx = Suu - A Aᵀ
+	blas64.Gemm(blas.NoTrans, blas.Trans, -1,
+		blas64.General{Rows: nw, Cols: nB, Stride: nB, Data: A},
+		blas64.General{Rows: nw, Cols: nB, Stride: nB, Data: A},
+		1, blas64.General{Rows: nw, Cols: nw, Stride: nw, Data: sc.suu})
+	if !cholLower(sc.suu, nw) {
+		return math.Inf(-1)
+	}
+	lxx := sc.suu
+	// AZ = A Z_B (nw×S)
+	if cap(sc.az) < nw*S {
+		sc.az = make([]float64, nw*S)
+	}
+	az := sc.az[:nw*S]
+	blas64.Gemm(blas.NoTrans, blas.NoTrans, 1,
+		blas64.General{Rows: nw, Cols: nB, Stride: nB, Data: A},
+		blas64.General{Rows: nB, Cols: S, Stride: S, Data: a.zb},
+		0, blas64.General{Rows: nw, Cols: S, Stride: S, Data: az})
+	var acc float64
+	logs := make([]float64, S)
+	for s := 0; s < S; s++ {
+		zx := a.zx[s]
+		for i := 0; i < nw; i++ {
+			v := ps.mu[i] + az[i*S+s]
+			for k := 0; k <= i; k++ {
+				v += lxx[i*nw+k] * zx[k]
+			}
+			sc.f[i] = p.ymu + p.ysd*v
+		}
+		imp := a.r.eval(sc.f, sc.buf) - a.best[s]
+		if a.o.Log {
+			logs[s] = logFatplus(imp, a.o.TauRelu)
+		} else if imp > 0 {
+			acc += imp
+		}
+	}
+	if a.o.Log {
+		return logMeanExp(logs)
+	}
+	return acc / float64(S)
+}

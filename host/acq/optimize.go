@@ -1,0 +1,168 @@
+package acq
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+
+	"bohost/host/boxopt"
+	"bohost/host/errs"
+	"bohost/host/sobol"
+)
+
+// OptimOptions configure the acquisition optimiser: RawSamples scrambled-
+// Sobol points are evaluated, the best Restarts of them (plus any extra
+// starts) are polished by bounded L-BFGS with finite-difference gradients.
+// The zero value gives BoTorch's tutorial settings (10 restarts, 128 raw
+// samples).
+type OptimOptions struct {
+	RawSamples int    // default 128
+	Restarts   int    // default 10
+	MaxIter    int    // L-BFGS iterations per restart (default 100)
+	Workers    int    // goroutines (default GOMAXPROCS); the result does not depend on it
+	Seed       uint64 // seeds the raw samples
+}
+
+func (o *OptimOptions) defaults() {
+	if o.RawSamples <= 0 {
+		o.RawSamples = 128
+	}
+	if o.Restarts <= 0 {
+		o.Restarts = 10
+	}
+	if o.MaxIter <= 0 {
+		o.MaxIter = 100
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+}
+
+// finite maps -Inf/NaN (a failed evaluation) to a very low finite value.
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, -1) {
+		return -1e300
+	}
+	return v
+}
+
+// Maximize maximises f over the box [lo, hi]: MaximizeDiscrete with a
+// single discrete value. extra are additional starting points.
+func Maximize(ctx context.Context, f func(z []float64) float64, lo, hi []float64, extra [][]float64, o OptimOptions) ([]float64, float64, error) {
+	x, _, v, err := MaximizeDiscrete(ctx, func(z []float64, _ int) float64 { return f(z) }, lo, hi, 1, extra, o)
+	return x, v, err
+}
+
+// start is a starting point: x, a discrete index (the w of a finite W set,
+// or 0) and its value.
+type start struct {
+	x []float64
+	i int
+	v float64
+}
+
+// MaximizeDiscrete maximises f(x, i) over x in [lo, hi] and i in 0..nI-1:
+// RawSamples Sobol x's are crossed with every i, the best Restarts pairs and
+// the extra starts (all i for each) are polished in x with i fixed. It
+// returns the best x, i and value; deterministic for a seed.
+func MaximizeDiscrete(ctx context.Context, f func(x []float64, i int) float64, lo, hi []float64, nI int,
+	extra [][]float64, o OptimOptions) ([]float64, int, float64, error) {
+	o.defaults()
+	d := len(lo)
+	var cand []start
+	for _, u := range sobolUnit(d, o.RawSamples, o.Seed) {
+		x := make([]float64, d)
+		for k := range x {
+			x[k] = lo[k] + u[k]*(hi[k]-lo[k])
+		}
+		for i := 0; i < nI; i++ {
+			cand = append(cand, start{x: x, i: i})
+		}
+	}
+	parallelEval(cand, f, o.Workers)
+	slices.SortStableFunc(cand, func(a, b start) int { return cmpDesc(a.v, b.v) })
+	starts := cand[:min(o.Restarts, len(cand))]
+	var ex []start
+	for _, x := range extra {
+		for i := 0; i < nI; i++ {
+			ex = append(ex, start{x: clip(slices.Clone(x), lo, hi), i: i})
+		}
+	}
+	parallelEval(ex, f, o.Workers)
+	slices.SortStableFunc(ex, func(a, b start) int { return cmpDesc(a.v, b.v) })
+	starts = append(slices.Clone(starts), ex[:min(o.Restarts, len(ex))]...)
+	best := starts[0]
+	res := make([]start, len(starts))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, o.Workers)
+	var firstErr error
+	var mu sync.Mutex
+	for si, s := range starts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			r, err := boxopt.Minimize(ctx, func(x, _ []float64) float64 { return -finite(f(x, s.i)) },
+				s.x, lo, hi, &boxopt.Settings{MaxIter: o.MaxIter, FiniteDiff: true})
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				res[si] = s
+				return
+			}
+			res[si] = start{x: r.X, i: s.i, v: -r.F}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil && ctx.Err() != nil {
+		return nil, 0, 0, errs.Wrap(errs.Canceled, "acq.MaximizeDiscrete", ctx.Err())
+	}
+	for _, r := range res {
+		if r.v > best.v {
+			best = r
+		}
+	}
+	return best.x, best.i, best.v, nil
+}
+
+// sobolUnit returns n scrambled-Sobol points in [0, 1]^d.
+func sobolUnit(d, n int, seed uint64) [][]float64 {
+	s, err := sobol.New(d, true, seed)
+	if err != nil { // d > sobol.MaxDim: not reachable for BO dimensions
+		panic(err)
+	}
+	return s.Draw(n)
+}
+
+func cmpDesc(a, b float64) int {
+	switch {
+	case a > b:
+		return -1
+	case a < b:
+		return 1
+	}
+	return 0
+}
+
+// parallelEval fills v of every start.
+func parallelEval(c []start, f func(x []float64, i int) float64, workers int) {
+	var wg sync.WaitGroup
+	chunk := (len(c) + workers - 1) / max(workers, 1)
+	for lo := 0; lo < len(c); lo += max(chunk, 1) {
+		hi := min(lo+chunk, len(c))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := lo; k < hi; k++ {
+				c[k].v = finite(f(c[k].x, c[k].i))
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,299 @@
+package acq
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+
+	"bohost/host/errs"
+	"bohost/host/gp"
+)
+
+var sqrt5 = math.Sqrt(5)
+
+// Post is the exact GP posterior that the acquisition functions evaluate:
+// the training inputs scaled to the unit cube, the lower Cholesky factor L of
+// K + σ²I and α = (K + σ²I)⁻¹(y_s − c) in standardised output units, built
+// from a fitted model's hyper-parameters. Keeping its own factor lets the
+// acquisitions batch triangular solves, share cross-covariances between
+// candidates and fantasies, and do rank-1 fantasy updates without copying
+// the model. Its predictions equal gp.Model.Predict (checked in the tests).
+//
+// A Post is read-only after NewPost and safe for concurrent use.
+type Post struct {
+	d      int
+	lo, sc []float64 // raw -> unit: (z - lo) / sc
+	invl2  []float64
+	os     float64 // outputscale (standardised units)
+	noise  float64 // noise variance (standardised units)
+	c0     float64 // constant mean (standardised units)
+	ymu    float64 // raw = ymu + ysd * standardised
+	ysd    float64
+	matern bool
+	n      int
+	xs     []float64 // n×d unit-cube inputs, row-major
+	l      blas64.Triangular
+	alpha  []float64
+}
+
+// NewPost builds the posterior of the fitted model m on its training data X,
+// y (the rows m was fitted on): m's hyper-parameters, kernel, input bounds,
+// output standardisation and diagonal jitter.
+func NewPost(m *gp.Model, X [][]float64, y []float64) (*Post, error) {
+	if m == nil || !m.Fitted() {
+		return nil, errs.New(errs.BadState, "acq.NewPost", "the GP model is not fitted")
+	}
+	ym, ys := m.YTransform()
+	return newPost(X, y, m.Hyper(), m.Options(), ym, ys, m.Jitter())
+}
+
+// newPost builds the posterior from hyper-parameters h, options opts (kernel
+// and bounds), the output standardisation ym, ys and the diagonal jitter.
+func newPost(X [][]float64, y []float64, h gp.Hyper, opts gp.Options, ym, ys, jit float64) (*Post, error) {
+	const op = "acq.NewPost"
+	n := len(X)
+	if n == 0 || len(y) != n {
+		return nil, errs.New(errs.BadArg, op, "need len(X) == len(y) >= 1, got %d and %d", n, len(y))
+	}
+	d := len(X[0])
+	if len(h.Lengthscales) != d {
+		return nil, errs.New(errs.BadArg, op, "hyper has %d lengthscales for %d input dimensions", len(h.Lengthscales), d)
+	}
+	p := &Post{d: d, n: n, os: h.Outputscale, noise: h.Noise, c0: h.Mean,
+		matern: opts.Kernel == gp.Matern52,
+		lo:     make([]float64, d), sc: make([]float64, d), invl2: make([]float64, d)}
+	for k := 0; k < d; k++ {
+		p.lo[k], p.sc[k] = 0, 1
+		if opts.Bounds != nil {
+			p.lo[k], p.sc[k] = opts.Bounds[k][0], opts.Bounds[k][1]-opts.Bounds[k][0]
+		}
+		p.invl2[k] = 1 / (h.Lengthscales[k] * h.Lengthscales[k])
+	}
+	p.ymu, p.ysd = ym, ys
+	p.xs = make([]float64, n*d)
+	for i, x := range X {
+		if len(x) != d {
+			return nil, errs.New(errs.BadArg, op, "X[%d] has %d values, want %d", i, len(x), d)
+		}
+		p.unit(x, p.xs[i*d:(i+1)*d])
+	}
+	K := mat.NewSymDense(n, nil)
+	for i := 0; i < n; i++ {
+		for j := 0; j <= i; j++ {
+			K.SetSym(i, j, p.k(p.xs[i*d:(i+1)*d], p.xs[j*d:(j+1)*d]))
+		}
+	}
+	var ch mat.Cholesky
+	jitter := 0.0
+	for _, jt := range []float64{jit, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4} {
+		A := mat.NewSymDense(n, nil)
+		A.CopySym(K)
+		for i := 0; i < n; i++ {
+			A.SetSym(i, i, p.os+p.noise+jt)
+		}
+		if ch.Factorize(A) {
+			jitter = jt
+			goto ok
+		}
+	}
+	return nil, errs.New(errs.NotPD, op, "kernel matrix not positive definite after jitter 1e-4").
+		WithHint("raise the GP noise floor")
+ok:
+	_ = jitter
+	var L mat.TriDense
+	ch.LTo(&L)
+	p.l = L.RawTriangular()
+	p.alpha = make([]float64, n)
+	for i := range y {
+		p.alpha[i] = (y[i]-p.ymu)/p.ysd - p.c0
+	}
+	blas64.Trsv(blas.NoTrans, p.l, blas64.Vector{N: n, Inc: 1, Data: p.alpha})
+	blas64.Trsv(blas.Trans, p.l, blas64.Vector{N: n, Inc: 1, Data: p.alpha})
+	return p, nil
+}
+
+// standardise returns the mean and the ddof=1 standard deviation of y (1 when
+// y has one value or is constant), as BoTorch's Standardize.
+func standardise(y []float64) (mu, sd float64) {
+	for _, v := range y {
+		mu += v
+	}
+	mu /= float64(len(y))
+	if len(y) < 2 {
+		return mu, 1
+	}
+	var ss float64
+	for _, v := range y {
+		ss += (v - mu) * (v - mu)
+	}
+	sd = math.Sqrt(ss / float64(len(y)-1))
+	if !(sd >= 1e-8) {
+		sd = 1
+	}
+	return mu, sd
+}
+
+// Dim is the input dimension (x and w together).
+func (p *Post) Dim() int { return p.d }
+
+// N is the number of training points.
+func (p *Post) N() int { return p.n }
+
+// Scale returns the standard deviation that converts standardised output
+// units to raw units.
+func (p *Post) Scale() float64 { return p.ysd }
+
+func (p *Post) unit(z, dst []float64) {
+	for k := range dst {
+		dst[k] = (z[k] - p.lo[k]) / p.sc[k]
+	}
+}
+
+// k is the kernel on unit-cube inputs, standardised units.
+func (p *Post) k(a, b []float64) float64 {
+	var r2 float64
+	for i, il := range p.invl2 {
+		d := a[i] - b[i]
+		r2 += d * d * il
+	}
+	if p.matern {
+		r := math.Sqrt(r2)
+		return p.os * (1 + sqrt5*r + 5.0/3.0*r2) * math.Exp(-sqrt5*r)
+	}
+	return p.os * math.Exp(-0.5*r2)
+}
+
+// pointSet holds the quantities every posterior computation at a set of m
+// points needs: unit coordinates u (m×d), V = L⁻¹k(X, U) stored as an n×m
+// row-major matrix, and the standardised means.
+type pointSet struct {
+	m  int
+	u  []float64
+	v  []float64 // n×m
+	mu []float64
+}
+
+// points computes the pointSet of the raw points Z (each of length Dim).
+func (p *Post) points(Z [][]float64) *pointSet {
+	m := len(Z)
+	ps := &pointSet{m: m, u: make([]float64, m*p.d), v: make([]float64, p.n*m), mu: make([]float64, m)}
+	for j, z := range Z {
+		p.unit(z, ps.u[j*p.d:(j+1)*p.d])
+	}
+	p.fill(ps)
+	return ps
+}
+
+// fill computes v and mu of ps from its u.
+func (p *Post) fill(ps *pointSet) {
+	n, d, m := p.n, p.d, ps.m
+	for i := 0; i < n; i++ {
+		xi := p.xs[i*d : (i+1)*d]
+		row := ps.v[i*m : (i+1)*m]
+		for j := 0; j < m; j++ {
+			row[j] = p.k(xi, ps.u[j*d:(j+1)*d])
+		}
+	}
+	for j := 0; j < m; j++ {
+		s := p.c0
+		for i := 0; i < n; i++ {
+			s += ps.v[i*m+j] * p.alpha[i]
+		}
+		ps.mu[j] = s
+	}
+	if m > 0 {
+		blas64.Trsm(blas.Left, blas.NoTrans, 1, p.l, blas64.General{Rows: n, Cols: m, Stride: m, Data: ps.v})
+	}
+}
+
+// cov returns the standardised posterior covariance between point a of A and
+// point b of B.
+func (p *Post) cov(A *pointSet, a int, B *pointSet, b int) float64 {
+	c := p.k(A.u[a*p.d:(a+1)*p.d], B.u[b*p.d:(b+1)*p.d])
+	for i := 0; i < p.n; i++ {
+		c -= A.v[i*A.m+a] * B.v[i*B.m+b]
+	}
+	return c
+}
+
+// covMat returns the standardised posterior covariance matrix between A and
+// B as an A.m×B.m row-major slice.
+func (p *Post) covMat(A, B *pointSet, dst []float64) []float64 {
+	if cap(dst) < A.m*B.m {
+		dst = make([]float64, A.m*B.m)
+	}
+	dst = dst[:A.m*B.m]
+	d := p.d
+	for a := 0; a < A.m; a++ {
+		for b := 0; b < B.m; b++ {
+			dst[a*B.m+b] = p.k(A.u[a*d:(a+1)*d], B.u[b*d:(b+1)*d])
+		}
+	}
+	if p.n > 0 {
+		// dst -= Vaᵀ Vb
+		blas64.Gemm(blas.Trans, blas.NoTrans, -1,
+			blas64.General{Rows: p.n, Cols: A.m, Stride: A.m, Data: A.v},
+			blas64.General{Rows: p.n, Cols: B.m, Stride: B.m, Data: B.v},
+			1, blas64.General{Rows: A.m, Cols: B.m, Stride: B.m, Data: dst})
+	}
+	return dst
+}
+
+// Predict returns the posterior mean and latent variance at the raw points Z
+// in raw output units (as gp.Model.Predict).
+func (p *Post) Predict(Z [][]float64) (mean, variance []float64) {
+	ps := p.points(Z)
+	mean = make([]float64, ps.m)
+	variance = make([]float64, ps.m)
+	for j := range mean {
+		mean[j] = p.ymu + p.ysd*ps.mu[j]
+		variance[j] = math.Max(p.cov(ps, j, ps, j), 0) * p.ysd * p.ysd
+	}
+	return mean, variance
+}
+
+// cholLower factors the m×m symmetric matrix a (row-major, lower triangle
+// read) in place into its lower Cholesky factor, adding a jitter ladder on
+// failure. It returns false when even 1e-6·mean(diag) jitter fails.
+func cholLower(a []float64, m int) bool {
+	orig := append([]float64(nil), a...)
+	var dm float64
+	for i := 0; i < m; i++ {
+		dm += math.Abs(orig[i*m+i])
+	}
+	dm = math.Max(dm/float64(m), 1e-300)
+	for _, jt := range []float64{0, 1e-10, 1e-9, 1e-8, 1e-7, 1e-6} {
+		copy(a, orig)
+		if cholTry(a, m, jt*dm) {
+			return true
+		}
+	}
+	return false
+}
+
+func cholTry(a []float64, m int, jitter float64) bool {
+	for j := 0; j < m; j++ {
+		s := a[j*m+j] + jitter
+		for k := 0; k < j; k++ {
+			s -= a[j*m+k] * a[j*m+k]
+		}
+		if !(s > 0) {
+			return false
+		}
+		s = math.Sqrt(s)
+		a[j*m+j] = s
+		for i := j + 1; i < m; i++ {
+			t := a[i*m+j]
+			for k := 0; k < j; k++ {
+				t -= a[i*m+k] * a[j*m+k]
+			}
+			a[i*m+j] = t / s
+		}
+		for k := j + 1; k < m; k++ {
+			a[j*m+k] = 0
+		}
+	}
+	return true
+}
