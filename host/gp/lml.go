@@ -1,0 +1,292 @@
+package gp
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Box on the optimisation parameters (log space). Outside it the objective is
+// evaluated at the clamped point plus a quadratic penalty, which keeps the
+// objective and its gradient continuous for an unconstrained L-BFGS.
+const (
+	logLsLo, logLsHi     = -4.605170185988091, 9.210340371976184  // ℓ ∈ [0.01, 1e4] (unit cube)
+	logOsLo, logOsHi     = -6.907755278982137, 6.907755278982137  // σ² ∈ [1e-3, 1e3]
+	logNoiseLo, logNoise = -23.025850929940457, 2.302585092994046 // noise − floor ∈ [1e-10, 10]
+	meanLo, meanHi       = -10.0, 10.0
+	penaltyWeight        = 50.0
+)
+
+var jitterLadder = [...]float64{1e-8, 1e-7, 1e-6, 1e-5, 1e-4}
+
+// cholJitter factorises a, adding jitter·mean(diag a) to the diagonal of a
+// (in place) for the first jitter of the ladder that works when a itself is
+// not positive definite. It returns the absolute diagonal jitter added and the
+// relative jitter level (0 when none was needed).
+func cholJitter(dst *mat.Cholesky, a *mat.SymDense) (abs, rel float64, ok bool) {
+	if dst.Factorize(a) {
+		return 0, 0, true
+	}
+	n := a.SymmetricDim()
+	var md float64
+	for i := 0; i < n; i++ {
+		md += math.Abs(a.At(i, i))
+	}
+	md /= float64(n)
+	if md == 0 || math.IsNaN(md) {
+		md = 1
+	}
+	for _, j := range jitterLadder {
+		add := j*md - abs
+		for i := 0; i < n; i++ {
+			a.SetSym(i, i, a.At(i, i)+add)
+		}
+		abs = j * md
+		if dst.Factorize(a) {
+			return abs, j, true
+		}
+	}
+	return abs, jitterLadder[len(jitterLadder)-1], false
+}
+
+// problem is the MAP objective of one data set. θ holds log ℓ (d values),
+// then log σ² when the outputscale is learned, then log(noise − floor) when
+// the noise is learned, then the constant mean c.
+type problem struct {
+	n, d       int
+	u          []float64 // n×d unit-cube inputs, row major
+	y          []float64 // standardised targets
+	kind       Kernel
+	pri        priorSet
+	learnNoise bool
+	floor      float64   // noise floor (learned noise) or the fixed noise
+	sq         []float64 // per pair i<j, per dim: Δ²
+	lo, hi     []float64 // box on θ
+}
+
+func newProblem(u, y []float64, d int, kind Kernel, pri priorSet, learnNoise bool, floor float64) *problem {
+	n := len(y)
+	p := &problem{n: n, d: d, u: u, y: y, kind: kind, pri: pri, learnNoise: learnNoise, floor: floor}
+	p.sq = make([]float64, n*(n-1)/2*d)
+	q := 0
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			for k := 0; k < d; k++ {
+				t := u[i*d+k] - u[j*d+k]
+				p.sq[q] = t * t
+				q++
+			}
+		}
+	}
+	for k := 0; k < d; k++ {
+		p.lo = append(p.lo, logLsLo)
+		p.hi = append(p.hi, logLsHi)
+	}
+	if pri.learnOS {
+		p.lo = append(p.lo, logOsLo)
+		p.hi = append(p.hi, logOsHi)
+	}
+	if learnNoise {
+		p.lo = append(p.lo, logNoiseLo)
+		p.hi = append(p.hi, logNoise)
+	}
+	p.lo = append(p.lo, meanLo)
+	p.hi = append(p.hi, meanHi)
+	return p
+}
+
+func (p *problem) dim() int { return len(p.lo) }
+
+// hyper converts θ (assumed inside the box) to hyper-parameters.
+func (p *problem) hyper(th []float64) Hyper {
+	h := Hyper{Lengthscales: make([]float64, p.d), Outputscale: 1, Noise: p.floor}
+	for k := 0; k < p.d; k++ {
+		h.Lengthscales[k] = math.Exp(th[k])
+	}
+	i := p.d
+	if p.pri.learnOS {
+		h.Outputscale = math.Exp(th[i])
+		i++
+	}
+	if p.learnNoise {
+		h.Noise = p.floor + math.Exp(th[i])
+		i++
+	}
+	h.Mean = th[i]
+	return h
+}
+
+// theta converts hyper-parameters to θ, clamped into the box.
+func (p *problem) theta(h Hyper) []float64 {
+	th := make([]float64, 0, p.dim())
+	for _, l := range h.Lengthscales {
+		th = append(th, math.Log(l))
+	}
+	if p.pri.learnOS {
+		th = append(th, math.Log(h.Outputscale))
+	}
+	if p.learnNoise {
+		ex := h.Noise - p.floor
+		if ex <= 0 {
+			th = append(th, logNoiseLo)
+		} else {
+			th = append(th, math.Log(ex))
+		}
+	}
+	th = append(th, h.Mean)
+	for i := range th {
+		th[i] = math.Max(p.lo[i], math.Min(p.hi[i], th[i]))
+	}
+	return th
+}
+
+// work is one goroutine's workspace.
+type work struct {
+	k, kinv mat.SymDense
+	chol    mat.Cholesky
+	kf, g   []float64 // per pair: kernel value and gradient factor
+	r, a    mat.VecDense
+	th      []float64
+}
+
+func (p *problem) newWork() *work {
+	np := p.n * (p.n - 1) / 2
+	w := &work{kf: make([]float64, np), g: make([]float64, np), th: make([]float64, p.dim())}
+	w.k = *mat.NewSymDense(p.n, nil)
+	w.kinv = *mat.NewSymDense(p.n, nil)
+	w.r = *mat.NewVecDense(p.n, nil)
+	w.a = *mat.NewVecDense(p.n, nil)
+	return w
+}
+
+// eval returns the objective −(LML + log prior)/n plus the box penalty at θ,
+// and fills grad (when non-nil). ok is false when the kernel matrix is not
+// positive definite even with jitter.
+func (p *problem) eval(w *work, th, grad []float64) (f float64, ok bool) {
+	var pen float64
+	for i, t := range th {
+		c := math.Max(p.lo[i], math.Min(p.hi[i], t))
+		w.th[i] = c
+		pen += penaltyWeight * (t - c) * (t - c)
+	}
+	h := p.hyper(w.th)
+	lml, lp, ok := p.lmlGrad(w, h, grad)
+	if !ok {
+		return math.Inf(1), false
+	}
+	nf := float64(p.n)
+	f = -(lml+lp)/nf + pen
+	if grad != nil {
+		for i, t := range th {
+			grad[i] = -grad[i] / nf
+			if c := w.th[i]; t != c {
+				grad[i] = 2 * penaltyWeight * (t - c) // the clamped LML is flat in this coordinate
+			}
+		}
+	}
+	return f, true
+}
+
+// lmlGrad computes the log marginal likelihood and the log prior at h, and,
+// when grad is non-nil, their gradient with respect to θ (ascent direction).
+func (p *problem) lmlGrad(w *work, h Hyper, grad []float64) (lml, lp float64, ok bool) {
+	n, d := p.n, p.d
+	kn := newKern(p.kind, h)
+	kd := w.k.RawSymmetric()
+	q := 0
+	for i := 0; i < n; i++ {
+		kd.Data[i*kd.Stride+i] = h.Outputscale + h.Noise
+		for j := i + 1; j < n; j++ {
+			sq := p.sq[q*d : q*d+d]
+			var r2 float64
+			for k, il := range kn.invl2 {
+				r2 += sq[k] * il
+			}
+			kv, g := kn.eval(r2)
+			w.kf[q], w.g[q] = kv, g
+			kd.Data[i*kd.Stride+j] = kv
+			q++
+		}
+	}
+	if _, _, ok := cholJitter(&w.chol, &w.k); !ok {
+		return 0, 0, false
+	}
+	for i := 0; i < n; i++ {
+		w.r.SetVec(i, p.y[i]-h.Mean)
+	}
+	if err := w.chol.SolveVecTo(&w.a, &w.r); err != nil {
+		// A warning about conditioning; the solution is still used.
+		_ = err
+	}
+	lml = -0.5*mat.Dot(&w.r, &w.a) - 0.5*w.chol.LogDet() - 0.5*float64(n)*math.Log(2*math.Pi)
+
+	pri := p.pri
+	if !pri.flat {
+		for _, l := range h.Lengthscales {
+			lp += pri.ls.logPDF(l)
+		}
+		if pri.learnOS {
+			lp += pri.os.logPDF(h.Outputscale)
+		}
+		if p.learnNoise {
+			lp += pri.noise.logPDF(h.Noise)
+		}
+	}
+	if grad == nil {
+		return lml, lp, true
+	}
+	if err := w.chol.InverseTo(&w.kinv); err != nil {
+		_ = err
+	}
+	ki := w.kinv.RawSymmetric()
+	a := w.a.RawVector().Data
+	for i := range grad {
+		grad[i] = 0
+	}
+	gl := grad[:d]
+	var gos, trW, sumA float64
+	q = 0
+	for i := 0; i < n; i++ {
+		ai := a[i]
+		wii := ai*ai - ki.Data[i*ki.Stride+i]
+		trW += wii
+		sumA += ai
+		row := ki.Data[i*ki.Stride:]
+		for j := i + 1; j < n; j++ {
+			wij := ai*a[j] - row[j]
+			gos += wij * w.kf[q]
+			t := wij * w.g[q]
+			sq := p.sq[q*d : q*d+d]
+			for k := range gl {
+				gl[k] += t * sq[k]
+			}
+			q++
+		}
+	}
+	idx := d
+	for k := range gl {
+		gl[k] *= 1 / (h.Lengthscales[k] * h.Lengthscales[k])
+		if !pri.flat {
+			gl[k] += pri.ls.dLogPDF(h.Lengthscales[k]) * h.Lengthscales[k]
+		}
+	}
+	if pri.learnOS {
+		// ∂K/∂log σ² = K_f: off-diagonal pairs twice (counted once above, halved
+		// by the ½ of the trace formula) and σ² on the diagonal.
+		grad[idx] = gos + 0.5*trW*h.Outputscale
+		if !pri.flat {
+			grad[idx] += pri.os.dLogPDF(h.Outputscale) * h.Outputscale
+		}
+		idx++
+	}
+	if p.learnNoise {
+		ex := h.Noise - p.floor
+		grad[idx] = 0.5 * trW * ex
+		if !pri.flat {
+			grad[idx] += pri.noise.dLogPDF(h.Noise) * ex
+		}
+		idx++
+	}
+	grad[idx] = sumA
+	return lml, lp, true
+}
