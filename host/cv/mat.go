@@ -126,4 +126,3 @@ func sizeErr(op, field string, v int) error {
 
 // maxSide bounds image sides accepted by Resize (OpenCV's int arithmetic and memory).
 const maxSide = 1 << 15
-
