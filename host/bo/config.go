@@ -1,0 +1,256 @@
+package bo
+
+import (
+	"fmt"
+	"math"
+
+	"bohost/host/acq"
+	"bohost/host/errs"
+	"bohost/host/gp"
+	"bohost/host/risk"
+)
+
+// Acquisition names.
+const (
+	AcqRhoKG   = "rho_kg"
+	AcqQLogNEI = "qlognei"
+	AcqQNEI    = "qnei"
+	AcqUCB     = "ucb"
+	AcqEI      = "ei"
+	AcqRandom  = "random"
+	AcqSobol   = "sobol"
+)
+
+// Modes: what one Ask proposes.
+const (
+	ModePair = "pair"  // one (x, w) pair per ask
+	ModeAllW = "all_w" // one x, evaluated at every w of the W set
+)
+
+// W-set selections.
+const (
+	SelectSnap       = "snap"        // finite envs: Sobol points snapped to the nearest unused env (wset.SnapSobol)
+	SelectFixed      = "fixed"       // finite envs: the given Indices
+	SelectSobol      = "sobol"       // continuous w: one scrambled-Sobol W set for the run
+	SelectSobolFresh = "sobol_fresh" // continuous w: a fresh Sobol W set every iteration (BoTorch's tutorial)
+)
+
+// Env describes the environmental variable w: either a continuous box
+// (Bounds) or a finite list of environment feature vectors (List, one per
+// image), and how the W set of NW w's is chosen from it.
+type Env struct {
+	Bounds  [][2]float64 `json:"bounds,omitempty"`  // continuous w: box per dimension
+	List    [][]float64  `json:"list,omitempty"`    // finite envs: feature vector per env
+	Select  string       `json:"select"`            // see the Select constants; default "snap" (List) or "sobol" (Bounds)
+	Indices []int        `json:"indices,omitempty"` // for "fixed": 0-based indices into List, NW of them
+}
+
+// Config configures an Optimizer. Zero fields take the documented defaults
+// (see Validate and New).
+type Config struct {
+	Space  [][2]float64 `json:"space"`            // bounds of x per dimension (user units)
+	Names  []string     `json:"names,omitempty"`  // parameter names (default x0, x1, ...)
+	Scales []string     `json:"scales,omitempty"` // "linear" (default) or "log" per dimension; log dims are optimised in log space
+	Env    Env          `json:"env"`
+	// Alpha is the risk level: under risk.Bohost (default) the fraction of
+	// worst outcomes averaged (0.1 = worst 10 %); under risk.BoTorch the
+	// confidence level (0.9 = worst 10 %).
+	Alpha       float64         `json:"alpha"`
+	Convention  risk.Convention `json:"convention"`
+	NW          int             `json:"n_w"`         // size of the W set (default 16)
+	Acquisition string          `json:"acquisition"` // default "rho_kg"
+	Mode        string          `json:"mode"`        // "pair" (default for rho_kg) or "all_w" (default otherwise)
+	NInitial    int             `json:"n_initial"`   // initial design size: x's (all_w) or pairs (pair); default 2·dim(x)+2
+	Seed        uint64          `json:"seed"`
+	// GP options; nil means gp.DefaultOptions with Restarts 1. Bounds are
+	// always set by the optimiser (x box in optimiser space, then w box).
+	GP *gp.Options `json:"gp,omitempty"`
+	// Acquisition settings (zero: defaults).
+	MCSamples int              `json:"mc_samples,omitempty"` // qNEI/qLogNEI samples (default 128)
+	Fantasies int              `json:"fantasies,omitempty"`  // rho_kg fantasies (default 16)
+	UCBBeta   float64          `json:"ucb_beta,omitempty"`   // UCB multiplier of the sd (default 2)
+	Optim     acq.OptimOptions `json:"optim"`                // restarts / raw samples (default 10 / 128)
+	// RecommendFrom is "evaluated" (the evaluated x with the best posterior-
+	// mean risk; default for all_w) or "continuous" (also a search over the
+	// box; default for pair).
+	RecommendFrom string `json:"recommend_from,omitempty"`
+	// RecommendNW is the number of Sobol w's the recommendation's risk
+	// measure is taken over for a continuous Env (default: NW for all_w, 128
+	// for pair); finite envs always use the W set.
+	RecommendNW int `json:"recommend_n_w,omitempty"`
+}
+
+func bad(field, format string, args ...any) error {
+	return errs.New(errs.BadArg, "bo.Config", "%s %s", field, fmt.Sprintf(format, args...))
+}
+
+// withDefaults returns cfg with the defaults filled in.
+func (c Config) withDefaults() Config {
+	if c.Convention == "" {
+		c.Convention = risk.Bohost
+	}
+	if c.NW == 0 {
+		c.NW = 16
+	}
+	if c.Acquisition == "" {
+		c.Acquisition = AcqRhoKG
+	}
+	if c.Mode == "" {
+		c.Mode = ModeAllW
+		if c.Acquisition == AcqRhoKG {
+			c.Mode = ModePair
+		}
+	}
+	if c.NInitial == 0 {
+		c.NInitial = 2*len(c.Space) + 2
+	}
+	if c.Env.Select == "" {
+		c.Env.Select = SelectSobol
+		if len(c.Env.List) > 0 {
+			c.Env.Select = SelectSnap
+		}
+	}
+	if c.RecommendFrom == "" {
+		c.RecommendFrom = "evaluated"
+		if c.Mode == ModePair {
+			c.RecommendFrom = "continuous"
+		}
+	}
+	if c.RecommendNW == 0 {
+		c.RecommendNW = c.NW
+		if c.Mode == ModePair && len(c.Env.List) == 0 {
+			c.RecommendNW = 128
+		}
+	}
+	if c.UCBBeta == 0 {
+		c.UCBBeta = 2
+	}
+	if c.Names == nil {
+		for i := range c.Space {
+			c.Names = append(c.Names, fmt.Sprintf("x%d", i))
+		}
+	}
+	if c.Scales == nil {
+		c.Scales = make([]string, len(c.Space))
+		for i := range c.Scales {
+			c.Scales[i] = "linear"
+		}
+	}
+	if c.GP == nil {
+		o := gp.DefaultOptions()
+		o.Restarts = 1
+		c.GP = &o
+	}
+	return c
+}
+
+// Validate reports the first invalid field (after defaults) as a bad_arg
+// *errs.Error naming it, its valid range and the value received.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	if len(c.Space) == 0 {
+		return bad("Space", "must hold at least one dimension, got 0")
+	}
+	for i, b := range c.Space {
+		if math.IsNaN(b[0]) || math.IsNaN(b[1]) || math.IsInf(b[0], 0) || math.IsInf(b[1], 0) || !(b[0] < b[1]) {
+			return bad(fmt.Sprintf("Space[%d]", i), "must be finite with lo < hi, got [%g, %g]", b[0], b[1])
+		}
+	}
+	if len(c.Names) != len(c.Space) {
+		return bad("Names", "must have one name per Space dimension (%d), got %d", len(c.Space), len(c.Names))
+	}
+	if len(c.Scales) != len(c.Space) {
+		return bad("Scales", "must have one scale per Space dimension (%d), got %d", len(c.Space), len(c.Scales))
+	}
+	for i, s := range c.Scales {
+		switch s {
+		case "linear", "":
+		case "log":
+			if !(c.Space[i][0] > 0) {
+				return bad(fmt.Sprintf("Scales[%d]", i), "is \"log\" but Space[%d] lower bound is %g; log scale needs lo > 0", i, c.Space[i][0])
+			}
+		default:
+			return bad(fmt.Sprintf("Scales[%d]", i), "must be \"linear\" or \"log\", got %q", s)
+		}
+	}
+	if err := (risk.Measure{Kind: risk.KindCVaR, Alpha: c.Alpha, Convention: c.Convention}).Validate(); err != nil {
+		return bad("Alpha/Convention", "invalid: %v (Alpha must be in (0, 1], Convention \"bohost\" or \"botorch\")", err)
+	}
+	if c.NW < 1 || c.NW > 4096 {
+		return bad("NW", "must be in [1, 4096], got %d", c.NW)
+	}
+	switch c.Acquisition {
+	case AcqRhoKG, AcqQLogNEI, AcqQNEI, AcqUCB, AcqEI, AcqRandom, AcqSobol:
+	default:
+		return bad("Acquisition", "must be one of rho_kg, qlognei, qnei, ucb, ei, random, sobol, got %q", c.Acquisition)
+	}
+	if c.Mode != ModePair && c.Mode != ModeAllW {
+		return bad("Mode", "must be \"pair\" or \"all_w\", got %q", c.Mode)
+	}
+	if c.NInitial < 1 || c.NInitial > 100000 {
+		return bad("NInitial", "must be in [1, 100000], got %d", c.NInitial)
+	}
+	e := c.Env
+	switch {
+	case len(e.Bounds) > 0 && len(e.List) > 0:
+		return bad("Env", "must have either Bounds (continuous w) or List (finite envs), not both")
+	case len(e.Bounds) == 0 && len(e.List) == 0:
+		return bad("Env", "must have Bounds (continuous w) or List (finite envs); got neither")
+	case len(e.Bounds) > 0:
+		for i, b := range e.Bounds {
+			if !(b[0] < b[1]) || math.IsInf(b[0], 0) || math.IsInf(b[1], 0) {
+				return bad(fmt.Sprintf("Env.Bounds[%d]", i), "must be finite with lo < hi, got [%g, %g]", b[0], b[1])
+			}
+		}
+		if e.Select != SelectSobol && e.Select != SelectSobolFresh {
+			return bad("Env.Select", "must be \"sobol\" or \"sobol_fresh\" for continuous w, got %q", e.Select)
+		}
+	default:
+		dw := len(e.List[0])
+		if dw == 0 {
+			return bad("Env.List[0]", "must hold at least one feature, got 0")
+		}
+		for i, v := range e.List {
+			if len(v) != dw {
+				return bad(fmt.Sprintf("Env.List[%d]", i), "has %d features, want %d (as Env.List[0])", len(v), dw)
+			}
+			for _, f := range v {
+				if math.IsNaN(f) || math.IsInf(f, 0) {
+					return bad(fmt.Sprintf("Env.List[%d]", i), "holds a non-finite feature %g", f)
+				}
+			}
+		}
+		if c.NW > len(e.List) {
+			return bad("NW", "must be at most len(Env.List) = %d, got %d", len(e.List), c.NW)
+		}
+		switch e.Select {
+		case SelectSnap:
+		case SelectFixed:
+			if len(e.Indices) != c.NW {
+				return bad("Env.Indices", "must hold NW = %d indices for \"fixed\", got %d", c.NW, len(e.Indices))
+			}
+			seen := map[int]bool{}
+			for _, ix := range e.Indices {
+				if ix < 0 || ix >= len(e.List) || seen[ix] {
+					return bad("Env.Indices", "must be distinct indices in [0, %d), got %d", len(e.List), ix)
+				}
+				seen[ix] = true
+			}
+		default:
+			return bad("Env.Select", "must be \"snap\" or \"fixed\" for finite envs, got %q", e.Select)
+		}
+	}
+	if c.RecommendFrom != "evaluated" && c.RecommendFrom != "continuous" {
+		return bad("RecommendFrom", "must be \"evaluated\" or \"continuous\", got %q", c.RecommendFrom)
+	}
+	if c.RecommendNW < 1 || c.RecommendNW > 4096 {
+		return bad("RecommendNW", "must be in [1, 4096], got %d", c.RecommendNW)
+	}
+	if c.MCSamples < 0 || c.Fantasies < 0 || c.UCBBeta < 0 {
+		return bad("MCSamples/Fantasies/UCBBeta", "must be >= 0 (0: default), got %d/%d/%g", c.MCSamples, c.Fantasies, c.UCBBeta)
+	}
+	if err := c.GP.Validate(); err != nil {
+		return err
+	}
+	return nil
+}

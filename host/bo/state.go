@@ -1,0 +1,100 @@
+package bo
+
+import (
+	"slices"
+
+	"bohost/host/errs"
+	"bohost/host/gp"
+)
+
+// StateFormat is the version of State.
+const StateFormat = 1
+
+// State is the optimizer's complete state as plain JSON-able data. Every
+// random choice is derived from (Config.Seed, iteration, purpose) by a
+// counter-based hash, so the iteration counter is the position of every RNG
+// stream; refitting from the observations with the stored hyper-parameters
+// reproduces the next ask bit for bit.
+type State struct {
+	Format       int           `json:"format"`
+	Config       Config        `json:"config"`
+	Observations []Observation `json:"observations"`
+	WSet         [][]float64   `json:"w_set"`
+	WIndices     []int         `json:"w_indices,omitempty"`
+	Hyper        *gp.Hyper     `json:"hyper,omitempty"` // warm start of the next fit
+	Iteration    int           `json:"iteration"`
+	InitAsked    bool          `json:"init_asked"`
+	Pending      []Candidate   `json:"pending,omitempty"`
+	PendingIter  int           `json:"pending_iteration"`
+	// RNG documents the streams: seed-derived, positioned by Iteration.
+	RNG      string      `json:"rng"`
+	LastDiag Diagnostics `json:"last_diagnostics"`
+}
+
+// State returns a deep copy of the optimizer's state.
+func (o *Optimizer) State() State {
+	s := State{Format: StateFormat, Config: o.cfg, Iteration: o.iter, InitAsked: o.initDone,
+		WSet: o.WSet(), WIndices: slices.Clone(o.widx), PendingIter: o.pendIt, LastDiag: o.diag,
+		RNG: "splitmix64(seed, iteration, purpose) per iteration; no other stream"}
+	if o.cfg.GP != nil {
+		g := *o.cfg.GP
+		g.Bounds = slices.Clone(g.Bounds)
+		s.Config.GP = &g
+	}
+	for _, ob := range o.obs {
+		ob.X, ob.W = slices.Clone(ob.X), slices.Clone(ob.W)
+		s.Observations = append(s.Observations, ob)
+	}
+	for _, c := range o.pending {
+		s.Pending = append(s.Pending, Candidate{X: slices.Clone(c.X), W: slices.Clone(c.W), EnvIndex: c.EnvIndex})
+	}
+	if o.hyper != nil {
+		h := *o.hyper
+		h.Lengthscales = slices.Clone(h.Lengthscales)
+		s.Hyper = &h
+	}
+	return s
+}
+
+// Restore rebuilds an optimizer from a State (as returned by State, possibly
+// through JSON).
+func Restore(s State) (*Optimizer, error) {
+	if s.Format != StateFormat {
+		return nil, errs.New(errs.BadArg, "bo.Restore", "state format must be %d, got %d", StateFormat, s.Format)
+	}
+	o, err := New(s.Config)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.WSet) != o.cfg.NW {
+		return nil, errs.New(errs.BadArg, "bo.Restore", "w_set has %d w's, want n_w = %d", len(s.WSet), o.cfg.NW)
+	}
+	o.wset = nil
+	for _, w := range s.WSet {
+		if len(w) != o.dw {
+			return nil, errs.New(errs.BadArg, "bo.Restore", "w_set entry has %d values, want %d", len(w), o.dw)
+		}
+		o.wset = append(o.wset, slices.Clone(w))
+	}
+	o.widx = slices.Clone(s.WIndices)
+	for _, ob := range s.Observations {
+		if err := o.checkCand("bo.Restore", Candidate{X: ob.X, W: ob.W, EnvIndex: ob.EnvIndex}); err != nil {
+			return nil, err
+		}
+		ob.X, ob.W = slices.Clone(ob.X), slices.Clone(ob.W)
+		o.obs = append(o.obs, ob)
+	}
+	for _, c := range s.Pending {
+		o.pending = append(o.pending, Candidate{X: slices.Clone(c.X), W: slices.Clone(c.W), EnvIndex: c.EnvIndex})
+	}
+	o.pendIt = s.PendingIter
+	o.iter = s.Iteration
+	o.initDone = s.InitAsked
+	o.diag = s.LastDiag
+	if s.Hyper != nil {
+		h := *s.Hyper
+		h.Lengthscales = slices.Clone(h.Lengthscales)
+		o.hyper = &h
+	}
+	return o, nil
+}
