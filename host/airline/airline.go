@@ -18,13 +18,13 @@ import (
 type Options struct {
 	Space string // "airline8" (default): the original 8-D two-preset space; "classical": one run with the stages' knobs
 
-	Edge     string                                     // "classical" (default) or "learned"
+	Edge     string                                    // "classical" (default) or "learned"
 	EdgeFunc func(*imgbuf.Gray) (*imgbuf.Float, error) // learned edge logits (same W x H as the image), injected by host/cv
 
-	ROI     string                                    // "image" (default, whole image), "boxes" (Boxes or per call), "func" (ROIFunc), "gt" (padded GT bounding box, Eval only)
-	Boxes   []imgbuf.Box                              // ROIs for ROI "boxes" (clipped to the image)
+	ROI     string                                   // "image" (default, whole image), "boxes" (Boxes or per call), "func" (ROIFunc), "gt" (padded GT bounding box, Eval only)
+	Boxes   []imgbuf.Box                             // ROIs for ROI "boxes" (clipped to the image)
 	ROIFunc func(*imgbuf.Gray) ([]imgbuf.Box, error) // ROI detector (e.g. YOLO via host/cv)
-	ROIPad  int                                       // padding of the "gt" box, px [16]
+	ROIPad  int                                      // padding of the "gt" box, px [16]
 
 	Seed uint64 // seeds the RANSAC fusion; results are deterministic for a seed
 

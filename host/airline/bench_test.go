@@ -1,0 +1,58 @@
+package airline
+
+import (
+	"context"
+	"testing"
+
+	"bohost/host/imgbuf"
+)
+
+func benchDetect(b *testing.B, opts Options, img *imgbuf.Gray) {
+	e, err := New(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var n int
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		segs, err := e.Detect(ctx, nil, img)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(segs)
+	}
+	b.ReportMetric(float64(n), "lines")
+}
+
+// BenchmarkDetect640x480 times the default airline8 pipeline (two presets and
+// fusion) on a cluttered synthetic 640x480 scene; the goal is at most twice
+// OpenCV LSD's single-threaded time on the same image (~30-60 ms).
+func BenchmarkDetect640x480(b *testing.B) {
+	benchDetect(b, Options{}, scene(640, 480, 40, 1))
+}
+
+func BenchmarkDetect640x480Classical(b *testing.B) {
+	benchDetect(b, Options{Space: SpaceClassical}, scene(640, 480, 40, 1))
+}
+
+func BenchmarkClassicalEdges640x480(b *testing.B) {
+	img := scene(640, 480, 40, 1)
+	out := make([]float32, 640*480)
+	var eb edgeBufs
+	eb.grow(640 * 480)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		edgesInto(out, &eb, img.Pix, 640, 480, EdgeParams{Sigma: 1})
+	}
+}
+
+func BenchmarkOrientation640x480(b *testing.B) {
+	img := scene(640, 480, 40, 1)
+	e := ClassicalEdges(img, EdgeParams{Sigma: 1, NoNMS: true})
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		Orientation(e, 6, 9)
+	}
+}
