@@ -1,0 +1,89 @@
+// Package report draws thesis-ready figures and tables from bohost run
+// directories alone (docs/rundir.md): no data set, no engine, only the files a
+// run wrote. It is the engine behind `bohost report SWEEP_DIR... [--out DIR]
+// [--format png,svg,pdf]` and the Lua module bohost.report.
+//
+// # Entry point
+//
+//	res, err := report.Generate(ctx, []string{"runs/sweep1"}, report.Options{
+//		Out:     "runs/sweep1/report", // default: <first dir>/report
+//		Formats: []string{"png", "svg"}, // default png, svg; "pdf" on request
+//		Band:    "std",                  // or "minmax": the spread over seeds
+//	})
+//	// res.Files: every file written; res.Warnings: what was missing or
+//	// malformed, per run, file and line; res.Runs, res.Alphas: the numbers.
+//
+// Generate finds run directories (folders holding config.json) under the
+// given paths, groups them by (convention, alpha) and, within a group, by
+// seed. A crashed or incomplete run (no summary.json, a torn last line, no
+// monitor.csv, no final/ images) still contributes what it has; every gap
+// becomes a Warning and a line in the Missing section of summary.md. No
+// input file can make Generate panic. Errors are *errs.Error: bad_arg
+// (options, paths, no runs), io (cannot write), canceled (ctx).
+//
+// # Files written under Out
+//
+//	convergence.{png,svg,pdf}  posterior CVaR of the recommendation and best observed
+//	                           CVaR against evaluations (iterations.jsonl n_trials,
+//	                           else counted from trials.jsonl); per alpha the mean
+//	                           over seeds with a ±1 std (or min–max) band
+//	tradeoff.*                 final CVaR and mean score against alpha (error bars
+//	                           over seeds) beside mean score against CVaR (the
+//	                           risk–return trade-off); from summary.json final_eval,
+//	                           else the last iteration's posterior values, marked *
+//	scores.*                   per-image scores at each alpha's recommended x
+//	                           (final_eval.scores, seeds pooled): a box plot per
+//	                           alpha with the lower 10 % quantile (◆) and mean (+)
+//	params.*                   small multiples, one per x dimension: the recommended
+//	                           value per iteration (one line per run, coloured by
+//	                           alpha) and evaluated points (grey), normalised to the
+//	                           space bounds of config.json (log space for "log")
+//	runs/<run>/system.*        host RSS, workers RSS and GPU memory used against time
+//	                           (monitor.csv), worker deaths as vertical lines
+//	                           (events.jsonl worker_death, else trials with death)
+//	runs/<run>/overlay_best.*  final/best.png (and worst) with final_eval.best.lines
+//	runs/<run>/overlay_worst.* in vermillion and .gt in blue, legend, score in title
+//	summary.md                 per-alpha table (mean ± std over seeds: final CVaR,
+//	                           mean score, lower-10 % score, evaluations, failures,
+//	                           wall time), recommended x per alpha, per-run table,
+//	                           figure list, Missing and Other warnings sections
+//	summary.csv                the per-alpha table: <col>_mean, <col>_std, …
+//	runs.csv                   one row per run
+//	results.json               list of records for pandas (pd.DataFrame(json.load(f))):
+//	                           kind "run" rows as runs.csv, then kind "alpha" rows as
+//	                           summary.csv; unknown values are null
+//
+// Statistics: std is the sample standard deviation (n − 1, as pandas); the
+// lower 10 % score is the 0.1-quantile with linear interpolation (numpy's and
+// pandas' default), per run in the tables and pooled over seeds in scores.*.
+// Curves of different seeds are put on the union of their evaluation counts
+// (each held at its last value) and averaged over the seeds that reached that
+// count.
+//
+// # Figure helpers (for bohost.report in Lua)
+//
+//	f := report.NewFigure(title, xlabel, ylabel string) *Figure
+//	f.Line(name, x, y)            f.LinePoints(name, x, y)
+//	f.Band(name, x, lo, hi)       f.ErrorBars(name, x, lo, hi)
+//	f.Scatter(name, x, y)         f.Markers(name, x, y, shape, radiusPt)
+//	f.Box(name, values)           // i-th box at x = i, labelled name
+//	f.VLine(name, x)              f.Label(x, y, text)
+//	f.SetColor(name, c)           f.SetDashes(name, d)
+//	f.SetXRange(lo, hi)           f.SetYRange(lo, hi) // NaN = from data
+//	f.Save(path, w, h vg.Length) error  // .png (300 dpi), .svg, .pdf
+//	report.SaveGrid(path, w, h, title, cols, panels...) error
+//	report.NewImageFigure(title, img) *Figure; f.Segments(name, []imgbuf.Segment)
+//	report.Overlay(imgPath, map[string][]imgbuf.Segment, out) error
+//	report.LoadImage(path) (image.Image, error)
+//
+// A series name keeps its colour (Okabe–Ito, colour-blind safe) across calls
+// and appears once in the legend, which is drawn below the axes so it never
+// covers data; panels of a grid share it. Drawing methods never panic: the
+// first bad input (mismatched lengths, an empty box) is kept, returned by
+// Err and by Save, as a bad_arg error. Non-finite points are dropped and
+// lines broken at them. The default size is 6 × 4 in, a thesis text width.
+//
+// Reading helpers: FindRuns(paths) lists run directories; LoadRun(dir, name)
+// decodes one into a *Run (Config, Trials, Iterations, Events, Summary,
+// Monitor) with its Warnings; Describe and Quantile are the statistics used.
+package report
