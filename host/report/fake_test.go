@@ -86,7 +86,9 @@ func writeFakeRun(t *testing.T, sweep string, s fakeSpec) fakeWritten {
 	}
 	rng := rand.New(rand.NewPCG(uint64(s.seed), uint64(s.alpha*1000)))
 	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	stamp := func(el float64) string { return t0.Add(time.Duration(el * float64(time.Second))).Format(time.RFC3339Nano) }
+	stamp := func(el float64) string {
+		return t0.Add(time.Duration(el * float64(time.Second))).Format(time.RFC3339Nano)
+	}
 	names := fakeSpace["names"].([]string)
 	lo, hi := fakeSpace["lo"].([]float64), fakeSpace["hi"].([]float64)
 	randX := func() []float64 {
@@ -109,7 +111,7 @@ func writeFakeRun(t *testing.T, sweep string, s fakeSpec) fakeWritten {
 		"env": map[string]any{"kind": "images", "n": s.nW}, "alpha": s.alpha, "convention": "bohost",
 		"n_w": s.nW, "acquisition": "rho_kg", "n_initial": 2, "iterations": s.iterations, "seed": s.seed,
 		"objective": "f", "on_failure": "worst", "workers": 2, "timeout_s": 60, "max_rss": "4GiB",
-		"data": map[string]any{"dir": "/data/yorkurban", "split": "test"},
+		"data":  map[string]any{"dir": "/data/yorkurban", "split": "test"},
 		"sweep": map[string]any{"alphas": []float64{0.1, 0.5}},
 	})
 	writeJSON(t, filepath.Join(dir, "args.json"), map[string]any{"script": "alpha_sweep.lua", "args": []string{"--alpha", fmt.Sprint(s.alpha)}})
@@ -126,7 +128,7 @@ func writeFakeRun(t *testing.T, sweep string, s fakeSpec) fakeWritten {
 			"trial": trial, "iteration": iter, "time": stamp(el), "elapsed_s": el,
 			"x": xmap(x), "x_vec": x, "w": []float64{float64(w) / float64(s.nW)}, "env_index": w,
 			"env_id": fmt.Sprintf("P10201%02d", w), "status": "ok", "y": y, "told": y,
-			"score": map[string]any{"f": y, "precision": y + 0.05, "recall": y - 0.05, "n_lines": 100 + w, "ms": 30.5},
+			"score":   map[string]any{"f": y, "precision": y + 0.05, "recall": y - 0.05, "n_lines": 100 + w, "ms": 30.5},
 			"seconds": 0.4, "worker": trial % 2, "peak_rss_bytes": 300e6 + 1e6*float64(trial), "error": nil, "death": nil,
 		}
 		if trial == s.deathAt {

@@ -51,7 +51,7 @@ type AlphaResult struct {
 	Failures    Stat
 	WallS       Stat
 	RecX        []Stat
-	FinalSource string // SourceFinalEval, SourcePosterior, "mixed" or SourceNone
+	FinalSource string    // SourceFinalEval, SourcePosterior, "mixed" or SourceNone
 	Scores      []float64 // final_eval.scores pooled over seeds
 
 	runs []*RunResult

@@ -140,7 +140,6 @@ type gen struct {
 	res   *Result
 	names []string
 	space *Space
-
 }
 
 // collect puts the runs' warnings (in report order) before the report-wide ones.
