@@ -143,9 +143,9 @@ func settledRSS(t *testing.T) int64 {
 // (5.8 MB over 300 cycles); allocator and Go-runtime jitter stay well under it.
 const rssGrowthLimit = 5 << 20
 
-// checkRSSFlat runs warm cycles, then n measured cycles, and fails when RSS
-// grew by rssGrowthLimit or more.
-func checkRSSFlat(t *testing.T, r *leakRig, warm, n int) {
+// rssGrowth runs warm cycles, then n measured cycles, and returns the RSS
+// growth over the measured ones (logged).
+func rssGrowth(t *testing.T, r *leakRig, warm, n int) int64 {
 	for i := 0; i < warm; i++ {
 		r.cycle(t)
 	}
@@ -156,9 +156,15 @@ func checkRSSFlat(t *testing.T, r *leakRig, warm, n int) {
 	after := settledRSS(t)
 	t.Logf("RSS %.1f MB -> %.1f MB over %d cycles (growth %+.2f MB, limit %.0f MB)",
 		float64(before)/(1<<20), float64(after)/(1<<20), n, float64(after-before)/(1<<20), float64(rssGrowthLimit)/(1<<20))
-	if after-before >= rssGrowthLimit {
-		t.Fatalf("RSS grew by %.2f MB over %d cycles (limit %.0f MB): native memory leak",
-			float64(after-before)/(1<<20), n, float64(rssGrowthLimit)/(1<<20))
+	return after - before
+}
+
+// checkRSS fails when growth reached rssGrowthLimit.
+func checkRSS(t *testing.T, growth int64, n int) {
+	t.Helper()
+	if growth >= rssGrowthLimit {
+		t.Errorf("RSS grew by %.2f MB over %d cycles (limit %.0f MB): native memory leak",
+			float64(growth)/(1<<20), n, float64(rssGrowthLimit)/(1<<20))
 	}
 }
 
@@ -169,7 +175,7 @@ func checkRSSFlat(t *testing.T, r *leakRig, warm, n int) {
 func TestRSSFlat(t *testing.T) {
 	r := newLeakRig(t)
 	models := LiveModels()
-	checkRSSFlat(t, r, 50, 300)
+	checkRSS(t, rssGrowth(t, r, 50, 300), 300)
 	if LiveModels() != models {
 		t.Fatalf("LiveModels %d after the cycles, want %d", LiveModels(), models)
 	}
