@@ -2,6 +2,7 @@ package bindings
 
 import (
 	"fmt"
+	"math"
 
 	"bohost/host/errs"
 	"bohost/host/lua"
@@ -52,7 +53,11 @@ func (Mem) Open(rt *lua.Runtime) *glua.LTable {
 			var bytes int64
 			switch v := L.Get(1).(type) {
 			case glua.LNumber:
-				bytes = int64(v)
+				if float64(v) >= math.MaxInt64 { // the "no limit" value mem.stats reports
+					bytes = 0
+				} else {
+					bytes = int64(v)
+				}
 			case glua.LString:
 				if string(v) == "off" {
 					bytes = 0

@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"bohost/host/version"
-
-	glua "github.com/yuin/gopher-lua"
 )
 
 func versionMain(env *Env, args []string) int {
@@ -31,12 +29,7 @@ usage:
 func helpMain(env *Env, args []string) int {
 	rt := newRuntime(env, "", nil)
 	defer rt.Close()
-	// Load every module so its docs are registered.
-	for _, m := range rt.ModuleNames() {
-		if err := rt.L.CallByParam(glua.P{Fn: rt.L.GetGlobal("require"), NRet: 1, Protect: true}, glua.LString(m)); err == nil {
-			rt.L.Pop(1)
-		}
-	}
+	rt.LoadAll() // register every module's docs
 	topic := ""
 	if len(args) > 0 {
 		topic = args[0]

@@ -98,7 +98,7 @@ func openErrorType(L *glua.LState) {
 func NewError(L *glua.LState, op string, err error) glua.LValue {
 	le := toLuaError(op, err)
 	if le.where == "" {
-		le.where = L.Where(1)
+		le.where = luaWhere(L)
 	}
 	ud := L.NewUserData()
 	ud.Value = le
@@ -223,4 +223,21 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// luaWhere returns "file:line:" of the innermost Lua (not Go) frame.
+func luaWhere(L *glua.LState) string {
+	for i := 0; i < 64; i++ {
+		dbg, ok := L.GetStack(i)
+		if !ok {
+			return ""
+		}
+		if _, err := L.GetInfo("Sl", dbg, glua.LNil); err != nil {
+			continue
+		}
+		if dbg.CurrentLine > 0 {
+			return fmt.Sprintf("%s:%d:", dbg.Source, dbg.CurrentLine)
+		}
+	}
+	return ""
 }

@@ -47,10 +47,11 @@ type Runtime struct {
 	modules map[string]Module
 	Handles *Handles
 
-	mu       sync.Mutex
-	shutdown []func(ctx context.Context)
-	warned   map[string]bool
-	lastTB   string
+	mu        sync.Mutex
+	shutdown  []func(ctx context.Context)
+	warned    map[string]bool
+	lastTB    string
+	loadedAll bool
 }
 
 // Doc documents one Lua function or method: the single source for the
@@ -157,8 +158,24 @@ func (rt *Runtime) Shutdown(ctx context.Context) {
 	}
 }
 
+// LoadAll requires every registered Go module, so that all docs are
+// registered (for help and completion); errors are ignored here and surface
+// when a script requires the module.
+func (rt *Runtime) LoadAll() {
+	if rt.loadedAll {
+		return
+	}
+	rt.loadedAll = true
+	for _, m := range rt.ModuleNames() {
+		if err := rt.L.CallByParam(glua.P{Fn: rt.L.GetGlobal("require"), NRet: 1, Protect: true}, glua.LString(m)); err == nil {
+			rt.L.Pop(1)
+		}
+	}
+}
+
 // Docs returns every registered doc, sorted by name.
 func (rt *Runtime) Docs() []Doc {
+	rt.LoadAll()
 	out := make([]Doc, 0, len(rt.docs))
 	for _, d := range rt.docs {
 		out = append(out, d)
@@ -171,6 +188,9 @@ func (rt *Runtime) Docs() []Doc {
 // "Model:predict" or "predict").
 func (rt *Runtime) LookupDoc(name string) (Doc, bool) {
 	name = strings.TrimSpace(name)
+	if _, ok := rt.docs[name]; !ok {
+		rt.LoadAll()
+	}
 	if d, ok := rt.docs[name]; ok {
 		return d, true
 	}

@@ -1,0 +1,48 @@
+# bohost: two commands do all set-up on a fresh Debian 12 machine (as root):
+#   make run    installs what is missing, builds bohost, runs the main job
+#   make test   installs what is missing, runs vet, format check and all tests
+SHELL := /bin/bash
+GO_VERSION := 1.26.8
+export PATH := /usr/local/go$(GO_VERSION)/bin:/usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+export GOTOOLCHAIN := local
+BIN := bin/bohost
+RUN_ARGS ?=
+
+.PHONY: all setup build run test vet fmt-check test-long matprofile bench ptx gpu-check clean
+
+all: build
+
+setup:
+	@bash tools/setup.sh
+
+build: setup
+	go build -o $(BIN) ./cmd/bohost
+
+# The main job: the alpha sweep on the embedded synthetic data set.
+run: build
+	$(BIN) scripts/alpha_sweep.lua $(RUN_ARGS)
+
+vet:
+	go vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+# The full test suite (CI runs exactly this through .ci/run).
+test: setup vet fmt-check
+	go test -count=1 ./...
+
+# Long cases: n=200 GP anchors, 4000x3000 images, long kill tests.
+test-long: setup
+	BOHOST_LONG=1 go test -count=1 -timeout 60m ./...
+
+# gocv's live-Mat profiler (a separate gocv build: ~100 s the first time).
+matprofile: setup
+	go test -tags matprofile -count=1 ./host/cv/
+
+bench: build
+	go test -run '^$$' -bench . -benchtime 3x ./host/...
+
+clean:
+	rm -rf bin
