@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -510,6 +511,7 @@ func (f *Figure) build(fs fontSizes) *plot.Plot {
 		a.Label.TextStyle.Font.Size = fs.label
 		a.Tick.Label.Font.Size = fs.tick
 		a.Label.Padding = vg.Points(2)
+		a.Padding = 0 // axes meet at the corner
 	}
 	g := plotter.NewGrid()
 	g.Vertical.Color = color.Gray{0xe0}
@@ -586,7 +588,7 @@ func SaveGrid(path string, w, h vg.Length, title string, cols int, panels ...*Fi
 	case "svg":
 		cw = vgsvg.New(w, h)
 	case "pdf":
-		cw = vgpdf.New(w, h)
+		cw = pdfText{vgpdf.New(w, h)}
 	default:
 		return errs.New(errs.BadArg, op, "file extension of %s must be .png, .svg or .pdf, got %q", path, filepath.Ext(path))
 	}
@@ -811,4 +813,52 @@ func writeAtomic(path string, write func(*os.File) error) error {
 		return errs.Wrap(errs.IO, op, err)
 	}
 	return nil
+}
+
+// pdfText makes text safe for gonum/plot's PDF back-end, which embeds fonts
+// with the Windows-1252 code page and writes string bytes as they are: it
+// re-encodes text to that code page and spells out what it lacks (α → alpha).
+type pdfText struct{ *vgpdf.Canvas }
+
+func (c pdfText) FillString(f font.Face, pt vg.Point, s string) {
+	c.Canvas.FillString(f, pt, toCP1252(s))
+}
+
+// cp1252 holds the code points of bytes 0x80–0x9F of Windows-1252.
+var cp1252 = map[rune]byte{
+	'€': 0x80, '‚': 0x82, 'ƒ': 0x83, '„': 0x84, '…': 0x85, '†': 0x86, '‡': 0x87, 'ˆ': 0x88,
+	'‰': 0x89, 'Š': 0x8A, '‹': 0x8B, 'Œ': 0x8C, 'Ž': 0x8E, '‘': 0x91, '’': 0x92, '“': 0x93,
+	'”': 0x94, '•': 0x95, '–': 0x96, '—': 0x97, '˜': 0x98, '™': 0x99, 'š': 0x9A, '›': 0x9B,
+	'œ': 0x9C, 'ž': 0x9E, 'Ÿ': 0x9F,
+}
+
+var cp1252Spell = map[rune]string{
+	'α': "alpha", 'β': "beta", 'ρ': "rho", 'σ': "sigma", 'μ': "mu", '−': "-", '◆': "*", '≤': "<=", '≥': ">=",
+}
+
+func toCP1252(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		switch {
+		case r < 0x80 || (r >= 0xA0 && r <= 0xFF):
+			b = append(b, byte(r))
+		case cp1252[r] != 0:
+			b = append(b, cp1252[r])
+		case cp1252Spell[r] != "":
+			b = append(b, cp1252Spell[r]...)
+		default:
+			b = append(b, '?')
+		}
+	}
+	return string(b)
 }

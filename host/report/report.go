@@ -174,6 +174,9 @@ func (g *gen) dupSeeds() {
 // records the files. A drawing failure becomes a warning; a write failure
 // is returned.
 func (g *gen) save(dir, base string, w, h vg.Length, title string, cols int, panels ...*Figure) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return errs.Wrap(errs.IO, "report.generate", err)
+	}
 	for _, ext := range g.opts.Formats {
 		path := filepath.Join(dir, base+"."+ext)
 		err := SaveGrid(path, w, h, title, cols, panels...)
@@ -344,8 +347,8 @@ func (g *gen) tradeoff() error {
 	left.LinePoints("final CVaR", ax, cv)
 	left.ErrorBars("mean score", ax, mnLo, mnHi)
 	left.LinePoints("mean score", ax, mn)
-	right.SetColor("alpha (mean over seeds)", palette[0])
-	right.LinePoints("alpha (mean over seeds)", cv, mn)
+	right.SetColor("per alpha, mean over seeds", color0)
+	right.LinePoints("per alpha, mean over seeds", cv, mn)
 	if len(fx) > 0 {
 		right.SetColor("* incl. last-iteration posterior values", Gray)
 		right.Markers("* incl. last-iteration posterior values", fx, fy, "ring", 5)
@@ -533,9 +536,6 @@ func (g *gen) perRun() error {
 				return errs.Wrap(errs.Canceled, "report.generate", err)
 			}
 			dir := filepath.Join(g.opts.Out, "runs", runDirName(r.Name, used))
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return errs.Wrap(errs.IO, "report.generate", err)
-			}
 			if err := g.system(dir, a, r); err != nil {
 				return err
 			}
@@ -620,7 +620,14 @@ func segments(lines [][]float64) (out []imgbuf.Segment, bad int) {
 func (g *gen) overlays(dir string, a *AlphaResult, r *RunResult) error {
 	s := r.run.Summary
 	if s == nil || s.FinalEval == nil {
-		return nil // already warned
+		// Say which images are absent too: they are what a report on
+		// another machine would need.
+		for _, f := range []string{"final/best.png", "final/worst.png"} {
+			if _, err := os.Stat(filepath.Join(r.Dir, filepath.FromSlash(f))); err != nil {
+				r.run.warn(WarnMissing, f, 0, "image not found (and no final_eval lines to draw): no overlay")
+			}
+		}
+		return nil
 	}
 	for _, which := range []string{"best", "worst"} {
 		fi := s.FinalEval.Best
