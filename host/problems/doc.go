@@ -13,9 +13,14 @@
 // confidence level, the worst (1 - alpha) share), so pass risk.BoTorch to
 // compare with them.
 //
-// BestTrueCVaR and BestTrueX return the anchors' best achievable true CVaR and
-// its maximiser (true_cvar_best.json), hard-coded so that benchmarks and
-// regret computations work without the shared folder; a test checks the
-// copy against the file when the folder is present. Regret = BestTrueCVaR -
-// TrueCVaR(recommendation).
+// BestTrueCVaR and BestTrueX return the best achievable true CVaR and its
+// maximiser, hard-coded so that benchmarks and regret computations work
+// without the shared folder. Convention botorch: the anchors'
+// true_cvar_best.json (a test checks the copy against the file when the
+// folder is present). Beware: the anchors' hart6 alphas 0.1/0.3/0.5 are
+// BoTorch confidence levels (worst 90/70/50 %), not bohost's 0.1/0.3/0.5.
+// Convention bohost (worst 10/30/50 %, RU estimator): values computed by
+// bohost with risk + boxopt (opt-in test TestRecomputeBest, BOHOST_LONG=1,
+// which also re-derives every anchors value to 1e-13). Regret =
+// BestTrueCVaR - TrueCVaR(recommendation).
 package problems

@@ -51,7 +51,7 @@ func TestWGrid(t *testing.T) {
 func TestBestValues(t *testing.T) {
 	for _, b := range bestTable {
 		p := map[string]Problem{"hart6": Hart6Env(), "tutorial": BraninTutorial()}[b.name]
-		v := TrueCVaR(p, b.x, b.alpha, risk.BoTorch, GridPerDim(b.name))
+		v := TrueCVaR(p, b.x, b.alpha, b.conv, GridPerDim(b.name))
 		if math.Abs(v-b.value) > 1e-10*math.Abs(b.value) {
 			t.Errorf("%s alpha=%v: TrueCVaR(x*) = %.15g, stored %.15g", b.name, b.alpha, v, b.value)
 		}
@@ -59,12 +59,12 @@ func TestBestValues(t *testing.T) {
 			for _, h := range []float64{-2e-3, 2e-3} {
 				x := append([]float64(nil), b.x...)
 				x[j] = math.Min(1, math.Max(0, x[j]+h))
-				if w := TrueCVaR(p, x, b.alpha, risk.BoTorch, GridPerDim(b.name)); w > b.value+1e-6 {
+				if w := TrueCVaR(p, x, b.alpha, b.conv, GridPerDim(b.name)); w > b.value+1e-6 {
 					t.Errorf("%s alpha=%v: moving x[%d] by %v gives %v > best %v", b.name, b.alpha, j, h, w, b.value)
 				}
 			}
 		}
-		if got, ok := BestTrueCVaR(b.name, b.alpha, risk.BoTorch); !ok || got != b.value {
+		if got, ok := BestTrueCVaR(b.name, b.alpha, b.conv); !ok || got != b.value {
 			t.Errorf("BestTrueCVaR(%s, %v) = %v, %v", b.name, b.alpha, got, ok)
 		}
 	}
@@ -73,8 +73,15 @@ func TestBestValues(t *testing.T) {
 	if v := TrueCVaR(Hart6Env(), xopt, 0.3, risk.BoTorch, 64); v > 2.9486768852637733-0.1 {
 		t.Errorf("CVaR at the nominal optimum %v is not ~0.1 below the robust peak", v)
 	}
-	if _, ok := BestTrueCVaR("hart6", 0.3, risk.Bohost); ok {
-		t.Error("BestTrueCVaR reported a value for convention bohost, which the anchors do not hold")
+	if _, ok := BestTrueCVaR("hart6", 0.7, risk.BoTorch); ok {
+		t.Error("BestTrueCVaR reported a value for botorch alpha 0.7 on hart6, which is not stored")
+	}
+	// bohost's worst 50 % is close to, and never above, BoTorch's CVaR(0.5),
+	// which rounds the tail up (one extra sample out of 4096 here).
+	b5, _ := BestTrueCVaR("hart6", 0.5, risk.Bohost)
+	t5, _ := BestTrueCVaR("hart6", 0.5, risk.BoTorch)
+	if b5 > t5 || t5-b5 > 1e-3 {
+		t.Errorf("hart6 best at worst 50%%: bohost %v, botorch %v", b5, t5)
 	}
 	if !math.IsNaN(TrueCVaR(Hart6Env(), []float64{0.5}, 0.3, risk.BoTorch, 64)) {
 		t.Error("TrueCVaR with a wrong-length x is not NaN")
@@ -96,10 +103,10 @@ func TestBestTable(t *testing.T) {
 	if err := json.Unmarshal(raw, &file); err != nil {
 		t.Fatal(err)
 	}
-	if len(file) != len(bestTable) {
-		t.Errorf("file has %d entries, table %d", len(file), len(bestTable))
-	}
 	for _, b := range bestTable {
+		if b.conv != risk.BoTorch {
+			continue // computed by bohost, not in the anchors
+		}
 		dw := map[string]int{"hart6": 2, "tutorial": 1}[b.name]
 		key := fmt.Sprintf("%s_dw%d_a%v", b.name, dw, b.alpha)
 		e, ok := file[key]
