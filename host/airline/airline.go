@@ -36,7 +36,7 @@ type Options struct {
 	FusionTol       float64                                      // RANSAC inlier distance, px [1.5]
 	FusionTrials    int                                          // RANSAC trials per candidate line [64]
 	SeamTrials      int                                          // RANSAC trials of the "seam" fit [1000] (sklearn: max_trials 10000)
-	FusionMinWeight float64                                      // keep a fused line with mean inlier weight per pixel >= this [6]; negative = 0
+	FusionMinWeight float64                                      // keep a fused line with mean inlier weight per raster pixel >= this [4]; negative = 0
 	IntegerWeights  bool                                         // floor the weights as the original replication did
 
 	// Classical edge stage (see EdgeParams).
@@ -53,7 +53,7 @@ type Options struct {
 
 	// CRG and voting (CRGParams).
 	MaxRegionPx    int     // [5000]
-	SeedStride     int     // [2]
+	SeedStride     int     // [2 for learned edges, as AirLine; 1 for classical edges, see doc.go]
 	SeedMargin     int     // [2]
 	Border         int     // [1]
 	MaxSegments    int     // per preset and ROI [30000]
@@ -201,7 +201,7 @@ func (o Options) withDefaults() Options {
 	def(&o.FusionTol, 1.5)
 	defi(&o.FusionTrials, 64)
 	defi(&o.SeamTrials, 1000)
-	def(&o.FusionMinWeight, 6)
+	def(&o.FusionMinWeight, 4)
 	def(&o.BlurSigma, 1)
 	def(&o.EdgeRef, 100)
 	def(&o.EdgeGain, 4)
@@ -210,6 +210,11 @@ func (o Options) withDefaults() Options {
 	defi(&o.K, 9)
 	defi(&o.KernelHalfLen, 50)
 	defi(&o.MaxRegionPx, 5000)
+	if o.Edge == "classical" {
+		// A 1-px NMS edge on an odd row or column (or along x-y odd at 45°)
+		// never meets AirLine's stride-2 seed grid; thick learned edge maps do.
+		defi(&o.SeedStride, 1)
+	}
 	defi(&o.SeedStride, 2)
 	defi(&o.SeedMargin, 2)
 	defi(&o.Border, 1)

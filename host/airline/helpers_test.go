@@ -8,7 +8,8 @@ import (
 )
 
 // fillPoly renders a convex polygon (vertices in order) with value fg over
-// bg, 4x4 supersampled, so edges are anti-aliased like a camera image.
+// the image, 4x4 supersampled, so edges are anti-aliased like a camera image.
+// bg is ignored (the existing pixels are the background).
 func fillPoly(img *imgbuf.Gray, pts [][2]float64, fg, bg uint8) {
 	for y := 0; y < img.H; y++ {
 		for x := 0; x < img.W; x++ {
@@ -21,7 +22,8 @@ func fillPoly(img *imgbuf.Gray, pts [][2]float64, fg, bg uint8) {
 					}
 				}
 			}
-			img.Pix[y*img.W+x] = uint8(math.Round(float64(bg) + (float64(fg)-float64(bg))*float64(in)/16))
+			b := float64(img.Pix[y*img.W+x])
+			img.Pix[y*img.W+x] = uint8(math.Round(b + (float64(fg)-b)*float64(in)/16))
 		}
 	}
 }

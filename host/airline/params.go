@@ -73,8 +73,8 @@ var classical = []Param{
 		Doc: "post-filter: keep segments at least this long, px (demo: 15)"},
 	{Name: "max_region_px", Lo: 1000, Hi: 20000, Default: 5000, Scale: "log", Integer: true,
 		Doc: "regions reaching this many pixels are dropped (AirLine: 5000)"},
-	{Name: "seed_stride", Lo: 1, Hi: 2, Default: 2, Scale: "linear", Integer: true,
-		Doc: "CRG seed grid stride in rows and columns (AirLine: 2)"},
+	{Name: "seed_stride", Lo: 1, Hi: 2, Default: 1, Scale: "linear", Integer: true,
+		Doc: "CRG seed grid stride in rows and columns (AirLine: 2, which misses thin edges on odd rows/columns)"},
 }
 
 // Space returns a copy of the named search space: "airline8" (also "") or
