@@ -17,6 +17,8 @@ func All() []lua.Module {
 	return []lua.Module{
 		Sys{},
 		Mem{},
+		GP{},
+		Risk{},
 	}
 }
 

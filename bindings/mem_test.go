@@ -90,3 +90,8 @@ func TestBoArgsAndSys(t *testing.T) {
 		assert(sig:find("mem.stats%(%)"), sig)
 	`, modules(&freed))
 }
+
+func luatest_run(t *testing.T, src string, freed *int) {
+	t.Helper()
+	luatest.Run(t, src, modules(freed))
+}
