@@ -262,10 +262,10 @@ func (m *Model) Posterior(X [][]float64) (*Posterior, error) {
 		}
 	}
 	p.Cov = cov
-	var a mat.SymDense
+	a := mat.NewSymDense(q, nil)
 	a.CopySym(cov)
 	var ch mat.Cholesky
-	abs, _, ok := cholJitter(&ch, &a)
+	abs, _, ok := cholJitter(&ch, a)
 	if !ok {
 		return nil, errs.New(errs.NotPD, op, "posterior covariance of %d points not positive definite after jitter 1e-4", q).
 			WithHint("remove repeated or near-identical points from the batch")

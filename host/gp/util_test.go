@@ -1,0 +1,5 @@
+package gp_test
+
+import "fmt"
+
+var sprintf = fmt.Sprintf
