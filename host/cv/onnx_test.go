@@ -113,6 +113,14 @@ func writeModel(t *testing.T, name string, data []byte) string {
 	return p
 }
 
+func writeModelB(b *testing.B, data []byte) string {
+	p := filepath.Join(b.TempDir(), "model.onnx")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
 // convModel is one Conv (kernel k×k, stride 1, zero padding k/2) from c input
 // channels to one output map; weights are c·k·k values, row-major per channel.
 func convModel(c, k int, weights []float32, bias float32, kernelShape bool) []byte {
