@@ -1,0 +1,301 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"syscall"
+	"time"
+
+	"bohost/host/errs"
+	"bohost/host/monitor"
+)
+
+// Objective evaluates one request inside a worker. It fills Result.Y and,
+// optionally, Score; Serve fills the rest. Returning an error makes the
+// evaluation "failed" (the worker lives on); an *errs.Error keeps its kind.
+type Objective interface {
+	Eval(ctx context.Context, req Request) (Result, error)
+}
+
+// ObjectiveFunc adapts a function to Objective.
+type ObjectiveFunc func(ctx context.Context, req Request) (Result, error)
+
+// Eval calls f.
+func (f ObjectiveFunc) Eval(ctx context.Context, req Request) (Result, error) { return f(ctx, req) }
+
+// Factory builds the worker's objective from the Hello frame (its Spec says
+// what to build: an AirLine configuration, a Lua file and function, ...). It
+// runs once per worker process, before Ready is sent; an error is reported to
+// the parent and ends the worker.
+type Factory func(ctx context.Context, hello Hello) (Objective, error)
+
+// Static returns a Factory that ignores the spec and returns obj.
+func Static(obj Objective) Factory {
+	return func(context.Context, Hello) (Objective, error) { return obj, nil }
+}
+
+type phaseKey struct{}
+
+type phaseReporter struct {
+	mu    sync.Mutex
+	phase string
+	fw    *frameWriter
+}
+
+func (p *phaseReporter) set(phase string) {
+	p.mu.Lock()
+	changed := p.phase != phase
+	p.phase = phase
+	p.mu.Unlock()
+	if changed {
+		p.beat()
+	}
+}
+
+func (p *phaseReporter) get() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.phase
+}
+
+func (p *phaseReporter) beat() {
+	rss, _ := monitor.ProcRSS(0)
+	p.fw.write(&frame{Type: frameHeartbeat, Heartbeat: &Heartbeat{Phase: p.get(), RSSBytes: rss}})
+}
+
+// SetPhase tells the parent what the objective is doing now (e.g. "load",
+// "detect", "score"); the last phase appears in a death certificate. It is a
+// no-op outside a worker's Eval.
+func SetPhase(ctx context.Context, phase string) {
+	if p, ok := ctx.Value(phaseKey{}).(*phaseReporter); ok {
+		p.set(phase)
+	}
+}
+
+// ClaimStdio takes the process's stdin and stdout for the protocol and points
+// file descriptor 1 at stderr, so stray prints (Lua's print, a C library)
+// land in the worker's stderr instead of corrupting the frames. The hidden
+// `bohost worker` subcommand calls it and passes the results to Serve.
+func ClaimStdio() (in, out *os.File, err error) {
+	inFd, err := syscall.Dup(0)
+	if err != nil {
+		return nil, nil, errs.New(errs.IO, "worker.stdio", "dup stdin: %v", err)
+	}
+	outFd, err := syscall.Dup(1)
+	if err != nil {
+		syscall.Close(inFd)
+		return nil, nil, errs.New(errs.IO, "worker.stdio", "dup stdout: %v", err)
+	}
+	syscall.CloseOnExec(inFd)
+	syscall.CloseOnExec(outFd)
+	if err := dup2(2, 1); err != nil {
+		syscall.Close(inFd)
+		syscall.Close(outFd)
+		return nil, nil, errs.New(errs.IO, "worker.stdio", "redirect stdout to stderr: %v", err)
+	}
+	if null, err := os.Open(os.DevNull); err == nil {
+		dup2(int(null.Fd()), 0)
+		null.Close()
+	}
+	return os.NewFile(uintptr(inFd), "protocol-in"), os.NewFile(uintptr(outFd), "protocol-out"), nil
+}
+
+// Serve runs a worker: it reads Hello from in, applies the memory limits,
+// builds the objective with factory, answers Ready, then evaluates requests
+// until in reaches EOF (a clean shutdown: nil) or ctx ends. Heartbeats go out
+// every Hello.HeartbeatS. A panic in the objective is recovered and reported
+// as a failed evaluation of kind internal.
+func Serve(ctx context.Context, in io.Reader, out io.Writer, factory Factory) error {
+	const op = "worker.serve"
+	fw := &frameWriter{w: out}
+	f, err := readFrame(in)
+	if err != nil {
+		return errs.New(errs.IO, op, "reading hello: %v", err)
+	}
+	if f.Type != frameHello || f.Hello == nil {
+		return errs.New(errs.BadState, op, "first frame is %q, want hello", f.Type)
+	}
+	hello := *f.Hello
+	limits := applyLimits(hello)
+	ready := &Ready{PID: os.Getpid(), GoVersion: runtime.Version(), Limits: limits}
+	obj, err := factory(ctx, hello)
+	if err == nil && obj == nil {
+		err = errs.New(errs.Internal, op, "factory returned a nil objective")
+	}
+	if err != nil {
+		ready.Error, ready.ErrorKind = err.Error(), errs.KindOf(err)
+		fw.write(&frame{Type: frameReady, Ready: ready})
+		return err
+	}
+	if err := fw.write(&frame{Type: frameReady, Ready: ready}); err != nil {
+		return errs.New(errs.IO, op, "writing ready: %v", err)
+	}
+	pr := &phaseReporter{phase: "idle", fw: fw}
+	period := time.Duration(hello.HeartbeatS * float64(time.Second))
+	if period <= 0 {
+		period = time.Second
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				pr.beat()
+			}
+		}
+	}()
+
+	frames := make(chan *frame)
+	readErr := make(chan error, 1)
+	go func() {
+		for {
+			f, err := readFrame(in)
+			if err != nil {
+				readErr <- err
+				return
+			}
+			select {
+			case frames <- f:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return errs.Wrap(errs.Canceled, op, ctx.Err())
+		case err := <-readErr:
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return errs.New(errs.IO, op, "reading frames: %v", err)
+		case f := <-frames:
+			if f.Type != frameEval || f.Eval == nil {
+				return errs.New(errs.BadState, op, "unexpected frame %q", f.Type)
+			}
+			res := evalOne(ctx, obj, *f.Eval, pr)
+			pr.set("idle")
+			if err := fw.write(&frame{Type: frameResult, Result: &res}); err != nil {
+				return errs.New(errs.IO, op, "writing result: %v", err)
+			}
+		}
+	}
+}
+
+func evalOne(ctx context.Context, obj Objective, req Request, pr *phaseReporter) (res Result) {
+	monitor.ResetPeak()
+	pr.set("eval")
+	start := time.Now()
+	ctx = context.WithValue(ctx, phaseKey{}, pr)
+	if req.TimeoutS > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(req.TimeoutS*float64(time.Second)))
+		defer cancel()
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			stack := debug.Stack()
+			fmt.Fprintf(os.Stderr, "worker: panic in objective: %v\n%s\n", p, stack)
+			res = Result{Status: StatusFailed, Error: fmt.Sprintf("objective panicked: %v", p), ErrorKind: errs.Internal}
+		}
+		res.ID = req.ID
+		res.Phase = pr.get()
+		res.Seconds = time.Since(start).Seconds()
+		res.PeakRSSBytes = monitor.PeakRSS()
+		res.PID = os.Getpid()
+		res.Death = nil
+	}()
+	r, err := obj.Eval(ctx, req)
+	switch {
+	case err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+		return Result{Status: StatusTimeout, Error: err.Error(), ErrorKind: errs.Canceled}
+	case err != nil:
+		kind := ""
+		var e *errs.Error
+		if errors.As(err, &e) {
+			kind = e.Kind
+		}
+		return Result{Status: StatusFailed, Error: err.Error(), ErrorKind: kind, Score: cleanScore(r.Score)}
+	case math.IsNaN(r.Y) || math.IsInf(r.Y, 0):
+		return Result{Status: StatusFailed, Error: fmt.Sprintf("objective returned y = %v (must be finite)", r.Y), ErrorKind: errs.Failed, Score: cleanScore(r.Score)}
+	}
+	r.Status = StatusOK
+	r.Error, r.ErrorKind = "", ""
+	r.Score = cleanScore(r.Score)
+	return r
+}
+
+// cleanScore replaces non-finite float values by nil (JSON cannot hold them).
+func cleanScore(m map[string]any) map[string]any {
+	for k, v := range m {
+		switch x := v.(type) {
+		case float64:
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				m[k] = nil
+			}
+		case float32:
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				m[k] = nil
+			}
+		case map[string]any:
+			cleanScore(x)
+		}
+	}
+	return m
+}
+
+// applyLimits sets the worker's own memory limits from hello and describes
+// what was applied.
+func applyLimits(h Hello) string {
+	if h.MaxRSSBytes <= 0 {
+		return "none"
+	}
+	debug.SetMemoryLimit(h.MaxRSSBytes)
+	desc := fmt.Sprintf("go_memory_limit=%d", h.MaxRSSBytes)
+	m, err := monitor.ReadProcMem(0)
+	if err != nil {
+		return desc + "; rlimits not set (" + err.Error() + ")"
+	}
+	// RLIMIT_DATA is a backstop for bursts the parent's RSS polling misses:
+	// the current data size plus the cap plus headroom for the Go runtime's
+	// 64 MiB heap-arena steps.
+	data := uint64(m.Data + h.MaxRSSBytes + 128<<20)
+	if err := setrlimit(rlimitData, data); err != nil {
+		desc += fmt.Sprintf("; rlimit_data failed (%v)", err)
+	} else {
+		desc += fmt.Sprintf("; rlimit_data=%d", data)
+	}
+	if h.LimitAddressSpace {
+		as := uint64(m.Size + h.MaxRSSBytes + 128<<20)
+		if err := setrlimit(syscall.RLIMIT_AS, as); err != nil {
+			desc += fmt.Sprintf("; rlimit_as failed (%v)", err)
+		} else {
+			desc += fmt.Sprintf("; rlimit_as=%d", as)
+		}
+	}
+	return desc
+}
+
+func setrlimit(res int, v uint64) error {
+	var cur syscall.Rlimit
+	if err := syscall.Getrlimit(res, &cur); err != nil {
+		return err
+	}
+	if cur.Max != ^uint64(0) && v > cur.Max {
+		v = cur.Max
+	}
+	return syscall.Setrlimit(res, &syscall.Rlimit{Cur: v, Max: cur.Max})
+}
