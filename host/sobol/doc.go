@@ -2,9 +2,11 @@
 // or scrambled, and quasi-random standard-normal base samples from them.
 //
 // Dimensions 1..53 use Joe and Kuo's direction numbers (new-joe-kuo-6.21201,
-// SIAM J. Sci. Comput. 30, 2008), the same table as torch's SobolEngine and
-// scipy.stats.qmc.Sobol, so the unscrambled points are those libraries'
-// points: in 2-D (0,0), (0.5,0.5), (0.75,0.25), (0.25,0.75), (0.375,0.375), …
+// SIAM J. Sci. Comput. 30, 2008), the table torch's SobolEngine and
+// scipy.stats.qmc.Sobol use, in the same Gray-code order, so the unscrambled
+// points should be theirs (the tests check the published first 2-D points
+// (0,0), (0.5,0.5), (0.75,0.25), (0.25,0.75), (0.375,0.375), … and every
+// point against the defining recurrence).
 // Dimensions 54..MaxDim use the next primitive polynomials in Joe and Kuo's
 // order (degree, then coefficients) with initial direction numbers drawn from
 // a fixed PCG stream: still a valid Sobol (t, s)-sequence with the same
