@@ -340,20 +340,17 @@ func (m *Model) Condition(X [][]float64, y []float64) (*Model, error) {
 	}
 	var ds mat.TriDense
 	sc.UTo(&ds)
-	ut := m.chol.RawU()
+	ut := m.chol.RawU().(*mat.TriDense).RawTriangular()
+	bm := b.RawMatrix()
+	dm := ds.RawTriangular()
 	nu := mat.NewTriDense(n+q, mat.Upper, nil)
+	nr := nu.RawTriangular()
 	for i := 0; i < n; i++ {
-		for j := i; j < n; j++ {
-			nu.SetTri(i, j, ut.At(i, j))
-		}
-		for j := 0; j < q; j++ {
-			nu.SetTri(i, n+j, b.At(i, j))
-		}
+		copy(nr.Data[i*nr.Stride+i:i*nr.Stride+n], ut.Data[i*ut.Stride+i:i*ut.Stride+n])
+		copy(nr.Data[i*nr.Stride+n:i*nr.Stride+n+q], bm.Data[i*bm.Stride:i*bm.Stride+q])
 	}
 	for i := 0; i < q; i++ {
-		for j := i; j < q; j++ {
-			nu.SetTri(n+i, n+j, ds.At(i, j))
-		}
+		copy(nr.Data[(n+i)*nr.Stride+n+i:(n+i)*nr.Stride+n+q], dm.Data[i*dm.Stride+i:i*dm.Stride+q])
 	}
 	c.chol.SetFromU(nu)
 	c.finish()

@@ -3,6 +3,9 @@ package gp
 import (
 	"math"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -142,21 +145,17 @@ func (p *problem) theta(h Hyper) []float64 {
 
 // work is one goroutine's workspace.
 type work struct {
-	k, kinv mat.SymDense
-	chol    mat.Cholesky
-	kf, g   []float64 // per pair: kernel value and gradient factor
-	r, a    mat.VecDense
-	th      []float64
+	k, f  []float64 // n×n: kernel matrix (upper), its factor / inverse (upper)
+	kf, g []float64 // per pair: kernel value and gradient factor
+	r, a  []float64
+	th    []float64
 }
 
 func (p *problem) newWork() *work {
 	np := p.n * (p.n - 1) / 2
-	w := &work{kf: make([]float64, np), g: make([]float64, np), th: make([]float64, p.dim())}
-	w.k = *mat.NewSymDense(p.n, nil)
-	w.kinv = *mat.NewSymDense(p.n, nil)
-	w.r = *mat.NewVecDense(p.n, nil)
-	w.a = *mat.NewVecDense(p.n, nil)
-	return w
+	n := p.n
+	return &work{k: make([]float64, n*n), f: make([]float64, n*n), kf: make([]float64, np), g: make([]float64, np),
+		r: make([]float64, n), a: make([]float64, n), th: make([]float64, p.dim())}
 }
 
 // eval returns the objective −(LML + log prior)/n plus the box penalty at θ,
@@ -192,10 +191,9 @@ func (p *problem) eval(w *work, th, grad []float64) (f float64, ok bool) {
 func (p *problem) lmlGrad(w *work, h Hyper, grad []float64) (lml, lp float64, ok bool) {
 	n, d := p.n, p.d
 	kn := newKern(p.kind, h)
-	kd := w.k.RawSymmetric()
 	q := 0
 	for i := 0; i < n; i++ {
-		kd.Data[i*kd.Stride+i] = h.Outputscale + h.Noise
+		w.k[i*n+i] = h.Outputscale + h.Noise
 		for j := i + 1; j < n; j++ {
 			sq := p.sq[q*d : q*d+d]
 			var r2 float64
@@ -204,21 +202,42 @@ func (p *problem) lmlGrad(w *work, h Hyper, grad []float64) (lml, lp float64, ok
 			}
 			kv, g := kn.eval(r2)
 			w.kf[q], w.g[q] = kv, g
-			kd.Data[i*kd.Stride+j] = kv
+			w.k[i*n+j] = kv
 			q++
 		}
 	}
-	if _, _, ok := cholJitter(&w.chol, &w.k); !ok {
+	// Factorise with the jitter ladder, straight through LAPACK (no
+	// condition estimate, which mat.Cholesky would compute every time).
+	fs := blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: n, Data: w.f}
+	var md float64
+	for i := 0; i < n; i++ {
+		md += w.k[i*n+i]
+	}
+	md /= float64(n)
+	ok = false
+	for step := -1; step < len(jitterLadder) && !ok; step++ {
+		copy(w.f, w.k)
+		if step >= 0 {
+			for i := 0; i < n; i++ {
+				w.f[i*n+i] += jitterLadder[step] * md
+			}
+		}
+		_, ok = lapack64.Potrf(fs)
+	}
+	if !ok {
 		return 0, 0, false
 	}
+	ut := blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: n, Stride: n, Data: w.f}
+	var logDet float64
 	for i := 0; i < n; i++ {
-		w.r.SetVec(i, p.y[i]-h.Mean)
+		w.r[i] = p.y[i] - h.Mean
+		logDet += 2 * math.Log(w.f[i*n+i])
 	}
-	if err := w.chol.SolveVecTo(&w.a, &w.r); err != nil {
-		// A warning about conditioning; the solution is still used.
-		_ = err
-	}
-	lml = -0.5*mat.Dot(&w.r, &w.a) - 0.5*w.chol.LogDet() - 0.5*float64(n)*math.Log(2*math.Pi)
+	copy(w.a, w.r)
+	av := blas64.Vector{N: n, Inc: 1, Data: w.a}
+	blas64.Trsv(blas.Trans, ut, av)
+	blas64.Trsv(blas.NoTrans, ut, av)
+	lml = -0.5*dot(w.r, w.a) - 0.5*logDet - 0.5*float64(n)*math.Log(2*math.Pi)
 
 	pri := p.pri
 	if !pri.flat {
@@ -235,11 +254,10 @@ func (p *problem) lmlGrad(w *work, h Hyper, grad []float64) (lml, lp float64, ok
 	if grad == nil {
 		return lml, lp, true
 	}
-	if err := w.chol.InverseTo(&w.kinv); err != nil {
-		_ = err
+	if _, ok := lapack64.Potri(ut); !ok { // w.f now holds K⁻¹ (upper triangle)
+		return 0, 0, false
 	}
-	ki := w.kinv.RawSymmetric()
-	a := w.a.RawVector().Data
+	a := w.a
 	for i := range grad {
 		grad[i] = 0
 	}
@@ -248,10 +266,10 @@ func (p *problem) lmlGrad(w *work, h Hyper, grad []float64) (lml, lp float64, ok
 	q = 0
 	for i := 0; i < n; i++ {
 		ai := a[i]
-		wii := ai*ai - ki.Data[i*ki.Stride+i]
+		wii := ai*ai - w.f[i*n+i]
 		trW += wii
 		sumA += ai
-		row := ki.Data[i*ki.Stride:]
+		row := w.f[i*n:]
 		for j := i + 1; j < n; j++ {
 			wij := ai*a[j] - row[j]
 			gos += wij * w.kf[q]
