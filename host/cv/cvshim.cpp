@@ -3,11 +3,13 @@
 #include "cvshim.h"
 
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <string>
 #include <vector>
 
 #include <opencv2/core.hpp>
+#include <opencv2/core/utils/logger.hpp>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/ximgproc.hpp>
@@ -87,8 +89,22 @@ int bh_get_num_threads(void) {
     }
 }
 
+// Loads are serialised so that the importer's log level can be lowered while
+// it runs: its failures are reported through the exception text instead.
+static std::mutex load_mu;
+
+namespace {
+struct QuietLog {
+    cv::utils::logging::LogLevel old;
+    QuietLog() : old(cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_FATAL)) {}
+    ~QuietLog() { cv::utils::logging::setLogLevel(old); }
+};
+}  // namespace
+
 void *bh_net_load_onnx(const char *path, int *code, char *err, int errcap) {
     try {
+        std::lock_guard<std::mutex> lock(load_mu);
+        QuietLog quiet;
         cv::dnn::Net net = cv::dnn::readNetFromONNX(std::string(path));
         if (net.empty()) {
             *code = BH_ERR_CV;

@@ -10,6 +10,7 @@ import "C"
 
 import (
 	"runtime"
+	"strings"
 	"unsafe"
 
 	"gocv.io/x/gocv"
@@ -22,7 +23,8 @@ const errCap = 1024
 
 // shimErr turns a negative shim return code and its message into an error.
 func shimErr(op string, code C.int, buf []byte, kind string) error {
-	msg := C.GoString((*C.char)(unsafe.Pointer(&buf[0])))
+	// OpenCV's texts span lines ("... in function 'x'\n> Node ..."): keep one line.
+	msg := strings.Join(strings.Fields(C.GoString((*C.char)(unsafe.Pointer(&buf[0])))), " ")
 	if code == C.BH_ERR_NOMEM {
 		return errs.New(errs.OOM, op, "%s", msg)
 	}
