@@ -21,16 +21,23 @@ func (m *Model) checkData(op string, X [][]float64, y []float64) ([]float64, err
 	if len(y) != len(X) {
 		return nil, errs.New(errs.BadArg, op, "y has %d values but X has %d rows", len(y), len(X))
 	}
-	if m.d == 0 {
-		if len(X[0]) == 0 {
-			return nil, errs.New(errs.BadArg, op, "X row 0 has 0 columns, want at least 1")
-		}
-		m.setDim(len(X[0]))
-	}
 	for i, v := range y {
 		if !finite(v) {
 			return nil, errs.New(errs.BadArg, op, "y[%d] must be finite, got %g", i, v)
 		}
+	}
+	if m.d == 0 {
+		// The first data fix the dimension (Options.Bounds is nil), but only
+		// once they are valid.
+		if len(X[0]) == 0 {
+			return nil, errs.New(errs.BadArg, op, "X row 0 has 0 columns, want at least 1")
+		}
+		m.setDim(len(X[0]))
+		u, err := m.checkX(op, "X", X)
+		if err != nil {
+			m.d, m.lo, m.wd = 0, nil, nil
+		}
+		return u, err
 	}
 	return m.checkX(op, "X", X)
 }

@@ -322,6 +322,14 @@ func TestErrors(t *testing.T) {
 			t.Errorf("%s: err = %v, want bad_arg containing %q", c.name, err, c.want)
 		}
 	}
+	// A failed first fit does not fix the dimension.
+	m, _ = New(DefaultOptions())
+	if err := m.Fit(ctx, [][]float64{{0, nan, 0}}, []float64{1}); !errs.Is(err, errs.BadArg) {
+		t.Errorf("fit with NaN: %v", err)
+	}
+	if err := m.Fit(ctx, [][]float64{{0.1, 0.2}, {0.5, 0.9}}, []float64{1, 2}); err != nil || m.Dim() != 2 {
+		t.Errorf("fit after a failed first fit: %v (Dim %d, want 2)", err, m.Dim())
+	}
 	// Points outside the bounds are allowed; NaN is not.
 	o := DefaultOptions()
 	o.Bounds = [][2]float64{{0, 1}, {0, 1}}
