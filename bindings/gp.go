@@ -164,3 +164,6 @@ func gpHyper(L *glua.LState) int {
 	L.Push(lua.FromGo(L, map[string]any{"lengthscales": h.Lengthscales, "outputscale": h.Outputscale, "noise": h.Noise, "mean": h.Mean}))
 	return 1
 }
+
+func gpDefault() gp.Options       { o := gp.DefaultOptions(); o.Restarts = 1; return o }
+func gpKernel(s string) gp.Kernel { return gp.Kernel(s) }

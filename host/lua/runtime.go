@@ -173,6 +173,16 @@ func (rt *Runtime) LoadAll() {
 	}
 }
 
+// Require loads a module (so that, for example, its userdata types are
+// registered before another module returns such objects).
+func (rt *Runtime) Require(name string) error {
+	if err := rt.L.CallByParam(glua.P{Fn: rt.L.GetGlobal("require"), NRet: 1, Protect: true}, glua.LString(name)); err != nil {
+		return err
+	}
+	rt.L.Pop(1)
+	return nil
+}
+
 // Docs returns every registered doc, sorted by name.
 func (rt *Runtime) Docs() []Doc {
 	rt.LoadAll()

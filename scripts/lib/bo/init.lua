@@ -20,6 +20,17 @@ function bo.version()
   return sys.version().bohost
 end
 
+--- bo.optimizer{space=, env=, alpha=, n_w=, acquisition=, n_initial=, seed=} -> optimizer
+-- The ask/tell optimiser of CVaR over environments (require "bohost.bo").new.
+function bo.optimizer(opts)
+  return require("bohost.bo").new(opts)
+end
+
+--- bo.restore(state) -> optimizer: rebuilds an optimiser from opt:state().
+function bo.restore(state)
+  return require("bohost.bo").restore(state)
+end
+
 --- bo.on_shutdown(fn): run fn when the script ends or is interrupted.
 bo.on_shutdown = sys.on_shutdown
 

@@ -1,0 +1,59 @@
+package bindings_test
+
+import "testing"
+
+func TestOptimizerFromLua(t *testing.T) {
+	var freed int
+	luatest_run(t, `
+		local bo = require "bo"
+		local function f(x, w) return -(x[1] - 0.3)^2 - (x[2] - 0.6)^2 - 0.5 * (w[1] - 0.5)^2 * x[1] end
+		local opt = bo.optimizer{
+			space = {{name = "a", lo = 0, hi = 1}, {name = "b", lo = 0, hi = 1}},
+			env = {{0, 1}}, alpha = 0.3, n_w = 3, acquisition = "ucb", n_initial = 3, seed = 5,
+		}
+		assert(tostring(opt):find("ucb, alpha=0.3 bohost, n_w=3, d=2"), tostring(opt))
+		for i = 1, 15 do
+			local x, w = opt:ask()
+			assert_eq(#x, 2); assert_eq(#w, 1)
+			opt:tell(x, w, f(x, w))
+		end
+		local batch = opt:ask_batch()
+		assert(#batch >= 1 and #batch[1].x == 2)
+		-- restoring the state gives the same next ask, bit for bit
+		local twin = bo.restore(opt:state())
+		local x1, w1 = opt:ask()
+		local x2, w2 = twin:ask()
+		assert(x1[1] == x2[1] and x1[2] == x2[2] and w1[1] == w2[1], "restore changed the next ask")
+		opt:tell_failed(x1, w1, "worst")
+		local r = opt:recommend()
+		assert(r.named.a == r.x[1] and r.named.b == r.x[2])
+		assert(type(r.cvar) == "number")
+		assert_eq(#opt:observations(), 16)
+		assert(tostring(opt:model()):find("bohost.gp.Model"))
+
+		-- errors name the bad option
+		local e = expect_error("bad_arg", bo.optimizer, {space = {{0, 1}}, env = {{0, 1}}, alpah = 0.1})
+		assert(e.msg:find("did you mean 'alpha'"), e.msg)
+		e = expect_error("bad_arg", bo.optimizer, {space = {{1, 0}}, env = {{0, 1}}})
+		assert(e.msg:find("space%[1%]") and e.msg:find("lo < hi"), e.msg)
+		e = expect_error("bad_arg", bo.optimizer, {space = {{0, 1}}, env = {{0, 1}}, alpha = 1.5})
+		assert(e.msg:find("alpha"), e.msg)
+		e = expect_error("bad_arg", bo.optimizer, {space = {{0, 1}}, env = {{0, 1}}, acquisition = "rhokg"})
+		assert(e.msg:find("did you mean 'rho_kg'"), e.msg)
+		e = expect_error("bad_arg", bo.optimizer, {env = {{0, 1}}})
+		assert(e.msg:find("'space' is required"), e.msg)
+		e = expect_error("bad_arg", opt.tell, opt, {0.1, 0.2}, {0.5}, 0/0)
+		assert(e.msg:find("finite"), e.msg)
+		e = expect_error("bad_arg", opt.tell, opt, {0.1, "x"}, {0.5}, 1)
+		assert(e.msg:find("x%[2%] must be a number"), e.msg)
+
+		-- finite environments: one w per image, chosen by snapping
+		local envs = {}
+		for i = 1, 12 do envs[i] = {(i % 4) / 4, (i % 3) / 3} end
+		local o2 = bo.optimizer{space = {{0, 1}}, env = {list = envs}, n_w = 4, acquisition = "random", seed = 1}
+		local W, idx = o2:w_set()
+		assert_eq(#W, 4); assert_eq(#idx, 4)
+		local x, w, ei = o2:ask()
+		assert(ei >= 1 and ei <= 12 and envs[ei][1] == w[1] and envs[ei][2] == w[2])
+	`, &freed)
+}
