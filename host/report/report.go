@@ -231,8 +231,6 @@ func (g *gen) convergence() error {
 	obs := NewFigure("best observed CVaR", "evaluations", "CVaR of score")
 	have := [2]bool{}
 	for _, a := range g.res.Alphas {
-		post.color(a.Label)
-		obs.color(a.Label)
 		var pc, oc []stepCurve
 		for _, r := range a.runs {
 			ev := evaluations(r.run)
@@ -257,7 +255,7 @@ func (g *gen) convergence() error {
 			f := [2]*Figure{post, obs}[k]
 			b := aggregateCurves(cs, g.opts.Band)
 			name := fmt.Sprintf("%s (n=%d)", a.Label, len(cs))
-			f.SetColor(name, f.color(a.Label))
+			g.styleAlpha(f, name, a)
 			if len(cs) > 1 {
 				f.Band(name, b.x, b.lo, b.hi)
 			}
@@ -387,7 +385,7 @@ func (g *gen) scores() error {
 		if len(g.res.Alphas) > 0 && a.Convention != g.res.Alphas[0].Convention {
 			label += " " + a.Convention
 		}
-		f.SetColor(label, g.alphaColor(a))
+		g.styleAlpha(f, label, a)
 		f.Box(label, a.Scores)
 		qx, qy = append(qx, float64(i)), append(qy, Quantile(a.Scores, 0.1))
 		mx, my = append(mx, float64(i)), append(my, Describe(a.Scores).Mean)
@@ -406,6 +404,17 @@ func (g *gen) scores() error {
 }
 
 var color0 = palette[6] // black
+
+// styleAlpha gives series name of f the colour of group a, dashed when
+// the palette has wrapped round.
+func (g *gen) styleAlpha(f *Figure, name string, a *AlphaResult) {
+	f.SetColor(name, g.alphaColor(a))
+	for i, b := range g.res.Alphas {
+		if a == b && i >= len(palette) {
+			f.SetDashes(name, []vg.Length{vg.Points(5), vg.Points(2)})
+		}
+	}
+}
 
 // alphaColor is the palette colour of a group by its index, so the same
 // alpha has the same colour in every figure.
@@ -484,7 +493,8 @@ func (g *gen) params() error {
 	}
 	for _, a := range g.res.Alphas {
 		for _, f := range panels {
-			f.SetColor(a.Label, g.alphaColor(a))
+			g.styleAlpha(f, a.Label, a)
+			f.SetLineWidth(a.Label, 1)
 		}
 		for _, r := range a.runs {
 			for k := range d {
