@@ -113,11 +113,26 @@ func isFatalLine(l string) bool {
 	return false
 }
 
-// runtimeOOM reports whether stderr shows the Go runtime (or a C allocator
-// message bohost knows) running out of memory.
+// runtimeOOM reports whether a stderr line or text shows the Go runtime, a
+// C++ allocation or OpenCV running out of memory.
 func runtimeOOM(stderr string) bool {
-	return strings.Contains(stderr, "fatal error: runtime: out of memory") ||
-		strings.Contains(stderr, "fatal error: out of memory") ||
-		strings.Contains(stderr, "runtime: out of memory") ||
-		strings.Contains(stderr, "std::bad_alloc")
+	for _, p := range []string{"runtime: out of memory", "runtime: cannot allocate memory", "fatal error: out of memory",
+		"std::bad_alloc", "Insufficient memory", "Cannot allocate memory"} {
+		if strings.Contains(stderr, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// goSignal returns the signal name from a Go runtime crash line such as
+// "SIGSEGV: segmentation violation" (a fault in C code called through cgo, or
+// in the runtime itself: the process then exits with status 2 instead of
+// dying by the signal), or "".
+func goSignal(fatal string) string {
+	name, _, ok := strings.Cut(fatal, ": ")
+	if !ok || !strings.HasPrefix(name, "SIG") || strings.ToUpper(name) != name || strings.ContainsAny(name, " \t") {
+		return ""
+	}
+	return name
 }

@@ -488,7 +488,7 @@ func (p *Pool) start(ctx context.Context, slot int) (*proc, error) {
 	hb := o.Heartbeat.Seconds()
 	if err := w.fw.write(&frame{Type: frameHello, Hello: &Hello{Spec: o.Spec, Index: slot, MaxRSSBytes: o.MaxRSSBytes,
 		LimitAddressSpace: o.LimitAddressSpace, GPUMaxBytes: o.GPUMaxBytes, HeartbeatS: hb}}); err != nil {
-		return nil, p.startFailed(w, fmt.Sprintf("writing hello: %v", err), errs.Unavailable)
+		return nil, p.startFailed(w, fmt.Sprintf("it ended before answering hello (writing hello: %v)", err), errs.Unavailable)
 	}
 	timer := time.NewTimer(o.StartTimeout)
 	defer timer.Stop()
@@ -626,16 +626,15 @@ func (w *proc) watch(o Options) {
 // goroutine dump would push out of the tail.
 func (w *proc) noteStderr(line []byte) {
 	l := strings.TrimSpace(string(line))
-	if !isFatalLine(l) {
+	fatal, oom := isFatalLine(l), runtimeOOM(l)
+	if !fatal && !oom {
 		return
 	}
 	w.mu.Lock()
-	if w.fatal == "" {
+	if w.fatal == "" && fatal {
 		w.fatal = l
 	}
-	if runtimeOOM(l) {
-		w.sawOOM = true
-	}
+	w.sawOOM = w.sawOOM || oom
 	w.mu.Unlock()
 }
 
@@ -752,8 +751,11 @@ func (w *proc) certificate(o Options, reqID uint64) Death {
 	w.mu.Unlock()
 	select {
 	case <-w.exited:
-	case <-time.After(2 * time.Second):
-		w.kill(CauseProtocol) // closed stdout but did not exit
+	case <-time.After(10 * time.Second):
+		// It closed stdout but does not exit (or the machine is very
+		// busy): kill it without changing the recorded cause.
+		syscall.Kill(-w.pid, syscall.SIGKILL)
+		w.cmd.Process.Kill()
 		<-w.exited
 	}
 	select {
@@ -822,6 +824,10 @@ func (w *proc) certificate(o Options, reqID uint64) Death {
 		case signaled:
 			d.Cause = CauseSignal
 			d.Reason = fmt.Sprintf("worker %d (pid %d) %s in phase %q", w.slot, w.pid, how, d.Phase)
+		case goSignal(w.fatal) != "":
+			d.Cause = CauseSignal
+			d.Signal = goSignal(w.fatal)
+			d.Reason = fmt.Sprintf("worker %d (pid %d) got %s (reported by the Go runtime, which then %s) in phase %q", w.slot, w.pid, d.Signal, how, d.Phase)
 		default:
 			d.Cause = CauseExit
 			d.Reason = fmt.Sprintf("worker %d (pid %d) %s in phase %q", w.slot, w.pid, how, d.Phase)
