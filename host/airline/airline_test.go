@@ -451,7 +451,9 @@ func TestFusionModes(t *testing.T) {
 		t.Errorf("weights 1,1 gave %d lines, weights 10,10 %d; want fewer", len(loW), len(hiW))
 	}
 	// Other detectors contribute weight-1 pixels.
-	other := func(*imgbuf.Gray) ([]imgbuf.Segment, error) { return []imgbuf.Segment{{X1: 0, Y1: 0, X2: 50, Y2: 50}}, nil }
+	other := func(*imgbuf.Gray) ([]imgbuf.Segment, error) {
+		return []imgbuf.Segment{{X1: 0, Y1: 0, X2: 50, Y2: 50}}, nil
+	}
 	if _, err := mustNew(t, Options{OtherFunc: other}).Detect(ctx, nil, img); err != nil {
 		t.Error(err)
 	}
