@@ -7,6 +7,7 @@ import (
 	_ "image/png"
 	"os"
 	"sort"
+	"strings"
 
 	"gonum.org/v1/plot/vg"
 
@@ -44,13 +45,30 @@ func faded(img image.Image) *image.Gray {
 	return out
 }
 
-// overlayColors are the colours of the line sets, in name order: detected
-// lines in vermillion, ground truth in blue, further sets after them.
+// overlayColors are the colours of line sets: detected lines in
+// vermillion, ground truth in blue, other sets in turn after them.
 var overlayColors = []color.Color{palette[1], palette[0], palette[2], palette[3], palette[4]}
 
-// Overlay draws the image at imgPath with each named set of segments (pixel
-// coordinates, origin top-left) in its own colour and a legend, and writes
-// it to out (format from the extension). Sets are drawn in name order.
+// overlayColor picks a set's colour by its name: "detected…" vermillion,
+// "ground truth…" or "gt…" blue, anything else the next free colour.
+func overlayColor(name string, other *int) color.Color {
+	n := strings.ToLower(name)
+	switch {
+	case strings.HasPrefix(n, "detected"):
+		return overlayColors[0]
+	case strings.HasPrefix(n, "ground truth"), strings.HasPrefix(n, "gt"):
+		return overlayColors[1]
+	}
+	c := overlayColors[2+*other%(len(overlayColors)-2)]
+	*other++
+	return c
+}
+
+// Overlay draws the image at imgPath (PNG or JPEG, shown in light grey) with
+// each named set of segments (pixel coordinates, origin top-left) in its own
+// colour and a legend, and writes it to out (format from the extension).
+// Sets are drawn in name order; names starting "detected" are vermillion,
+// "ground truth" or "gt" blue.
 func Overlay(imgPath string, sets map[string][]imgbuf.Segment, out string) error {
 	return OverlayTitled(imgPath, "", sets, out)
 }
@@ -67,8 +85,9 @@ func OverlayTitled(imgPath, title string, sets map[string][]imgbuf.Segment, out 
 	}
 	sort.Strings(names)
 	f := NewImageFigure(title, img)
-	for i, n := range names {
-		f.SetColor(n, overlayColors[i%len(overlayColors)])
+	other := 0
+	for _, n := range names {
+		f.SetColor(n, overlayColor(n, &other))
 		f.Segments(n, sets[n])
 	}
 	w, h := overlaySize(img)
