@@ -21,6 +21,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"syscall"
 	"time"
 
 	"bohost/host/airline"
@@ -46,18 +47,19 @@ func main() {
 	reps := flag.Int("reps", 3, "timed runs per image and detector (the median is kept)")
 	timing := flag.Int("timing", 0, "number of images timed (0 = all images of the timing split)")
 	seed := flag.Uint64("seed", 1, "AirLine evaluator seed")
+	synthetic := flag.Bool("synthetic", false, "use the synthetic data set even when York Urban is present")
 	flag.Parse()
-	if err := run(*dataDir, *reps, *timing, *seed); err != nil {
+	if err := run(*dataDir, *synthetic, *reps, *timing, *seed); err != nil {
 		fmt.Fprintln(os.Stderr, "airline bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dataDir string, reps, timing int, seed uint64) error {
+func run(dataDir string, synthetic bool, reps, timing int, seed uint64) error {
 	if reps < 1 {
 		return fmt.Errorf("-reps must be >= 1, got %d", reps)
 	}
-	splits, source, err := loadSplits(dataDir)
+	splits, source, err := loadSplits(dataDir, synthetic)
 	if err != nil {
 		return err
 	}
@@ -89,8 +91,8 @@ func run(dataDir string, reps, timing int, seed uint64) error {
 		}
 	}
 	fmt.Printf("## Time per image (%s split, %d images, median of %d interleaved runs per image)\n\n", ts.name, n, reps)
-	fmt.Println("| threads | detector | mean ms/image | median ms/image | × LSD |")
-	fmt.Println("|---|---|---|---|---|")
+	fmt.Println("| threads | detector | mean ms/image | median ms/image | × LSD | CPU ms/image | CPU × LSD |")
+	fmt.Println("|---|---|---|---|---|---|---|")
 	defaultThreads := cv.NumThreads()
 	for _, mode := range []struct {
 		name     string
@@ -99,15 +101,16 @@ func run(dataDir string, reps, timing int, seed uint64) error {
 	}{{"1 (GOMAXPROCS=1, cv 1)", 1, 1}, {fmt.Sprintf("all (GOMAXPROCS=%d, cv %d)", runtime.NumCPU(), defaultThreads), runtime.NumCPU(), defaultThreads}} {
 		old := runtime.GOMAXPROCS(mode.procs)
 		cv.SetNumThreads(mode.cvThread)
-		ms, err := timeSideBySide(dets, imgs, reps)
+		ms, cpu, err := timeSideBySide(dets, imgs, reps)
 		runtime.GOMAXPROCS(old)
 		cv.SetNumThreads(defaultThreads)
 		if err != nil {
 			return err
 		}
-		lsdMean := mean(ms[1])
+		lsdMean, lsdCPU := mean(ms[1]), mean(cpu[1])
 		for d := range dets {
-			fmt.Printf("| %s | %s | %.1f | %.1f | %.2f |\n", mode.name, dets[d].name, mean(ms[d]), median(ms[d]), mean(ms[d])/lsdMean)
+			fmt.Printf("| %s | %s | %.1f | %.1f | %.2f | %.1f | %.2f |\n", mode.name, dets[d].name,
+				mean(ms[d]), median(ms[d]), mean(ms[d])/lsdMean, mean(cpu[d]), mean(cpu[d])/lsdCPU)
 		}
 	}
 
@@ -143,18 +146,26 @@ func run(dataDir string, reps, timing int, seed uint64) error {
 
 // loadSplits opens the train and test splits of dir (or York Urban), or the
 // synthetic set when neither is available.
-func loadSplits(dir string) ([]split, string, error) {
+func loadSplits(dir string, synthetic bool) ([]split, string, error) {
 	if dir == "" {
 		if p, ok := testsupport.YorkUrban(); ok {
 			dir = p
 		}
 	}
-	if dir == "" {
-		ds, err := syntheticSet()
-		if err != nil {
-			return nil, "", err
+	if dir == "" || synthetic {
+		var out []split
+		for _, name := range []string{"train", "test"} {
+			ds, err := dataset.Synthetic(dataset.SynthOptions{Seed: 1, Split: name})
+			if err != nil {
+				return nil, "", err
+			}
+			out = append(out, split{"synthetic " + name, ds})
 		}
-		return []split{{"synthetic", ds}}, "synthetic (York Urban not found under $BOHOST_SHARED)", nil
+		why := "York Urban not found under $BOHOST_SHARED"
+		if synthetic {
+			why = "-synthetic"
+		}
+		return out, fmt.Sprintf("dataset.Synthetic (%s, seed 1, %s)", dataset.GeneratorVersion, why), nil
 	}
 	var out []split
 	for _, name := range []string{"train", "test"} {
@@ -177,33 +188,48 @@ func loadSplits(dir string) ([]split, string, error) {
 
 // timeSideBySide times every detector on every image, interleaved (image i:
 // det 0, det 1, ..., repeated reps times), after one untimed warm-up run each,
-// and returns per detector the per-image median milliseconds.
-func timeSideBySide(dets []detector, imgs []*imgbuf.Gray, reps int) ([][]float64, error) {
+// and returns per detector the per-image median wall and process-CPU
+// milliseconds (CPU time is less sensitive to other load on a shared machine;
+// on several threads it is the sum over threads).
+func timeSideBySide(dets []detector, imgs []*imgbuf.Gray, reps int) (wall, cpu [][]float64, err error) {
 	for _, d := range dets {
 		if _, err := d.run(imgs[0]); err != nil {
-			return nil, fmt.Errorf("%s: %w", d.name, err)
+			return nil, nil, fmt.Errorf("%s: %w", d.name, err)
 		}
 	}
-	out := make([][]float64, len(dets))
-	runs := make([][]float64, len(dets))
+	wall = make([][]float64, len(dets))
+	cpu = make([][]float64, len(dets))
+	rw := make([][]float64, len(dets))
+	rc := make([][]float64, len(dets))
 	for _, img := range imgs {
-		for d := range runs {
-			runs[d] = runs[d][:0]
+		for d := range rw {
+			rw[d], rc[d] = rw[d][:0], rc[d][:0]
 		}
 		for r := 0; r < reps; r++ {
 			for d, det := range dets {
-				t0 := time.Now()
+				c0, t0 := cpuMs(), time.Now()
 				if _, err := det.run(img); err != nil {
-					return nil, fmt.Errorf("%s: %w", det.name, err)
+					return nil, nil, fmt.Errorf("%s: %w", det.name, err)
 				}
-				runs[d] = append(runs[d], float64(time.Since(t0).Microseconds())/1000)
+				rw[d] = append(rw[d], float64(time.Since(t0).Microseconds())/1000)
+				rc[d] = append(rc[d], cpuMs()-c0)
 			}
 		}
-		for d := range runs {
-			out[d] = append(out[d], median(runs[d]))
+		for d := range rw {
+			wall[d] = append(wall[d], median(rw[d]))
+			cpu[d] = append(cpu[d], median(rc[d]))
 		}
 	}
-	return out, nil
+	return wall, cpu, nil
+}
+
+// cpuMs is the process's user+system CPU time in milliseconds.
+func cpuMs() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
 }
 
 func mean(v []float64) float64 {
