@@ -117,7 +117,7 @@ func isFatalLine(l string) bool {
 // C++ allocation or OpenCV running out of memory.
 func runtimeOOM(stderr string) bool {
 	for _, p := range []string{"runtime: out of memory", "runtime: cannot allocate memory", "fatal error: out of memory",
-		"std::bad_alloc", "Insufficient memory", "Cannot allocate memory"} {
+		"std::bad_alloc", "Insufficient memory", "Cannot allocate memory", "ailed to allocate"} {
 		if strings.Contains(stderr, p) {
 			return true
 		}
