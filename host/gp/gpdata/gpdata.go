@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"bohost/host/gp"
@@ -138,8 +139,17 @@ func Configs(seed uint64) []Config {
 type Result struct {
 	LML  float64 // of the ddof-1 standardised targets, no priors (BoTorch's convention)
 	RMSE float64 // on the test set against y_true
-	FitS float64
+	FitS float64 // wall seconds
+	CPUS float64 // process CPU seconds (user + system) during the fit: robust on a loaded machine when Workers = 1
 	Hyp  gp.Hyper
+}
+
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return math.NaN()
+	}
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + 1e-6*float64(ru.Utime.Usec+ru.Stime.Usec)
 }
 
 // Fit fits one configuration on a training set and scores it on the test set.
@@ -148,11 +158,11 @@ func Fit(ctx context.Context, c Config, train, test *Set) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	t0 := time.Now()
+	c0, t0 := cpuSeconds(), time.Now()
 	if err := m.Fit(ctx, train.X, train.Y); err != nil {
 		return Result{}, err
 	}
-	r := Result{FitS: time.Since(t0).Seconds(), LML: m.LogMarginalLikelihood(), Hyp: m.Hyper()}
+	r := Result{FitS: time.Since(t0).Seconds(), CPUS: cpuSeconds() - c0, LML: m.LogMarginalLikelihood(), Hyp: m.Hyper()}
 	mu, _, err := m.Predict(test.X)
 	if err != nil {
 		return Result{}, err
