@@ -80,8 +80,8 @@ func TestSamplerCSV(t *testing.T) {
 			maxCPU = max(maxCPU, r.CPUPct)
 		}
 	}
-	if !(maxCPU > 10) || r1.Iteration != 1 || r2.Iteration != 2 {
-		t.Errorf("max cpu_pct %.1f after 60 ms of busy loop, want > 10", maxCPU)
+	if !(maxCPU > 5) || r1.Iteration != 1 || r2.Iteration != 2 {
+		t.Errorf("max cpu_pct %.1f after 60 ms of busy loop, want > 5", maxCPU)
 		t.Errorf("r1 %+v r2 %+v", r1, r2)
 	}
 	if rows[len(rows)-1].Iteration < 1 {
