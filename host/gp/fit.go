@@ -272,7 +272,11 @@ func (m *Model) Fit(ctx context.Context, X [][]float64, y []float64) error {
 			WithHint("raise the noise floor")
 	}
 	m.setData(X, y, u, ym, ys)
-	m.h = p.hyper(res[best].th)
+	th := res[best].th
+	for i := range th {
+		th[i] = math.Max(p.lo[i], math.Min(p.hi[i], th[i])) // the objective was evaluated at the clamped point
+	}
+	m.h = p.hyper(th)
 	return m.factorize(op, 0)
 }
 
