@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"runtime"
 	"sort"
 	"sync"
 
@@ -146,6 +147,7 @@ func LoadEdgeModel(path string, opts *EdgeOptions) (*EdgeModel, error) {
 	if m.net, err = loadNet(op, path); err != nil {
 		return nil, err
 	}
+	runtime.SetFinalizer(m, (*EdgeModel).Close) // safety net only: callers Close
 	return m, nil
 }
 
@@ -153,7 +155,8 @@ func LoadEdgeModel(path string, opts *EdgeOptions) (*EdgeModel, error) {
 func (m *EdgeModel) Options() EdgeOptions { return m.opts }
 
 // Close releases the network; later calls to Edges fail with bad_state.
-// Close is idempotent.
+// Close is idempotent. A model that becomes unreachable unclosed is closed by
+// a finalizer, but only eventually: native memory is not seen by the Go GC.
 func (m *EdgeModel) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -196,6 +199,7 @@ func (m *EdgeModel) Edges(img *imgbuf.Gray) (*imgbuf.Float, error) {
 	m.mu.Lock()
 	dims, data, err := m.net.forward(op, blob, [4]int{1, c, h, w}, m.opts.Output)
 	m.mu.Unlock()
+	runtime.KeepAlive(m) // the finalizer must not free the net during forward
 	if err != nil {
 		return nil, err
 	}
@@ -339,6 +343,7 @@ func LoadYOLO(path string, opts *YOLOOptions) (*YOLO, error) {
 	if y.net, err = loadNet(op, path); err != nil {
 		return nil, err
 	}
+	runtime.SetFinalizer(y, (*YOLO).Close) // safety net only: callers Close
 	return y, nil
 }
 
@@ -400,6 +405,7 @@ func (y *YOLO) Detect(img *imgbuf.Gray) ([]Detection, error) {
 	y.mu.Lock()
 	dims, data, err := y.net.forward(op, blob, [4]int{1, y.c, y.h, y.w}, y.output)
 	y.mu.Unlock()
+	runtime.KeepAlive(y)
 	if err != nil {
 		return nil, err
 	}

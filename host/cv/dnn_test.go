@@ -4,8 +4,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"bohost/host/errs"
 	"bohost/host/imgbuf"
@@ -307,5 +309,22 @@ func TestDecodeYOLOAndNMS(t *testing.T) {
 		if _, err := decodeYOLO(bad, make([]float32, n), "v5", 0.25, nil); err == nil {
 			t.Errorf("shape %v decoded without error", bad)
 		}
+	}
+}
+
+func TestUnclosedModelIsFinalized(t *testing.T) {
+	p := writeModel(t, "conv1.onnx", convModel(1, 3, make([]float32, 9), 0, true))
+	before := LiveModels()
+	func() {
+		if _, err := LoadEdgeModel(p, nil); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for i := 0; i < 20 && LiveModels() != before; i++ {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if LiveModels() != before {
+		t.Fatalf("an unreachable, unclosed model was not finalized: LiveModels %d, want %d", LiveModels(), before)
 	}
 }
