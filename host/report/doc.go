@@ -68,13 +68,15 @@
 //	f.Scatter(name, x, y)         f.Markers(name, x, y, shape, radiusPt)
 //	f.Box(name, values)           // i-th box at x = i, labelled name
 //	f.VLine(name, x)              f.Label(x, y, text)
-//	f.SetColor(name, c)           f.SetDashes(name, d)
+//	f.SetColor(name, c)           f.SetDashes(name, d)     f.SetLineWidth(name, pt)
 //	f.SetXRange(lo, hi)           f.SetYRange(lo, hi) // NaN = from data
-//	f.Save(path, w, h vg.Length) error  // .png (300 dpi), .svg, .pdf
+//	f.Err() error
+//	f.Save(path, w, h vg.Length) error  // .png (300 dpi; 200 with an image), .svg, .pdf
 //	report.SaveGrid(path, w, h, title, cols, panels...) error
 //	report.NewImageFigure(title, img) *Figure; f.Segments(name, []imgbuf.Segment)
 //	report.Overlay(imgPath, map[string][]imgbuf.Segment, out) error
-//	report.LoadImage(path) (image.Image, error)
+//	report.OverlayTitled(imgPath, title, sets, out) error
+//	report.LoadImage(path) (image.Image, error) // PNG/JPEG, lightened grey
 //
 // A series name keeps its colour (Okabe–Ito, colour-blind safe) across calls
 // and appears once in the legend, which is drawn below the axes so it never
@@ -83,7 +85,20 @@
 // Err and by Save, as a bad_arg error. Non-finite points are dropped and
 // lines broken at them. The default size is 6 × 4 in, a thesis text width.
 //
-// Reading helpers: FindRuns(paths) lists run directories; LoadRun(dir, name)
-// decodes one into a *Run (Config, Trials, Iterations, Events, Summary,
-// Monitor) with its Warnings; Describe and Quantile are the statistics used.
+// In overlays, sets named "detected…" are vermillion and "ground truth…" or
+// "gt…" blue, whatever else is drawn with them. PDF output re-encodes text
+// to the Windows-1252 code page that gonum/plot's PDF back-end embeds and
+// spells out what that lacks (α → alpha); PNG and SVG keep the text as is.
+//
+// Reading helpers: FindRuns(paths) lists run directories with names
+// relative to the path they were found under; LoadRun(dir, name) decodes
+// one into a *Run (Config, Trials, Iterations, Events, Summary, Monitor)
+// with its Warnings. Readers ignore unknown fields; a line that does not
+// decode is skipped and named (file:line), a torn last line is called torn;
+// records repeated by a resume (same iteration or trial number) keep the
+// last one. Describe and Quantile are the statistics used.
+//
+// Speed: BenchmarkGenerate (2 alphas × 2 seeds × 30 iterations, PNG only)
+// takes about 3 s on the shared 2-core machine; overlays (image scaling and
+// PNG encoding) are most of it.
 package report

@@ -51,7 +51,7 @@ type fakeWritten struct {
 	iterationLines int
 }
 
-func writeJSON(t *testing.T, path string, v any) {
+func writeJSON(t testing.TB, path string, v any) {
 	t.Helper()
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -65,7 +65,7 @@ func writeJSON(t *testing.T, path string, v any) {
 	}
 }
 
-func jsonLineOf(t *testing.T, v any) string {
+func jsonLineOf(t testing.TB, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -78,7 +78,7 @@ func jsonLineOf(t *testing.T, v any) string {
 // config, n_w evaluations of 2 initial points then one evaluation per
 // iteration, rising posterior and observed CVaR, events, a monitor sampled
 // every 2 s, and (when complete) summary.json and final/ images.
-func writeFakeRun(t *testing.T, sweep string, s fakeSpec) fakeWritten {
+func writeFakeRun(t testing.TB, sweep string, s fakeSpec) fakeWritten {
 	t.Helper()
 	dir := filepath.Join(sweep, fmt.Sprintf("alpha_%g", s.alpha), fmt.Sprintf("seed_%d", s.seed))
 	if s.nW == 0 {
@@ -251,7 +251,7 @@ func writeFakeRun(t *testing.T, sweep string, s fakeSpec) fakeWritten {
 	return w
 }
 
-func writeText(t *testing.T, path, text string) {
+func writeText(t testing.TB, path, text string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -263,7 +263,7 @@ func writeText(t *testing.T, path, text string) {
 
 // writeFakeImage writes a small colour scene: a sky gradient, a building
 // with windows, so overlays have something to sit on.
-func writeFakeImage(t *testing.T, path string, w, h int, seed uint64) {
+func writeFakeImage(t testing.TB, path string, w, h int, seed uint64) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 7))
 	img := image.NewRGBA(image.Rect(0, 0, w, h))

@@ -32,7 +32,13 @@ const (
 )
 
 // PNGDPI is the resolution of PNG output (6 in × 4 in → 1800 × 1200 pixels).
-const PNGDPI = 300
+// Figures holding an image use ImageDPI: the photographs behind overlays
+// are coarser than that already, and drawing them at 300 dpi costs twice
+// the time for nothing.
+const (
+	PNGDPI   = 300
+	ImageDPI = 200
+)
 
 // palette is the Okabe–Ito colour-blind-safe palette without its yellow,
 // which is unreadable on white. Colours repeat with dashes after 7 series.
@@ -569,7 +575,7 @@ func (f *Figure) build(fs fontSizes) *plot.Plot {
 }
 
 // Save writes the figure to path, w × h, choosing the format from the
-// extension: .png (300 dpi), .svg or .pdf.
+// extension: .png (300 dpi; 200 dpi with an image), .svg or .pdf.
 func (f *Figure) Save(path string, w, h vg.Length) error {
 	return SaveGrid(path, w, h, "", 1, f)
 }
@@ -600,7 +606,13 @@ func SaveGrid(path string, w, h vg.Length, title string, cols int, panels ...*Fi
 	var cw vg.CanvasWriterTo
 	switch format {
 	case "png":
-		cw = pngCanvas{vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(PNGDPI))}
+		dpi := PNGDPI
+		for _, p := range panels {
+			if p.img != nil {
+				dpi = ImageDPI
+			}
+		}
+		cw = pngCanvas{vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(dpi))}
 	case "svg":
 		cw = vgsvg.New(w, h)
 	case "pdf":

@@ -240,8 +240,8 @@ func TestOverlay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := m.Bounds(); b.Dx() != 6*PNGDPI || b.Dy() < int(0.7*float64(b.Dx())) || b.Dy() > int(0.9*float64(b.Dx())) {
-		t.Errorf("overlay PNG is %v, want 1800 px wide and about 0.75 × as tall", b)
+	if b := m.Bounds(); b.Dx() != 6*ImageDPI || b.Dy() < int(0.7*float64(b.Dx())) || b.Dy() > int(0.9*float64(b.Dx())) {
+		t.Errorf("overlay PNG is %v, want 1200 px wide and about 0.75 × as tall", b)
 	}
 	if err := Overlay(filepath.Join(dir, "missing.png"), sets, filepath.Join(dir, "x.png")); !errs.Is(err, errs.IO) {
 		t.Errorf("Overlay of a missing image = %v, want io", err)

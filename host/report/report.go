@@ -57,12 +57,14 @@ func (o Options) withDefaults(dirs []string) Options {
 	if o.Out == "" && len(dirs) > 0 {
 		o.Out = filepath.Join(dirs[0], "report")
 	}
-	if len(o.Formats) == 0 {
-		o.Formats = []string{"png", "svg"}
+	formats := []string{"png", "svg"}
+	if len(o.Formats) > 0 {
+		formats = make([]string, len(o.Formats))
+		for i, f := range o.Formats {
+			formats[i] = strings.ToLower(f)
+		}
 	}
-	for i, f := range o.Formats {
-		o.Formats[i] = strings.ToLower(f)
-	}
+	o.Formats = formats
 	if o.Band == "" {
 		o.Band = "std"
 	}

@@ -357,3 +357,49 @@ func TestGeneratePDF(t *testing.T) {
 		t.Errorf("png written although only pdf was asked for")
 	}
 }
+
+func TestLoadRunResumeDuplicates(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "r")
+	writeText(t, filepath.Join(dir, "config.json"), `{"alpha": 0.2, "seed": 12345678901234567, "convention": "botorch"}`)
+	var lines []string
+	for _, it := range []int{1, 2, 3, 2, 3, 4} {
+		lines = append(lines, `{"iteration": `+strconv.Itoa(it)+`, "n_trials": `+strconv.Itoa(10*it)+`, "posterior_cvar": 0.`+strconv.Itoa(len(lines)+1)+`}`)
+	}
+	writeText(t, filepath.Join(dir, "iterations.jsonl"), strings.Join(lines, "\n")+"\n")
+	r := LoadRun(dir, "r")
+	if r.Seed != 12345678901234567 || r.Alpha != 0.2 || r.Convention != "botorch" {
+		t.Errorf("identity = alpha %g, seed %d, convention %q", r.Alpha, r.Seed, r.Convention)
+	}
+	var got []string
+	for _, it := range r.Iterations {
+		got = append(got, strconv.Itoa(it.Iteration)+"="+strconv.FormatFloat(*it.PosteriorCVaR, 'g', -1, 64))
+	}
+	// The records after the resume (lines 4, 5) replace iterations 2 and 3.
+	if want := "1=0.1 2=0.4 3=0.5 4=0.6"; strings.Join(got, " ") != want {
+		t.Errorf("iterations = %s, want %s", strings.Join(got, " "), want)
+	}
+	if !hasWarning(r.Warnings, "r", WarnNote, "iterations.jsonl", 0, "2 records repeat") {
+		t.Errorf("no warning about repeated iterations; got:\n%s", warningsText(r.Warnings))
+	}
+}
+
+// BenchmarkGenerate times a full report of the 2 × 2 fake sweep, PNG only.
+func BenchmarkGenerate(b *testing.B) {
+	sweep := filepath.Join(b.TempDir(), "sweep")
+	tb := testing.TB(b)
+	for _, s := range []fakeSpec{
+		{alpha: 0.1, seed: 1, iterations: 30, complete: true, finalCVaR: 0.4, finalMean: 0.6, scores: []float64{0.2, 0.5, 0.8}},
+		{alpha: 0.1, seed: 2, iterations: 30, complete: true, finalCVaR: 0.45, finalMean: 0.6, scores: []float64{0.3, 0.5, 0.8}},
+		{alpha: 0.5, seed: 1, iterations: 30, complete: true, finalCVaR: 0.35, finalMean: 0.7, scores: []float64{0.1, 0.6, 0.9}},
+		{alpha: 0.5, seed: 2, iterations: 30, complete: true, finalCVaR: 0.33, finalMean: 0.72, scores: []float64{0.1, 0.7, 0.9}},
+	} {
+		writeFakeRun(tb, sweep, s)
+	}
+	out := filepath.Join(b.TempDir(), "out")
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Generate(context.Background(), []string{sweep}, Options{Out: out, Formats: []string{"png"}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -84,17 +84,17 @@ func (s *scales) UnmarshalJSON(b []byte) error {
 
 // Config holds the fields of config.json the report uses.
 type Config struct {
-	Format        int      `json:"format"`
-	BohostVersion string   `json:"bohost_version"`
-	Space         Space    `json:"space"`
-	Alpha         *float64 `json:"alpha"`
-	Convention    string   `json:"convention"`
-	NW            int      `json:"n_w"`
-	Acquisition   string   `json:"acquisition"`
-	NInitial      int      `json:"n_initial"`
-	Iterations    int      `json:"iterations"`
-	Seed          *float64 `json:"seed"`
-	Objective     string   `json:"objective"`
+	Format        int          `json:"format"`
+	BohostVersion string       `json:"bohost_version"`
+	Space         Space        `json:"space"`
+	Alpha         *float64     `json:"alpha"`
+	Convention    string       `json:"convention"`
+	NW            int          `json:"n_w"`
+	Acquisition   string       `json:"acquisition"`
+	NInitial      int          `json:"n_initial"`
+	Iterations    int          `json:"iterations"`
+	Seed          *json.Number `json:"seed"`
+	Objective     string       `json:"objective"`
 }
 
 // Death describes a worker that died during a trial.
@@ -175,7 +175,7 @@ type Summary struct {
 	Alpha            *float64       `json:"alpha"`
 	Convention       string         `json:"convention"`
 	NW               int            `json:"n_w"`
-	Seed             *float64       `json:"seed"`
+	Seed             *json.Number   `json:"seed"`
 	Acquisition      string         `json:"acquisition"`
 	RecommendedX     map[string]any `json:"recommended_x"`
 	RecommendedXVec  []float64      `json:"recommended_x_vec"`
@@ -328,6 +328,8 @@ func LoadRun(dir, name string) *Run {
 	}
 	readJSONL(r, "trials.jsonl", &r.Trials)
 	readJSONL(r, "iterations.jsonl", &r.Iterations)
+	r.Trials = lastOf(r, "trials.jsonl", "trial", r.Trials, func(t Trial) int { return t.Trial })
+	r.Iterations = lastOf(r, "iterations.jsonl", "iteration", r.Iterations, func(it Iteration) int { return it.Iteration })
 	readJSONL(r, "events.jsonl", &r.Events)
 	r.Monitor = readMonitor(r)
 
@@ -352,11 +354,24 @@ func LoadRun(dir, name string) *Run {
 	case r.Summary != nil && r.Summary.Convention != "":
 		r.Convention = r.Summary.Convention
 	}
+	seed := func(file string, n *json.Number) bool {
+		if n == nil {
+			return false
+		}
+		if v, err := n.Int64(); err == nil {
+			r.Seed = v
+			return true
+		}
+		if v, err := n.Float64(); err == nil && v == math.Trunc(v) && math.Abs(v) < 1<<63 {
+			r.Seed = int64(v)
+			return true
+		}
+		r.warn(WarnMalformed, file, 0, "seed %s is not an integer", n.String())
+		return false
+	}
 	switch {
-	case r.Config != nil && r.Config.Seed != nil:
-		r.Seed = int64(*r.Config.Seed)
-	case r.Summary != nil && r.Summary.Seed != nil:
-		r.Seed = int64(*r.Summary.Seed)
+	case r.Config != nil && seed("config.json", r.Config.Seed):
+	case r.Summary != nil && seed("summary.json", r.Summary.Seed):
 	default:
 		if m := seedDir.FindStringSubmatch(dir); m != nil {
 			r.Seed, _ = strconv.ParseInt(m[1], 10, 64)
@@ -529,4 +544,24 @@ func indexOf(xs []string, s string) (int, bool) {
 		}
 	}
 	return -1, false
+}
+
+// lastOf keeps the last record of each number (a resumed run may journal an
+// iteration or trial again), in order of that last appearance.
+func lastOf[T any](r *Run, file, what string, recs []T, num func(T) int) []T {
+	last := make(map[int]int, len(recs))
+	for i, v := range recs {
+		last[num(v)] = i
+	}
+	if len(last) == len(recs) {
+		return recs
+	}
+	out := make([]T, 0, len(last))
+	for i, v := range recs {
+		if last[num(v)] == i {
+			out = append(out, v)
+		}
+	}
+	r.warn(WarnNote, file, 0, "%d records repeat an earlier %s number (a resume?); the last record of each is used", len(recs)-len(out), what)
+	return out
 }
