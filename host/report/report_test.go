@@ -105,6 +105,8 @@ func TestGenerateFakeSweep(t *testing.T) {
 		{inc, WarnMissing, "monitor.csv", 0, "file not found"},
 		{inc, WarnMalformed, "trials.jsonl", written[inc].tornLine, "torn last line"},
 		{inc, WarnFallback, "summary.json", 0, "last iteration's (6) posterior values"},
+		{inc, WarnMissing, "final/best.png", 0, "image not found"},
+		{inc, WarnMissing, "final/worst.png", 0, "image not found"},
 		{"alpha_0.1/seed_2", WarnMissing, "final/worst.png", 0, "image not found"},
 		{"alpha_0.1/seed_2", WarnMalformed, "iterations.jsonl", 3, "does not decode"},
 	}
@@ -366,7 +368,14 @@ func TestLoadRunResumeDuplicates(t *testing.T) {
 		lines = append(lines, `{"iteration": `+strconv.Itoa(it)+`, "n_trials": `+strconv.Itoa(10*it)+`, "posterior_cvar": 0.`+strconv.Itoa(len(lines)+1)+`}`)
 	}
 	writeText(t, filepath.Join(dir, "iterations.jsonl"), strings.Join(lines, "\n")+"\n")
+	writeText(t, filepath.Join(dir, "monitor.csv"), "time,elapsed_s,host_rss_bytes\nt,1,100\nt,2,200\nt,3")
 	r := LoadRun(dir, "r")
+	if r.Monitor == nil || r.Monitor.Rows != 2 || r.Monitor.Col("host_rss_bytes")[1] != 200 {
+		t.Errorf("monitor = %+v, want the 2 whole rows", r.Monitor)
+	}
+	if !hasWarning(r.Warnings, "r", WarnMalformed, "monitor.csv", 4, "torn last row") {
+		t.Errorf("no warning about the torn monitor row; got:\n%s", warningsText(r.Warnings))
+	}
 	if r.Seed != 12345678901234567 || r.Alpha != 0.2 || r.Convention != "botorch" {
 		t.Errorf("identity = alpha %g, seed %d, convention %q", r.Alpha, r.Seed, r.Convention)
 	}
