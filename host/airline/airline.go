@@ -40,11 +40,11 @@ type Options struct {
 	IntegerWeights  bool                                         // floor the weights as the original replication did
 
 	// Classical edge stage (see EdgeParams).
-	BlurSigma float64 // [1.0] (notes §6; the original code used 0.8)
-	EdgeRef   float64 // magnitude at logit 0 [100]
-	EdgeGain  float64 // logit per e-fold of magnitude [4]
-	EdgeFloor float64 // logit of non-edge pixels [-30]
-	NoNMS     bool    // dense logit map instead of thin Canny maxima
+	BlurSigma  float64 // [1.0] (notes §6; the original code used 0.8)
+	EdgeRef    float64 // magnitude at logit 0 [100]
+	EdgeGain   float64 // logit per e-fold of magnitude [4]
+	EdgeFloor  float64 // logit of non-edge pixels [-30]
+	DenseEdges bool    // airline8: keep the dense logit map (DexiNed-like bands) instead of thin Canny maxima; see doc.go
 
 	// Orientation bank.
 	T             int // number of orientations [6]
@@ -296,7 +296,7 @@ func (e *Evaluator) plan(x []float64) (*plan, error) {
 		MaxSegments: o.MaxSegments, StraightStride: o.StraightStride, FixEndpoints: o.FixEndpoints,
 	}
 	p := &plan{
-		edge: EdgeParams{Sigma: o.BlurSigma, NoNMS: o.NoNMS, Ref: o.EdgeRef, Gain: o.EdgeGain, Floor: o.EdgeFloor},
+		edge: EdgeParams{Sigma: o.BlurSigma, NMS: !o.DenseEdges, Ref: o.EdgeRef, Gain: o.EdgeGain, Floor: o.EdgeFloor},
 		bank: e.bank, minLen: minLen,
 	}
 	switch o.Space {
@@ -314,6 +314,7 @@ func (e *Evaluator) plan(x []float64) (*plan, error) {
 		// blur_sigma, canny_low, canny_ratio, orientations, kernel_half, sim_thresh, min_pixels, min_length, max_region_px, seed_stride
 		p.edge.Sigma = v[0]
 		p.edge.Low, p.edge.High = v[1], v[1]*v[2]
+		p.edge.NMS = true
 		T, K := int(v[3]), 2*int(v[4])+1
 		if p.bank = newBank(T, K, o.KernelHalfLen); p.bank == nil {
 			return nil, errs.New(errs.BadArg, "airline.params", "cannot build the orientation bank for T=%d, K=%d", T, K)

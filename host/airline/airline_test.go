@@ -195,7 +195,7 @@ func TestDeterministic(t *testing.T) {
 
 func TestParamsValidation(t *testing.T) {
 	e := mustNew(t, Options{})
-	if m, err := e.Params(nil); err != nil || m["w_q"] != 10 || len(m) != 8 {
+	if m, err := e.Params(nil); err != nil || m["w_q"] != 12 || len(m) != 8 {
 		t.Fatalf("defaults: %v %v", m, err)
 	}
 	x := Defaults(e.Space())
@@ -358,7 +358,7 @@ func TestLearnedEdges(t *testing.T) {
 	cls := mustNew(t, Options{})
 	want, _ := cls.Detect(ctx, nil, img)
 	// Injecting the classical map as "learned logits" gives the same lines.
-	inj := func(g *imgbuf.Gray) (*imgbuf.Float, error) { return ClassicalEdges(g, EdgeParams{Sigma: 1}), nil }
+	inj := func(g *imgbuf.Gray) (*imgbuf.Float, error) { return ClassicalEdges(g, EdgeParams{Sigma: 1, NMS: true}), nil }
 	got, err := mustNew(t, Options{Edge: "learned", EdgeFunc: inj, SeedStride: 1}).Detect(ctx, nil, img)
 	if err != nil || len(got) != len(want) {
 		t.Fatalf("learned: %d segments (%v), want %d", len(got), err, len(want))

@@ -44,13 +44,13 @@ func BenchmarkClassicalEdges640x480(b *testing.B) {
 	eb.grow(640 * 480)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		edgesInto(out, &eb, img.Pix, 640, 480, EdgeParams{Sigma: 1})
+		edgesInto(out, &eb, img.Pix, 640, 480, EdgeParams{Sigma: 1, NMS: true})
 	}
 }
 
 func BenchmarkOrientation640x480(b *testing.B) {
 	img := scene(640, 480, 40, 1)
-	e := ClassicalEdges(img, EdgeParams{Sigma: 1, NoNMS: true})
+	e := ClassicalEdges(img, EdgeParams{Sigma: 1})
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		Orientation(e, 6, 9)

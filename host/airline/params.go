@@ -34,21 +34,21 @@ const (
 // permissive preset (low edge threshold, strict similarity) and QG the
 // conservative one (higher edge threshold, looser similarity).
 var airline8 = []Param{
-	{Name: "edge_thresh_q", Lo: -23, Hi: 7, Default: -3, Scale: "linear",
+	{Name: "edge_thresh_q", Lo: -23, Hi: 7, Default: -6, Scale: "linear",
 		Doc: "preset Q: edge logit threshold (mask = E > t); original -3.0"},
 	{Name: "sim_thresh_q", Lo: 0.5, Hi: 0.99, Default: 0.9, Scale: "linear",
 		Doc: "preset Q: CRG cosine threshold; original 0.98"},
-	{Name: "pixel_ratio_q", Lo: 0.01, Hi: 0.15, Default: 0.02, Scale: "linear",
+	{Name: "pixel_ratio_q", Lo: 0.01, Hi: 0.15, Default: 0.03, Scale: "linear",
 		Doc: "preset Q: min region size as a fraction of the ROI diagonal (capped at PixelRatioCap); original 0.05"},
-	{Name: "edge_thresh_qg", Lo: -23, Hi: 7, Default: 1, Scale: "linear",
+	{Name: "edge_thresh_qg", Lo: -23, Hi: 7, Default: -6, Scale: "linear",
 		Doc: "preset QG: edge logit threshold; original 1.0"},
-	{Name: "sim_thresh_qg", Lo: 0.5, Hi: 0.99, Default: 0.8, Scale: "linear",
+	{Name: "sim_thresh_qg", Lo: 0.5, Hi: 0.99, Default: 0.6, Scale: "linear",
 		Doc: "preset QG: CRG cosine threshold; original 0.75"},
-	{Name: "pixel_ratio_qg", Lo: 0.01, Hi: 0.15, Default: 0.02, Scale: "linear",
+	{Name: "pixel_ratio_qg", Lo: 0.01, Hi: 0.15, Default: 0.03, Scale: "linear",
 		Doc: "preset QG: min region size as a fraction of the ROI diagonal; original 0.05"},
-	{Name: "w_q", Lo: 1, Hi: 20, Default: 10, Scale: "linear",
+	{Name: "w_q", Lo: 1, Hi: 20, Default: 12, Scale: "linear",
 		Doc: "RANSAC consensus weight of preset Q's pixels; original 10"},
-	{Name: "w_qg", Lo: 1, Hi: 20, Default: 10, Scale: "linear",
+	{Name: "w_qg", Lo: 1, Hi: 20, Default: 12, Scale: "linear",
 		Doc: "RANSAC consensus weight of preset QG's pixels; original 10"},
 }
 

@@ -29,14 +29,14 @@ import (
 // t = -23 keeps every gradient above 0.3 (nearly all maxima) and t = 7 only
 // magnitudes above 575 (the strongest steps).
 //
-// A pixel is "kept" when it is a Canny non-maximum-suppression maximum (unless
-// NoNMS) and, when High > 0, connected through 8-neighbours with magnitude >
+// A pixel is "kept" when it has a non-zero gradient, is a Canny
+// non-maximum-suppression maximum (when NMS is set) and, when High > 0, connected through 8-neighbours with magnitude >
 // Low to a maximum with magnitude > High (Canny hysteresis).
 type EdgeParams struct {
 	Sigma float64 // Gaussian blur sigma; <= 0: no blur. Kernel radius = (round(6σ+1)|1)/2 as OpenCV.
 	Low   float64 // hysteresis low threshold (magnitude); used only when High > 0
 	High  float64 // hysteresis high threshold (magnitude); <= 0: no hysteresis
-	NoNMS bool    // true: keep every pixel (dense map, like a DexiNed logit map)
+	NMS   bool    // true: thin the map to Canny maxima; false: dense map (every pixel, like a DexiNed logit map)
 	Ref   float64 // magnitude mapped to logit 0 (default 100)
 	Gain  float64 // logit units per e-fold of magnitude (default 4)
 	Floor float64 // logit of pixels that are not kept (default -30, below every edgeThresh)
@@ -252,7 +252,7 @@ func edgesInto(dst []float32, b *edgeBufs, src []uint8, w, h int, p EdgeParams) 
 			if !(m > 0) {
 				continue
 			}
-			if p.NoNMS {
+			if !p.NMS {
 				keep[o] = 1
 				continue
 			}
@@ -273,7 +273,7 @@ func edgesInto(dst []float32, b *edgeBufs, src []uint8, w, h int, p EdgeParams) 
 			}
 		}
 	}
-	if p.NoNMS {
+	if !p.NMS {
 		// The frame still has no valid neighbourhood for hysteresis; keep it too.
 		for i := range keep {
 			if mag[i] > 0 {

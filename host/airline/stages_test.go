@@ -129,7 +129,7 @@ func TestClassicalEdgesLogit(t *testing.T) {
 			}
 		}
 	}
-	e := ClassicalEdges(g, EdgeParams{Sigma: 0})
+	e := ClassicalEdges(g, EdgeParams{Sigma: 0, NMS: true})
 	want := float32(4 * math.Log(400.0/100))
 	for y := 1; y < 7; y++ {
 		for x := 0; x < 12; x++ {
@@ -143,7 +143,7 @@ func TestClassicalEdgesLogit(t *testing.T) {
 		}
 	}
 	// Hysteresis with High above 400 removes everything.
-	e = ClassicalEdges(g, EdgeParams{Sigma: 0, Low: 100, High: 500})
+	e = ClassicalEdges(g, EdgeParams{Sigma: 0, NMS: true, Low: 100, High: 500})
 	for i, v := range e.Pix {
 		if v != -30 {
 			t.Fatalf("pixel %d kept (%g) although no magnitude exceeds High", i, v)
