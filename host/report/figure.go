@@ -836,6 +836,10 @@ func writeAtomic(path string, write func(*os.File) error) error {
 		os.Remove(name)
 		return errs.Wrap(errs.IO, op, err)
 	}
+	if err := os.Chmod(name, 0o644); err != nil { // CreateTemp makes 0600
+		os.Remove(name)
+		return errs.Wrap(errs.IO, op, err)
+	}
 	if err := os.Rename(name, path); err != nil {
 		os.Remove(name)
 		return errs.Wrap(errs.IO, op, err)
