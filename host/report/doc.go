@@ -72,6 +72,7 @@
 //	f.SetXRange(lo, hi)           f.SetYRange(lo, hi) // NaN = from data
 //	f.Err() error
 //	f.Save(path, w, h vg.Length) error  // .png (300 dpi; 200 with an image), .svg, .pdf
+//	f.SaveInches(path, wIn, hIn float64) error
 //	report.SaveGrid(path, w, h, title, cols, panels...) error
 //	report.NewImageFigure(title, img) *Figure; f.Segments(name, []imgbuf.Segment)
 //	report.Overlay(imgPath, map[string][]imgbuf.Segment, out) error

@@ -580,9 +580,15 @@ func (f *Figure) Save(path string, w, h vg.Length) error {
 	return SaveGrid(path, w, h, "", 1, f)
 }
 
+// SaveInches is Save with the size in inches (for bindings that do not
+// import vg).
+func (f *Figure) SaveInches(path string, w, h float64) error {
+	return SaveGrid(path, vg.Length(w)*vg.Inch, vg.Length(h)*vg.Inch, "", 1, f)
+}
+
 // SaveGrid writes panels as small multiples, cols per row, under an optional
-// overall title, with one legend for all panels (entries merged by name)
-// below them. Axes of plot panels are aligned across rows and columns.
+// overall title, with one legend for all panels (entries merged by name, so
+// give a name the same colour in every panel) below them. Axes of plot panels are aligned across rows and columns.
 func SaveGrid(path string, w, h vg.Length, title string, cols int, panels ...*Figure) error {
 	const op = "report.save"
 	if len(panels) == 0 {

@@ -128,6 +128,9 @@ func TestFigureBadInputIsAnError(t *testing.T) {
 // vertical-only content, in each format, and checks the PNG's size.
 func TestFigureAllFormats(t *testing.T) {
 	dir := t.TempDir()
+	if d := os.Getenv("BOHOST_REPORT_KEEP"); d != "" { // for looking at the figures
+		dir = d
+	}
 	x := []float64{0, 1, 2, 3, 4, 5}
 	y := []float64{0.1, 0.3, math.NaN(), 0.5, 0.55, 0.6}
 	f := NewFigure("all blocks α = 0.1 − ±", "evaluations", "CVaR of score")
@@ -146,7 +149,7 @@ func TestFigureAllFormats(t *testing.T) {
 	only.VLine("death", 3)
 	for _, ext := range []string{"png", "svg", "pdf"} {
 		p := filepath.Join(dir, "f."+ext)
-		if err := f.Save(p, DefaultWidth, DefaultHeight); err != nil {
+		if err := f.SaveInches(p, 6, 4); err != nil {
 			t.Fatalf("Save %s: %v", ext, err)
 		}
 		nonEmpty(t, p)
