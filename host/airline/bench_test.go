@@ -33,6 +33,17 @@ func BenchmarkDetect640x480(b *testing.B) {
 	benchDetect(b, Options{}, scene(640, 480, 40, 1))
 }
 
+// BenchmarkDetectYorkUrban times the default pipeline on the first York Urban
+// image (OpenCV 4.6 LSD, single-threaded, took 37.7 ms on it on the 2-core
+// development machine).
+func BenchmarkDetectYorkUrban(b *testing.B) {
+	s, ok := yorkSet(b, "", 1)
+	if !ok {
+		b.Skip("York Urban not found (set BOHOST_SHARED); skipping")
+	}
+	benchDetect(b, Options{}, s.imgs[0])
+}
+
 func BenchmarkDetect640x480Classical(b *testing.B) {
 	benchDetect(b, Options{Space: SpaceClassical}, scene(640, 480, 40, 1))
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 
@@ -130,7 +129,6 @@ func TestTune(t *testing.T) {
 		t.Log(line)
 	}
 	_ = haveYork
-	_ = filepath.Join
 }
 
 // TestTuneCandidates (opt-in: BOHOST_TUNE=1) scores a few hand-rounded points.
