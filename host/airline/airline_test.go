@@ -358,7 +358,9 @@ func TestLearnedEdges(t *testing.T) {
 	cls := mustNew(t, Options{})
 	want, _ := cls.Detect(ctx, nil, img)
 	// Injecting the classical map as "learned logits" gives the same lines.
-	inj := func(g *imgbuf.Gray) (*imgbuf.Float, error) { return ClassicalEdges(g, EdgeParams{Sigma: 1, NMS: true}), nil }
+	inj := func(g *imgbuf.Gray) (*imgbuf.Float, error) {
+		return ClassicalEdges(g, EdgeParams{Sigma: 1, NMS: true}), nil
+	}
 	got, err := mustNew(t, Options{Edge: "learned", EdgeFunc: inj, SeedStride: 1}).Detect(ctx, nil, img)
 	if err != nil || len(got) != len(want) {
 		t.Fatalf("learned: %d segments (%v), want %d", len(got), err, len(want))
