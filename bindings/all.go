@@ -20,6 +20,7 @@ func All() []lua.Module {
 		GP{},
 		Risk{},
 		BO{},
+		Report{},
 	}
 }
 
