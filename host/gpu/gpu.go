@@ -405,7 +405,9 @@ func (b *Buffer) Read(dst []byte) error {
 // first use; without CUDA they return the unavailable error.
 
 // SetMemoryCap is Default().SetMemoryCap.
-func SetMemoryCap(bytes int64) error { return onDefault(func(c *Context) error { return c.SetMemoryCap(bytes) }) }
+func SetMemoryCap(bytes int64) error {
+	return onDefault(func(c *Context) error { return c.SetMemoryCap(bytes) })
+}
 
 // SetMemoryFraction is Default().SetMemoryFraction.
 func SetMemoryFraction(f float64) error {

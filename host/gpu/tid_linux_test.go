@@ -1,0 +1,5 @@
+package gpu
+
+import "syscall"
+
+func threadID() int { return syscall.Gettid() }
