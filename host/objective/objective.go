@@ -1,0 +1,348 @@
+package objective
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"bohost/host/airline"
+	"bohost/host/dataset"
+	"bohost/host/envfeat"
+	"bohost/host/errs"
+	"bohost/host/imgbuf"
+	"bohost/host/metric"
+	"bohost/host/worker"
+)
+
+// Spec is a run's objective specification. Exactly one field is set.
+type Spec struct {
+	Airline *AirlineSpec    `json:"airline,omitempty"`
+	Lua     *LuaSpec        `json:"lua,omitempty"`
+	Other   json.RawMessage `json:"-"` // unused; kept for forward compatibility
+}
+
+// LuaSpec names a Lua file and the function in it that a worker calls as
+// fn(x, w, env_index) (env_index 1-based, nil for continuous w).
+type LuaSpec struct {
+	File string `json:"file"`
+	Fn   string `json:"fn"`
+}
+
+// AirlineSpec configures the AirLine objective.
+type AirlineSpec struct {
+	// Data is a directory in York Urban's layout, or "synthetic" (default)
+	// for the built-in scenes configured by Synth.
+	Data  string               `json:"data,omitempty"`
+	Synth dataset.SynthOptions `json:"synth,omitempty"`
+	// Split selects images: "" or "all" (default), or a split name.
+	Split string `json:"split,omitempty"`
+	// CacheImages bounds the decoded-image cache (0: the data set's default 8).
+	CacheImages int `json:"cache_images,omitempty"`
+	// Evaluator options (zero: AirLine's defaults).
+	Evaluator EvaluatorSpec `json:"evaluator,omitempty"`
+	// Perturbations multiply the environments: every image under every
+	// perturbation (none: each image once, unchanged).
+	Perturbations []Perturbation `json:"perturbations,omitempty"`
+}
+
+// Perturbation is envfeat.Perturbation with JSON names.
+type Perturbation struct {
+	Gain       float64 `json:"gain,omitempty"`
+	Contrast   float64 `json:"contrast,omitempty"`
+	NoiseSigma float64 `json:"noise_sigma,omitempty"`
+	BlurSigma  float64 `json:"blur_sigma,omitempty"`
+	Seed       uint64  `json:"seed,omitempty"`
+}
+
+// EvaluatorSpec holds the JSON-able subset of airline.Options (zero: the
+// default in airline.Options).
+type EvaluatorSpec struct {
+	Space       string  `json:"space,omitempty"`  // "airline8" (default) or "classical"
+	ROI         string  `json:"roi,omitempty"`    // "image" (default) or "gt"
+	Fusion      string  `json:"fusion,omitempty"` // "lines" (default), "seam", "union"
+	Seed        uint64  `json:"seed,omitempty"`
+	BlurSigma   float64 `json:"blur_sigma,omitempty"`
+	MinLength   float64 `json:"min_length,omitempty"`
+	T           int     `json:"t,omitempty"`
+	K           int     `json:"k,omitempty"`
+	MaxRegionPx int     `json:"max_region_px,omitempty"`
+}
+
+// ParseSpec decodes and checks a specification: exactly one of airline, lua.
+func ParseSpec(raw []byte) (Spec, error) {
+	const op = "objective.spec"
+	var s Spec
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return s, errs.New(errs.BadArg, op, "objective must be {\"airline\": {...}} or {\"lua\": {\"file\": ..., \"fn\": ...}}: %v", err)
+	}
+	switch {
+	case s.Airline != nil && s.Lua != nil:
+		return s, errs.New(errs.BadArg, op, "objective has both airline and lua; give one")
+	case s.Airline == nil && s.Lua == nil:
+		return s, errs.New(errs.BadArg, op, "objective is empty: give {\"airline\": {...}} or {\"lua\": {\"file\": ..., \"fn\": ...}}")
+	case s.Lua != nil:
+		if s.Lua.File == "" {
+			return s, errs.New(errs.BadArg, op, "objective.lua.file is required (a Lua file defining the objective function)")
+		}
+		if s.Lua.Fn == "" {
+			s.Lua.Fn = "evaluate"
+		}
+	case s.Airline != nil:
+		if err := s.Airline.Validate(); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// Validate names the first bad field.
+func (s AirlineSpec) Validate() error {
+	const op = "objective.airline"
+	if s.Data == "" || s.Data == "synthetic" {
+		if err := s.Synth.Validate(); err != nil {
+			return errs.Wrap(errs.BadArg, op, err)
+		}
+	}
+	for i, p := range s.Perturbations {
+		if err := p.env().Validate(); err != nil {
+			return errs.New(errs.BadArg, op, "perturbations[%d]: %v", i+1, err)
+		}
+	}
+	if _, err := airline.New(s.Evaluator.options()); err != nil {
+		return errs.Wrap(errs.BadArg, op, err)
+	}
+	return nil
+}
+
+func (p Perturbation) env() envfeat.Perturbation {
+	return envfeat.Perturbation{Gain: p.Gain, Contrast: p.Contrast, NoiseSigma: p.NoiseSigma, BlurSigma: p.BlurSigma, Seed: p.Seed}
+}
+
+func (e EvaluatorSpec) options() airline.Options {
+	return airline.Options{Space: e.Space, ROI: e.ROI, Fusion: e.Fusion, Seed: e.Seed, BlurSigma: e.BlurSigma,
+		MinLength: e.MinLength, T: e.T, K: e.K, MaxRegionPx: e.MaxRegionPx}
+}
+
+// Airline is the AirLine objective: a worker.Objective over a data set.
+type Airline struct {
+	spec AirlineSpec
+
+	once sync.Once
+	ds   *dataset.Dataset
+	ev   *airline.Evaluator
+	err  error
+}
+
+var _ worker.Objective = (*Airline)(nil)
+
+// NewAirline checks spec and returns the objective; the data set is opened on
+// first use.
+func NewAirline(spec AirlineSpec) (*Airline, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	return &Airline{spec: spec}, nil
+}
+
+func (a *Airline) load() error {
+	a.once.Do(func() {
+		a.ev, a.err = airline.New(a.spec.Evaluator.options())
+		if a.err != nil {
+			return
+		}
+		if a.spec.Data == "" || a.spec.Data == "synthetic" {
+			o := a.spec.Synth
+			if o.Split == "" {
+				o.Split = a.spec.Split
+			}
+			if o.CacheImages == 0 {
+				o.CacheImages = a.spec.CacheImages
+			}
+			a.ds, a.err = dataset.Synthetic(o)
+			return
+		}
+		a.ds, a.err = dataset.Open(a.spec.Data, dataset.Options{Split: a.spec.Split, CacheImages: a.spec.CacheImages})
+	})
+	return a.err
+}
+
+// Dataset opens (once) and returns the data set.
+func (a *Airline) Dataset() (*dataset.Dataset, error) {
+	if err := a.load(); err != nil {
+		return nil, err
+	}
+	return a.ds, nil
+}
+
+// Space is the evaluator's search space.
+func (a *Airline) Space() ([]airline.Param, error) {
+	if err := a.load(); err != nil {
+		return nil, err
+	}
+	return a.ev.Space(), nil
+}
+
+func (a *Airline) nPert() int {
+	if len(a.spec.Perturbations) == 0 {
+		return 1
+	}
+	return len(a.spec.Perturbations)
+}
+
+// Len is the number of environments (images × perturbations).
+func (a *Airline) Len() (int, error) {
+	if err := a.load(); err != nil {
+		return 0, err
+	}
+	return a.ds.Len() * a.nPert(), nil
+}
+
+// EnvID names environment i: the image id, with "/pK" (K 1-based) when
+// there are perturbations.
+func (a *Airline) EnvID(i int) string {
+	if a.load() != nil {
+		return ""
+	}
+	it := a.ds.Item(i / a.nPert())
+	if len(a.spec.Perturbations) == 0 {
+		return it.ID
+	}
+	return fmt.Sprintf("%s/p%d", it.ID, i%a.nPert()+1)
+}
+
+// Image returns environment i's image (perturbed when it has a perturbation)
+// and its ground truth.
+func (a *Airline) Image(i int) (*imgbuf.Gray, dataset.Item, error) {
+	const op = "objective.airline"
+	n, err := a.Len()
+	if err != nil {
+		return nil, dataset.Item{}, err
+	}
+	if i < 0 || i >= n {
+		return nil, dataset.Item{}, errs.New(errs.BadArg, op, "env_index must be in [0, %d), got %d", n, i)
+	}
+	it := a.ds.Item(i / a.nPert())
+	img, err := a.ds.Image(it.Index)
+	if err != nil {
+		return nil, it, err
+	}
+	if len(a.spec.Perturbations) > 0 {
+		img = envfeat.Perturb(img, a.spec.Perturbations[i%a.nPert()].env())
+	}
+	return img, it, nil
+}
+
+// Envs lists the environments: ids and envfeat features normalised over the
+// set (one row per environment), for bo.Env.List.
+type Envs struct {
+	IDs      []string    `json:"ids"`
+	Features [][]float64 `json:"features"`
+	Names    []string    `json:"names"`
+}
+
+// Envs computes the environment list (every image is rendered or decoded
+// once, through the bounded cache).
+func (a *Airline) Envs() (Envs, error) {
+	n, err := a.Len()
+	if err != nil {
+		return Envs{}, err
+	}
+	out := Envs{Names: envfeat.Names}
+	raw := make([][]float64, n)
+	for i := 0; i < n; i++ {
+		img, _, err := a.Image(i)
+		if err != nil {
+			return Envs{}, err
+		}
+		raw[i] = envfeat.Features(img)
+		out.IDs = append(out.IDs, a.EnvID(i))
+	}
+	out.Features = envfeat.Normalise(raw)
+	return out, nil
+}
+
+// Manifest identifies the data set (docs/rundir.md manifest.json).
+func (a *Airline) Manifest() (dataset.Manifest, error) {
+	if err := a.load(); err != nil {
+		return dataset.Manifest{}, err
+	}
+	return a.ds.Manifest()
+}
+
+// Scored is one evaluation with its segments.
+type Scored struct {
+	Record airline.Record
+	Lines  []imgbuf.Segment // detected
+	GT     []imgbuf.Segment
+	ID     string
+}
+
+// Score runs the evaluator at x on environment i; withLines keeps the
+// detected segments.
+func (a *Airline) Score(ctx context.Context, x []float64, i int, withLines bool) (Scored, error) {
+	img, it, err := a.Image(i)
+	if err != nil {
+		return Scored{}, err
+	}
+	worker.SetPhase(ctx, "detect")
+	if !withLines {
+		rec, err := a.ev.Eval(ctx, x, img, it.Lines)
+		return Scored{Record: rec, ID: a.EnvID(i)}, err
+	}
+	res, err := a.ev.Run(ctx, x, img, nil, it.Lines)
+	if err != nil {
+		return Scored{}, err
+	}
+	sc := metric.FScore(res.Segments, it.Lines, img.W, img.H, 0)
+	return Scored{Record: airline.Record{Score: sc, NLines: len(res.Segments), Stats: res.Stats}, Lines: res.Segments, GT: it.Lines, ID: a.EnvID(i)}, nil
+}
+
+// Eval implements worker.Objective: y is the F-score.
+func (a *Airline) Eval(ctx context.Context, req worker.Request) (worker.Result, error) {
+	var args struct {
+		Lines bool `json:"lines"`
+	}
+	if len(req.Args) > 0 {
+		_ = json.Unmarshal(req.Args, &args)
+	}
+	s, err := a.Score(ctx, req.X, req.EnvIndex, args.Lines)
+	if err != nil {
+		return worker.Result{}, err
+	}
+	score := Record(s.Record)
+	if args.Lines {
+		score["lines"] = Segs(s.Lines)
+	}
+	return worker.Result{Y: s.Record.F, Score: score}, nil
+}
+
+// Record is the score record of a trial: f, precision, recall, n_lines, n_gt, ms.
+func Record(r airline.Record) map[string]any {
+	return map[string]any{"f": r.F, "precision": r.Precision, "recall": r.Recall, "n_lines": r.NLines, "n_gt": r.NGT, "ms": r.Ms}
+}
+
+// Segs converts segments to [[x1,y1,x2,y2], ...].
+func Segs(s []imgbuf.Segment) [][4]float64 {
+	out := make([][4]float64, len(s))
+	for i, g := range s {
+		out[i] = [4]float64{g.X1, g.Y1, g.X2, g.Y2}
+	}
+	return out
+}
+
+// Factory is the worker.Factory of the airline objective; other objective
+// kinds are an error (the bohost worker subcommand handles lua itself).
+func Factory(_ context.Context, hello worker.Hello) (worker.Objective, error) {
+	s, err := ParseSpec(hello.Spec)
+	if err != nil {
+		return nil, err
+	}
+	if s.Airline == nil {
+		return nil, errs.New(errs.BadArg, "objective.factory", "this worker builds only airline objectives")
+	}
+	return NewAirline(*s.Airline)
+}
