@@ -21,6 +21,7 @@ func All() []lua.Module {
 		Risk{},
 		BO{},
 		Report{},
+		Airline{},
 	}
 }
 

@@ -1,0 +1,498 @@
+package bindings
+
+import (
+	"fmt"
+	"strings"
+
+	"bohost/host/airline"
+	"bohost/host/cv"
+	"bohost/host/dataset"
+	"bohost/host/envfeat"
+	"bohost/host/errs"
+	"bohost/host/imgbuf"
+	"bohost/host/lua"
+
+	glua "github.com/yuin/gopher-lua"
+)
+
+// Airline is bohost.airline: data sets with ground-truth lines, the AirLine
+// evaluator (host/airline, with learned edge and ROI models through
+// host/cv), environment features, and OpenCV baselines.
+type Airline struct{}
+
+const (
+	datasetType   = "bohost.airline.Dataset"
+	evaluatorType = "bohost.airline.Evaluator"
+)
+
+// evaluator is the userdata behind an Evaluator: the engine plus the native
+// models it holds, freed by :free(), mem.scope or at exit.
+type evaluator struct {
+	ev     *airline.Evaluator
+	handle *lua.Handle
+	freed  bool
+}
+
+func (Airline) Name() string { return "bohost.airline" }
+
+func (Airline) Open(rt *lua.Runtime) *glua.LTable {
+	rt.NewType(datasetType, "Dataset", []lua.Func{
+		{Name: "item", Sig: "ds:item(i) -> {index=, id=, path=, width=, height=, lines=}", Desc: "the i-th item (1-based); ds[i] is the same", Fn: func(L *glua.LState) int {
+			ds := lua.CheckObject[*dataset.Dataset](L, 1, "Dataset:item", datasetType)
+			L.Push(pushItem(L, L.Get(1), ds, L.CheckInt(2), "Dataset:item"))
+			return 1
+		}},
+		{Name: "manifest", Sig: "ds:manifest() -> table", Desc: "file names and sha256 hashes (or the generator's parameters), for reproducible runs", Fn: func(L *glua.LState) int {
+			ds := lua.CheckObject[*dataset.Dataset](L, 1, "Dataset:manifest", datasetType)
+			m, err := ds.Manifest()
+			if err != nil {
+				return lua.Raise(L, "Dataset:manifest", err)
+			}
+			v, err := toLuaJSON(L, m)
+			if err != nil {
+				return lua.Raise(L, "Dataset:manifest", err)
+			}
+			L.Push(v)
+			return 1
+		}},
+		{Name: "write", Sig: "ds:write(dir)", Desc: "writes the data set as images + JSON in York Urban's layout (to look at or share the synthetic set)", Fn: func(L *glua.LState) int {
+			ds := lua.CheckObject[*dataset.Dataset](L, 1, "Dataset:write", datasetType)
+			if err := ds.WriteDir(L.CheckString(2)); err != nil {
+				return lua.Raise(L, "Dataset:write", err)
+			}
+			return 0
+		}},
+	}, func(v any) string {
+		ds := v.(*dataset.Dataset)
+		src := ds.Dir()
+		if src == "" {
+			src = "synthetic"
+		}
+		split := ds.Split()
+		if split == "" {
+			split = "all"
+		}
+		return fmt.Sprintf("bohost.airline.Dataset(%s, %s, %d images)", src, split, ds.Len())
+	})
+	rt.SetTypeField(datasetType, "__len", func(L *glua.LState) int {
+		L.Push(glua.LNumber(lua.CheckObject[*dataset.Dataset](L, 1, "Dataset.__len", datasetType).Len()))
+		return 1
+	})
+	methods := rt.L.GetField(rt.L.GetTypeMetatable(datasetType), "methods")
+	rt.SetTypeField(datasetType, "__index", func(L *glua.LState) int {
+		ds := lua.CheckObject[*dataset.Dataset](L, 1, "Dataset", datasetType)
+		if n, ok := L.Get(2).(glua.LNumber); ok {
+			L.Push(pushItem(L, L.Get(1), ds, int(n), "Dataset[]"))
+			return 1
+		}
+		L.Push(L.GetField(methods, L.CheckString(2)))
+		return 1
+	})
+
+	rt.NewType(evaluatorType, "Evaluator", []lua.Func{
+		{Name: "eval", Sig: "ev:eval(x, item [, perturbation]) -> {f=, precision=, recall=, n_lines=, ms=}", Desc: "scores x (nil: defaults; an array in space order; or a table by name) on a data set item against its ground truth", Fn: evalEval},
+		{Name: "detect", Sig: "ev:detect(x, image) -> {{x1, y1, x2, y2}, ...}", Desc: "line segments in pixel coordinates; image is a data set item or an image file path", Fn: evalDetect},
+		{Name: "space", Sig: "ev:space() -> params", Desc: "the evaluator's parameter space ({name=, lo=, hi=, default=, scale=, doc=} each)", Fn: func(L *glua.LState) int {
+			e := checkEvaluator(L, "Evaluator:space")
+			L.Push(pushSpace(L, e.ev.Space()))
+			return 1
+		}},
+		{Name: "free", Sig: "ev:free()", Desc: "releases the evaluator and any model it loaded", Fn: func(L *glua.LState) int {
+			e := lua.CheckObject[*evaluator](L, 1, "Evaluator:free", evaluatorType)
+			e.handle.Free()
+			e.freed = true
+			return 0
+		}},
+	}, func(v any) string {
+		e := v.(*evaluator)
+		if e.freed {
+			return "bohost.airline.Evaluator(freed)"
+		}
+		o := e.ev.Options()
+		return fmt.Sprintf("bohost.airline.Evaluator(%s, %s edges, %d parameters)", o.Space, o.Edge, len(e.ev.Space()))
+	})
+
+	return rt.Funcs("airline", []lua.Func{
+		{Name: "dataset", Sig: "airline.dataset{dir=, split=\"all\"|\"train\"|\"test\", cache=8} or airline.dataset{synthetic={n=24, width=640, height=480, seed=1}, split=} -> ds",
+			Desc: "a data set of images with ground-truth segments (York Urban's layout, or the built-in synthetic scenes)", Fn: datasetNew},
+		{Name: "try_dataset", Sig: "airline.try_dataset{...} -> ds | nil, err", Desc: "as airline.dataset, returning nil, err instead of raising", Fn: func(L *glua.LState) int {
+			return tryCall(L, "airline.try_dataset", datasetNew)
+		}},
+		{Name: "space", Sig: "airline.space([name=\"airline8\"]) -> params", Desc: "the evaluator's parameter space as data; pass it as bo.optimizer's space", Fn: func(L *glua.LState) int {
+			ps, err := airline.Space(L.OptString(1, "airline8"))
+			if err != nil {
+				return lua.Raise(L, "airline.space", err)
+			}
+			L.Push(pushSpace(L, ps))
+			return 1
+		}},
+		{Name: "env", Sig: "airline.env(ds) -> W, names", Desc: "environment features per image (brightness, contrast, gradients, edge density, sharpness, noise), min-max normalised over the data set", Fn: func(L *glua.LState) int {
+			ds := lua.CheckObject[*dataset.Dataset](L, 1, "airline.env", datasetType)
+			rows := make([][]float64, ds.Len())
+			for i := range rows {
+				if ctx := L.Context(); ctx != nil && ctx.Err() != nil {
+					return lua.Raisef(L, errs.Canceled, "airline.env", "interrupted")
+				}
+				img, err := ds.Image(i)
+				if err != nil {
+					return lua.Raise(L, "airline.env", err)
+				}
+				rows[i] = envfeat.Features(img)
+			}
+			L.Push(lua.Matrix(L, envfeat.Normalise(rows)))
+			L.Push(lua.FromGo(L, envfeat.Names))
+			return 2
+		}},
+		{Name: "evaluator", Sig: "airline.evaluator{space=\"airline8\", edge=\"classical\"|\"learned\", edge_model=, roi=\"image\"|\"boxes\"|\"gt\", roi_model=, fusion=\"lines\", seed=0, device=\"cpu\", min_length=15, blur_sigma=1, ...} -> ev",
+			Desc: "the AirLine evaluator; edge_model/roi_model are ONNX files you supply (DexiNed, YOLO)", Fn: func(L *glua.LState) int { return evaluatorNew(L, rt) }},
+		{Name: "baseline", Sig: "airline.baseline(\"lsd\"|\"fld\"|\"hough\", image) -> segments", Desc: "OpenCV's line detectors, for comparison", Fn: baseline},
+		{Name: "score", Sig: "airline.score(segments, item) -> {f=, precision=, recall=}", Desc: "the F-score at r px (3 at 640x480) of segments against an item's ground truth", Fn: scoreSegments},
+	})
+}
+
+func tryCall(L *glua.LState, op string, fn glua.LGFunction) int {
+	top := L.GetTop()
+	L.Push(L.NewFunction(fn))
+	for i := 1; i <= top; i++ {
+		L.Push(L.Get(i))
+	}
+	if err := L.PCall(top, 1, nil); err != nil {
+		L.Push(glua.LNil)
+		if ae, ok := err.(*glua.ApiError); ok {
+			if _, isErr := lua.IsError(ae.Object); isErr {
+				L.Push(ae.Object)
+				return 2
+			}
+		}
+		L.Push(lua.NewError(L, op, err))
+		return 2
+	}
+	return 1
+}
+
+func datasetNew(L *glua.LState) int {
+	const op = "airline.dataset"
+	o := lua.CheckOpts(L, 1, op, "dir", "split", "cache", "synthetic")
+	split := o.String("split", "")
+	cache := o.Int("cache", 0)
+	var ds *dataset.Dataset
+	var err error
+	switch {
+	case o.Has("dir") && o.Has("synthetic"):
+		return lua.Raisef(L, errs.BadArg, op, "give dir or synthetic, not both")
+	case o.Has("dir"):
+		ds, err = dataset.Open(o.String("dir", ""), dataset.Options{Split: split, CacheImages: cache})
+	default:
+		so := dataset.SynthOptions{Split: split, CacheImages: cache}
+		if t := o.Table("synthetic"); t != nil {
+			so2 := lua.TableOpts(L, t, op, "synthetic", "n", "width", "height", "seed")
+			so.N, so.Width, so.Height, so.Seed = so2.Int("n", 0), so2.Int("width", 0), so2.Int("height", 0), uint64(so2.Int("seed", 0))
+		}
+		ds, err = dataset.Synthetic(so)
+	}
+	if err != nil {
+		return lua.Raise(L, op, err)
+	}
+	L.Push(lua.NewObject(L, datasetType, ds))
+	return 1
+}
+
+func pushItem(L *glua.LState, dsv glua.LValue, ds *dataset.Dataset, i int, op string) glua.LValue {
+	if i < 1 || i > ds.Len() {
+		lua.Raisef(L, errs.BadArg, op, "index %d out of range [1, %d]", i, ds.Len())
+	}
+	it := ds.Item(i - 1)
+	t := L.NewTable()
+	L.SetField(t, "index", glua.LNumber(i))
+	L.SetField(t, "id", glua.LString(it.ID))
+	L.SetField(t, "path", glua.LString(it.Path))
+	L.SetField(t, "width", glua.LNumber(it.Width))
+	L.SetField(t, "height", glua.LNumber(it.Height))
+	L.SetField(t, "lines", pushSegments(L, it.Lines))
+	L.SetField(t, "dataset", dsv)
+	return t
+}
+
+func pushSegments(L *glua.LState, segs []imgbuf.Segment) *glua.LTable {
+	t := L.CreateTable(len(segs), 0)
+	for i, s := range segs {
+		t.RawSetInt(i+1, lua.Floats(L, []float64{s.X1, s.Y1, s.X2, s.Y2}))
+	}
+	return t
+}
+
+func pushSpace(L *glua.LState, ps []airline.Param) *glua.LTable {
+	t := L.CreateTable(len(ps), 0)
+	for i, p := range ps {
+		r := L.NewTable()
+		L.SetField(r, "name", glua.LString(p.Name))
+		L.SetField(r, "lo", glua.LNumber(p.Lo))
+		L.SetField(r, "hi", glua.LNumber(p.Hi))
+		L.SetField(r, "default", glua.LNumber(p.Default))
+		L.SetField(r, "scale", glua.LString(p.Scale))
+		L.SetField(r, "integer", glua.LBool(p.Integer))
+		L.SetField(r, "doc", glua.LString(p.Doc))
+		t.RawSetInt(i+1, r)
+	}
+	return t
+}
+
+var evaluatorOptions = []string{"space", "edge", "edge_model", "roi", "roi_model", "fusion", "seed", "device",
+	"min_length", "blur_sigma", "t", "k", "max_region_px", "seed_stride", "fix_endpoints", "dense_edges"}
+
+// EvaluatorOptions reads airline.evaluator's options table into
+// airline.Options plus the model paths and device.
+func EvaluatorOptions(L *glua.LState, op string, t *glua.LTable) (opts airline.Options, edgeModel, roiModel, device string) {
+	o := lua.TableOpts(L, t, op, "options", evaluatorOptions...)
+	opts.Space = o.Enum("space", "airline8", "airline8", "classical")
+	opts.Edge = o.Enum("edge", "classical", "classical", "learned")
+	edgeModel = o.String("edge_model", "")
+	if edgeModel != "" {
+		opts.Edge = "learned"
+	}
+	opts.ROI = o.Enum("roi", "image", "image", "boxes", "gt", "func")
+	roiModel = o.String("roi_model", "")
+	if roiModel != "" {
+		opts.ROI = "func"
+	}
+	opts.Fusion = o.Enum("fusion", "lines", "lines", "seam", "union")
+	opts.Seed = uint64(o.Int("seed", 0))
+	device = o.Enum("device", "cpu", "cpu", "cuda")
+	opts.MinLength = o.Number("min_length", 0)
+	opts.BlurSigma = o.Number("blur_sigma", 0)
+	opts.T = o.Int("t", 0)
+	opts.K = o.Int("k", 0)
+	opts.MaxRegionPx = o.Int("max_region_px", 0)
+	opts.SeedStride = o.Int("seed_stride", 0)
+	opts.FixEndpoints = o.Bool("fix_endpoints", false)
+	opts.DenseEdges = o.Bool("dense_edges", false)
+	if opts.Edge == "learned" && edgeModel == "" {
+		lua.Raise(L, op, errs.New(errs.BadArg, op, "edge = \"learned\" needs edge_model = \"path/to/dexined.onnx\"").WithHint("DexiNed weights are not shipped: export your model to ONNX and give its path"))
+	}
+	if opts.ROI == "func" && roiModel == "" {
+		lua.Raisef(L, errs.BadArg, op, "roi = \"func\" needs roi_model = \"path/to/yolo.onnx\"")
+	}
+	return
+}
+
+func evaluatorNew(L *glua.LState, rt *lua.Runtime) int {
+	const op = "airline.evaluator"
+	lua.CheckOpts(L, 1, op, evaluatorOptions...)
+	t, _ := L.Get(1).(*glua.LTable)
+	if t == nil {
+		t = L.NewTable()
+	}
+	opts, edgeModel, roiModel, device := EvaluatorOptions(L, op, t)
+	var closers []func()
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	if edgeModel != "" {
+		m, err := cv.LoadEdgeModel(edgeModel, nil)
+		if err != nil {
+			return lua.Raise(L, op, err)
+		}
+		closers = append(closers, func() { m.Close() })
+		opts.EdgeFunc = m.Edges
+	}
+	if roiModel != "" {
+		y, err := cv.LoadYOLO(roiModel, nil)
+		if err != nil {
+			closeAll()
+			return lua.Raise(L, op, err)
+		}
+		closers = append(closers, func() { y.Close() })
+		opts.ROIFunc = y.Boxes
+	}
+	if device == "cuda" {
+		rt.Warn("airline.cuda", "airline.evaluator: device = \"cuda\" is not available in this build; using the CPU path (results are identical)")
+	}
+	ev, err := airline.New(opts)
+	if err != nil {
+		closeAll()
+		return lua.Raise(L, op, err)
+	}
+	e := &evaluator{ev: ev}
+	e.handle = rt.Handles.Register("airline.Evaluator", closeAll)
+	L.Push(lua.NewObject(L, evaluatorType, e))
+	return 1
+}
+
+func checkEvaluator(L *glua.LState, op string) *evaluator {
+	e := lua.CheckObject[*evaluator](L, 1, op, evaluatorType)
+	if e.freed {
+		lua.Raisef(L, errs.BadState, op, "the evaluator was freed")
+	}
+	return e
+}
+
+// paramX reads x: nil (defaults), an array in space order, or a table by name.
+func paramX(L *glua.LState, op string, n int, space []airline.Param) []float64 {
+	switch v := L.Get(n).(type) {
+	case *glua.LNilType:
+		return nil
+	case *glua.LTable:
+		if v.Len() > 0 {
+			xs, err := lua.ToFloats(v, "x")
+			if err != nil {
+				lua.Raise(L, op, err)
+			}
+			return xs
+		}
+		names := make([]string, len(space))
+		x := make([]float64, len(space))
+		for i, p := range space {
+			names[i] = p.Name
+			x[i] = p.Default
+		}
+		if err := lua.CheckKeys(v, op+": x", names); err != nil {
+			lua.Raise(L, op, err)
+		}
+		for i, p := range space {
+			if f, ok := v.RawGetString(p.Name).(glua.LNumber); ok {
+				x[i] = float64(f)
+			} else if v.RawGetString(p.Name) != glua.LNil {
+				lua.Raisef(L, errs.BadArg, op, "x.%s must be a number, got %s", p.Name, lua.TypeName(v.RawGetString(p.Name)))
+			}
+		}
+		return x
+	}
+	lua.ArgError(L, op, n, "x must be nil, an array of numbers or a table by parameter name, got %s", lua.TypeName(L.Get(n)))
+	return nil
+}
+
+// imageArg reads an image: a data set item (with its ground truth) or a path.
+func imageArg(L *glua.LState, op string, n int) (*imgbuf.Gray, []imgbuf.Segment, bool) {
+	switch v := L.Get(n).(type) {
+	case glua.LString:
+		img, err := dataset.Decode(string(v))
+		if err != nil {
+			lua.Raise(L, op, err)
+		}
+		return img, nil, false
+	case *glua.LTable:
+		dsv, ok := v.RawGetString("dataset").(*glua.LUserData)
+		idx, ok2 := v.RawGetString("index").(glua.LNumber)
+		if ok && ok2 {
+			if ds, ok := dsv.Value.(*dataset.Dataset); ok {
+				i := int(idx) - 1
+				if i < 0 || i >= ds.Len() {
+					lua.Raisef(L, errs.BadArg, op, "item index %d out of range [1, %d]", i+1, ds.Len())
+				}
+				img, err := ds.Image(i)
+				if err != nil {
+					lua.Raise(L, op, err)
+				}
+				return img, ds.Item(i).Lines, true
+			}
+		}
+		if p, ok := v.RawGetString("path").(glua.LString); ok && p != "" {
+			img, err := dataset.Decode(string(p))
+			if err != nil {
+				lua.Raise(L, op, err)
+			}
+			return img, nil, false
+		}
+	}
+	lua.ArgError(L, op, n, "a data set item (ds[i]) or an image path expected, got %s", lua.TypeName(L.Get(n)))
+	return nil, nil, false
+}
+
+func evalEval(L *glua.LState) int {
+	const op = "Evaluator:eval"
+	e := checkEvaluator(L, op)
+	x := paramX(L, op, 2, e.ev.Space())
+	if _, isPath := L.Get(3).(glua.LString); isPath {
+		return lua.ArgError(L, op, 3, "eval needs a data set item with ground truth (ds[i]); use ev:detect for a bare image")
+	}
+	img, gt, isItem := imageArg(L, op, 3)
+	if !isItem {
+		return lua.ArgError(L, op, 3, "eval needs a data set item with ground truth (ds[i]); use ev:detect for a bare image")
+	}
+	if pt, ok := L.Get(4).(*glua.LTable); ok {
+		po := lua.TableOpts(L, pt, op, "perturbation", "gain", "contrast", "noise", "blur", "seed")
+		p := envfeat.Perturbation{Gain: po.Number("gain", 1), Contrast: po.Number("contrast", 1), NoiseSigma: po.Number("noise", 0), BlurSigma: po.Number("blur", 0), Seed: uint64(po.Int("seed", 0))}
+		if err := p.Validate(); err != nil {
+			return lua.Raise(L, op, err)
+		}
+		img = envfeat.Perturb(img, p)
+	}
+	rec, err := e.ev.Eval(luaCtx(L), x, img, gt)
+	if err != nil {
+		return lua.Raise(L, op, err)
+	}
+	L.Push(lua.FromGo(L, map[string]any{"f": rec.F, "precision": rec.Precision, "recall": rec.Recall,
+		"n_lines": rec.NLines, "ms": rec.Ms, "r": rec.R, "n_gt": rec.NGT}))
+	return 1
+}
+
+func evalDetect(L *glua.LState) int {
+	const op = "Evaluator:detect"
+	e := checkEvaluator(L, op)
+	x := paramX(L, op, 2, e.ev.Space())
+	img, _, _ := imageArg(L, op, 3)
+	segs, err := e.ev.Detect(luaCtx(L), x, img)
+	if err != nil {
+		return lua.Raise(L, op, err)
+	}
+	L.Push(pushSegments(L, segs))
+	return 1
+}
+
+func baseline(L *glua.LState) int {
+	const op = "airline.baseline"
+	name := strings.ToLower(L.CheckString(1))
+	img, _, _ := imageArg(L, op, 2)
+	var segs []imgbuf.Segment
+	var err error
+	switch name {
+	case "lsd":
+		segs, err = cv.LSD(img)
+	case "fld":
+		segs, err = cv.FLD(img)
+	case "hough":
+		segs, err = cv.Hough(img, cv.HoughParams{})
+	default:
+		msg := fmt.Sprintf("unknown baseline %q: use \"lsd\", \"fld\" or \"hough\"", name)
+		if s := lua.Suggest(name, []string{"lsd", "fld", "hough"}); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return lua.Raisef(L, errs.BadArg, op, "%s", msg)
+	}
+	if err != nil {
+		return lua.Raise(L, op, err)
+	}
+	L.Push(pushSegments(L, segs))
+	return 1
+}
+
+func scoreSegments(L *glua.LState) int {
+	const op = "airline.score"
+	m, err := lua.ToMatrix(L.Get(1), "segments")
+	if err != nil {
+		return lua.Raise(L, op, err)
+	}
+	segs := make([]imgbuf.Segment, 0, len(m))
+	for i, r := range m {
+		if len(r) != 4 {
+			return lua.Raisef(L, errs.BadArg, op, "segments[%d] must be {x1, y1, x2, y2}", i+1)
+		}
+		segs = append(segs, imgbuf.Segment{X1: r[0], Y1: r[1], X2: r[2], Y2: r[3]})
+	}
+	it, ok := L.Get(2).(*glua.LTable)
+	if !ok {
+		return lua.ArgError(L, op, 2, "a data set item expected, got %s", lua.TypeName(L.Get(2)))
+	}
+	dsv, _ := it.RawGetString("dataset").(*glua.LUserData)
+	idx, _ := it.RawGetString("index").(glua.LNumber)
+	ds, ok := dsv.Value.(*dataset.Dataset)
+	if dsv == nil || !ok || int(idx) < 1 || int(idx) > ds.Len() {
+		return lua.ArgError(L, op, 2, "a data set item (ds[i]) expected")
+	}
+	item := ds.Item(int(idx) - 1)
+	s := scoreFn(segs, item)
+	L.Push(lua.FromGo(L, map[string]any{"f": s.F, "precision": s.Precision, "recall": s.Recall, "r": s.R, "n_gt": s.NGT}))
+	return 1
+}

@@ -1,0 +1,11 @@
+package bindings
+
+import (
+	"bohost/host/dataset"
+	"bohost/host/imgbuf"
+	"bohost/host/metric"
+)
+
+func scoreFn(segs []imgbuf.Segment, it dataset.Item) metric.Score {
+	return metric.FScore(segs, it.Lines, it.Width, it.Height, 0)
+}
