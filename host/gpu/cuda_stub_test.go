@@ -21,12 +21,52 @@ import (
 // beyond), modules are accepted unless they contain "bad ptx" (then the JIT
 // error log is filled), and the only kernel is "probe", which writes its
 // (CUdeviceptr, int, float, double, long long) arguments and launch
-// dimensions into the buffer of its first argument. With -DMINIMAL it only
+// dimensions into the buffer of its first argument. With -DBH_HOST_EMU the
+// kernels of kernels/*.cu are compiled for the host and every launch runs
+// them thread by thread (a CPU emulation of the device that checks the
+// kernels and the Go side of each stage together). With -DMINIMAL it only
 // exports cuInit, cuDriverGetVersion and cuDeviceGetCount (0 devices).
 const stubC = `
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#ifdef BH_HOST_EMU
+#include "color.cu"
+#include "blur.cu"
+#include "sobel.cu"
+#include "edges.cu"
+#include "orient.cu"
+int bh_emu_tid[2], bh_emu_ntid[2], bh_emu_ctaid[2];
+#define A(i, T) (*(T *)p[i])
+#define EACH(call) \
+	for (unsigned y_ = 0; y_ < gy; y_++) \
+		for (unsigned x_ = 0; x_ < gx; x_++) \
+			for (unsigned ty_ = 0; ty_ < by; ty_++) \
+				for (unsigned tx_ = 0; tx_ < bx; tx_++) { \
+					bh_emu_ctaid[0] = x_, bh_emu_ctaid[1] = y_, bh_emu_tid[0] = tx_, bh_emu_tid[1] = ty_; \
+					call; \
+				}
+typedef const bh_u8 *cu8;
+typedef const float *cf32;
+// emu runs a kernel of kernels/*.cu on the host, thread after thread.
+static int emu(const char *f, unsigned gx, unsigned gy, unsigned bx, unsigned by, void **p) {
+	bh_emu_ntid[0] = bx, bh_emu_ntid[1] = by;
+	if (!strcmp(f, "bh_rgba_to_gray")) EACH(bh_rgba_to_gray(A(0, cu8), A(1, int), A(2, bh_u8 *), A(3, int), A(4, int)))
+	else if (!strcmp(f, "bh_u8_to_f32")) EACH(bh_u8_to_f32(A(0, cu8), A(1, float *), A(2, int)))
+	else if (!strcmp(f, "bh_blur_h")) EACH(bh_blur_h(A(0, cu8), A(1, float *), A(2, int), A(3, int), A(4, cf32), A(5, int)))
+	else if (!strcmp(f, "bh_blur_v")) EACH(bh_blur_v(A(0, cf32), A(1, float *), A(2, int), A(3, int), A(4, cf32), A(5, int)))
+	else if (!strcmp(f, "bh_sobel")) EACH(bh_sobel(A(0, cf32), A(1, float *), A(2, float *), A(3, float *), A(4, int), A(5, int)))
+	else if (!strcmp(f, "bh_nms")) EACH(bh_nms(A(0, cf32), A(1, cf32), A(2, cf32), A(3, bh_u8 *), A(4, int), A(5, int), A(6, int), A(7, int), A(8, float)))
+	else if (!strcmp(f, "bh_hyst")) EACH(bh_hyst(A(0, bh_u8 *), A(1, cf32), A(2, int), A(3, int), A(4, float), A(5, int *)))
+	else if (!strcmp(f, "bh_logit")) EACH(bh_logit(A(0, cf32), A(1, cu8), A(2, float *), A(3, int), A(4, int), A(5, float), A(6, double), A(7, double)))
+	else if (!strcmp(f, "bh_orient")) EACH(bh_orient(A(0, cf32), A(1, float *), A(2, int), A(3, int), A(4, int), A(5, const int *), A(6, const int *), A(7, const int *)))
+	else return 500;
+	return 0;
+}
+#endif
+#ifdef __cplusplus
+extern "C" {
+#endif
 typedef int CUresult;
 CUresult cuInit(unsigned f) { (void)f; return 0; }
 CUresult cuDriverGetVersion(int *v) { *v = 13000; return 0; }
@@ -45,7 +85,7 @@ CUresult cuCtxSynchronize(void) { return 0; }
 CUresult cuMemGetInfo_v2(size_t *f, size_t *t) { *f = TOTAL - used; *t = TOTAL; return 0; }
 CUresult cuMemAlloc_v2(uint64_t *p, size_t n) {
 	if (used + n > TOTAL) return 2;
-	size_t *b = malloc(n + 16);
+	size_t *b = (size_t *)malloc(n + 16);
 	if (!b) return 2;
 	b[0] = n; used += n; *p = (uint64_t)(uintptr_t)(b + 2); return 0;
 }
@@ -63,8 +103,12 @@ CUresult cuModuleUnload(void *m) { (void)m; return 0; }
 CUresult cuModuleGetFunction(void **f, void *m, const char *name) { (void)m; *f = strdup(name); return 0; }
 CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned sh, void *st, void **p, void **ex) {
-	(void)sh; (void)st; (void)ex;
+	(void)sh; (void)st; (void)ex; (void)gz; (void)bz;
+#ifdef BH_HOST_EMU
+	if (strcmp((const char *)f, "probe") != 0) return emu((const char *)f, gx, gy, bx, by, p);
+#else
 	if (strcmp((const char *)f, "probe") != 0) return 500;
+#endif
 	char *out = (char *)(uintptr_t)*(uint64_t *)p[0];
 	memcpy(out, p[1], 4); memcpy(out + 4, p[2], 4); memcpy(out + 8, p[3], 8); memcpy(out + 16, p[4], 8);
 	unsigned dims[6] = {gx, gy, gz, bx, by, bz};
@@ -91,6 +135,9 @@ CUresult cuGetErrorString(int r, const char **s) {
 	*s = names(r); return *s ? 0 : 1;
 }
 #endif
+#ifdef __cplusplus
+}
+#endif
 `
 
 var stubOnce sync.Map // variant -> path
@@ -101,15 +148,22 @@ func buildStub(t *testing.T, variant string, defs ...string) string {
 	if p, ok := stubOnce.Load(variant); ok {
 		return p.(string)
 	}
-	gcc, err := exec.LookPath("gcc")
+	cc, err := exec.LookPath("g++")
 	if err != nil {
-		t.Skip("gcc not installed: cannot build the stub libcuda.so.1")
+		t.Skip("g++ not installed: cannot build the stub libcuda.so.1")
+	}
+	kdir, err := filepath.Abs("kernels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(kdir, "bh_cuda.h")); err != nil {
+		t.Skipf("kernel sources not found at %s (run the test from host/gpu): cannot build the stub libcuda.so.1", kdir)
 	}
 	dir, err := os.MkdirTemp("", "bohost-stubcuda-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := filepath.Join(dir, "stub.c")
+	src := filepath.Join(dir, "stub.cc")
 	if err := os.WriteFile(src, []byte(stubC), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -117,8 +171,8 @@ func buildStub(t *testing.T, variant string, defs ...string) string {
 	if err := os.MkdirAll(filepath.Dir(lib), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"-shared", "-fPIC", "-O1", "-o", lib, src}, defs...)
-	if out, err := exec.Command(gcc, args...).CombinedOutput(); err != nil {
+	args := append([]string{"-shared", "-fPIC", "-O2", "-ffp-contract=off", "-I", kdir, "-o", lib, src}, defs...)
+	if out, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
 		t.Fatalf("gcc %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	stubOnce.Store(variant, lib)
@@ -155,9 +209,15 @@ func TestStubDriverNoDevice(t *testing.T) {
 	}
 }
 
-func openStub(t *testing.T) (*Context, *cudaDriver) {
+// openStub opens device 0 of the one-device stub; emu: with the kernels
+// emulated on the host (else every kernel launch but "probe" fails).
+func openStub(t *testing.T, emu bool) (*Context, *cudaDriver) {
 	t.Helper()
-	d, err := loadCUDA(buildStub(t, "onedev", "-DNDEV=1"))
+	lib := buildStub(t, "nokernels", "-DNDEV=1")
+	if emu {
+		lib = buildStub(t, "onedev", "-DNDEV=1", "-DBH_HOST_EMU")
+	}
+	d, err := loadCUDA(lib)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +231,7 @@ func openStub(t *testing.T) (*Context, *cudaDriver) {
 
 func TestStubDriverContext(t *testing.T) {
 	const MiB = 1 << 20
-	c, d := openStub(t)
+	c, d := openStub(t, false)
 	if dev := c.Device(); dev.Name != "bohost stub GPU" || dev.TotalBytes != 64*MiB || dev.Major != 9 {
 		t.Fatalf("device %+v", dev)
 	}
@@ -289,7 +349,7 @@ func TestStubDriverContext(t *testing.T) {
 }
 
 func TestStubDriverJITLog(t *testing.T) {
-	c, _ := openStub(t)
+	c, _ := openStub(t, true)
 	dir := t.TempDir()
 	for _, m := range PTXModules() {
 		if err := os.WriteFile(filepath.Join(dir, m+".ptx"), []byte("// bad ptx\n"), 0o644); err != nil {
@@ -337,7 +397,7 @@ func TestStubGlobalLoader(t *testing.T) {
 		}
 		return
 	}
-	lib := buildStub(t, "onedev", "-DNDEV=1")
+	lib := buildStub(t, "onedev", "-DNDEV=1", "-DBH_HOST_EMU")
 	cmd := exec.Command(os.Args[0], "-test.run", "^TestStubGlobalLoader$", "-test.v")
 	cmd.Env = append(os.Environ(), "BOHOST_GPU_STUB_CHILD=1", LibCUDAEnv+"="+lib)
 	out, err := cmd.CombinedOutput()
@@ -363,5 +423,31 @@ func TestStubGlobalMissing(t *testing.T) {
 	_, err := Memory()
 	if !errors.Is(err, ErrNoDriver) || !errs.Is(err, errs.Unavailable) {
 		t.Fatalf("Memory(): %v, want unavailable wrapping ErrNoDriver", err)
+	}
+}
+
+// TestStubStages runs every GPU stage through the real binding on the
+// stub, whose launches execute kernels/*.cu compiled for the host: the
+// kernels and the Go side of each stage must reproduce host/airline bit for
+// bit (the device check repeats this on the GPU within floatTol).
+func TestStubStages(t *testing.T) {
+	c, _ := openStub(t, true)
+	var floats, ints cmpResult
+	for _, im := range stageImages(t, 2, 0) {
+		f, i := compareStages(t, c, im.name, im.img)
+		floats.add(f)
+		ints.add(i)
+	}
+	ints.add(compareToGray(t, c, 97, 61, 1))
+	t.Logf("emulated kernels vs CPU: %d float values (%d not bit-identical, max rel. error %.3g), %d integer values (%d differ)",
+		floats.n, floats.inexact, floats.maxErr, ints.n, ints.inexact)
+	if floats.inexact != 0 || ints.inexact != 0 {
+		t.Errorf("the emulated kernels must match the CPU bit for bit")
+	}
+	if l := c.Leaks(); l != nil {
+		t.Errorf("stages leaked %+v", l)
+	}
+	if m, err := c.Memory(); err != nil || m.Used != 0 || m.Cached == 0 {
+		t.Errorf("memory after the stages %+v, %v: want nothing in use and the blocks cached", m, err)
 	}
 }

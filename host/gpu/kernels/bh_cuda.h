@@ -12,7 +12,22 @@
 #ifndef BH_CUDA_H
 #define BH_CUDA_H
 
-#ifdef __NVCC__
+#if defined(BH_HOST_EMU)
+// Host emulation (the stub driver in the cuda-tagged tests compiles the
+// kernels as C++ and runs every thread of a launch in turn).
+#include <math.h>
+#define __global__
+#define __device__
+#define __shared__ static
+extern int bh_emu_tid[2], bh_emu_ntid[2], bh_emu_ctaid[2];
+#define BH_TID_X bh_emu_tid[0]
+#define BH_TID_Y bh_emu_tid[1]
+#define BH_NTID_X bh_emu_ntid[0]
+#define BH_NTID_Y bh_emu_ntid[1]
+#define BH_CTAID_X bh_emu_ctaid[0]
+#define BH_CTAID_Y bh_emu_ctaid[1]
+#define bh_sqrt(x) sqrt(x)
+#elif defined(__NVCC__)
 #define BH_TID_X threadIdx.x
 #define BH_TID_Y threadIdx.y
 #define BH_NTID_X blockDim.x
