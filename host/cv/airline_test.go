@@ -13,16 +13,18 @@ import (
 // YOLO.Boxes and LSD plug into airline.Options as EdgeFunc, ROIFunc and
 // OtherFunc, and the learned path finds a rectangle's outline from a model
 // whose logits mark it (positive on the bright side of each edge, negative
-// outside, -3 in flat areas).
+// outside, -40 in flat areas).
 func TestAirlineInjection(t *testing.T) {
 	const x0, y0, x1, y1 = 40, 32, 120, 96
 	g := rectImage(160, 128, x0, y0, x1, y1, 30, 220)
-	// 5×5 centre-surround (centre 40, the four pixels 2 px away -10 each):
-	// a 2-px band of logit 1900/255 − 3 ≈ 4.5 inside each edge, so AirLine's
-	// stride-2 seed grid meets every side, as it does on DexiNed's thick maps.
+	// 5×5 centre-surround (centre 400, the four pixels 2 px away -100 each):
+	// a 2-px band of logit 19000/255 − 40 ≈ 34.5 inside each edge, so AirLine's
+	// stride-2 seed grid meets every side, as it does on DexiNed's thick maps;
+	// flat areas are at −40. Both lie outside the airline8 edge-threshold range
+	// [−23, 7], so the outcome does not depend on the default thresholds.
 	k := make([]float32, 25)
-	k[12], k[2], k[10], k[14], k[22] = 40, -10, -10, -10, -10
-	m, err := LoadEdgeModel(writeModel(t, "lap.onnx", convModel(1, 5, k, -3, true)), nil)
+	k[12], k[2], k[10], k[14], k[22] = 400, -100, -100, -100, -100
+	m, err := LoadEdgeModel(writeModel(t, "lap.onnx", convModel(1, 5, k, -40, true)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
