@@ -63,7 +63,11 @@ func (f *fakeDriver) alloc(n uint64) (uint64, error) {
 	}
 	return p, err
 }
-func (f *fakeDriver) free(p uint64) error { f.onThread("free"); delete(f.mem, p); return f.fakeAlloc.free(p) }
+func (f *fakeDriver) free(p uint64) error {
+	f.onThread("free")
+	delete(f.mem, p)
+	return f.fakeAlloc.free(p)
+}
 func (f *fakeDriver) memInfo() (uint64, uint64, error) {
 	f.onThread("memInfo")
 	return f.size - f.used, f.size, nil
@@ -308,6 +312,7 @@ func TestPackArgs(t *testing.T) {
 		t.Error("a string argument must be refused")
 	}
 }
+
 // A nil *Context (what a failed Open returns) fails cleanly instead of
 // panicking.
 func TestNilContext(t *testing.T) {

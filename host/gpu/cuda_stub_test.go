@@ -72,7 +72,10 @@ CUresult cuInit(unsigned f) { (void)f; return 0; }
 CUresult cuDriverGetVersion(int *v) { *v = 13000; return 0; }
 CUresult cuDeviceGetCount(int *n) { *n = NDEV; return 0; }
 #ifndef MINIMAL
-#define TOTAL (64u << 20)
+#ifndef TOTAL_MIB
+#define TOTAL_MIB 64
+#endif
+#define TOTAL ((size_t)TOTAL_MIB << 20)
 static size_t used;
 CUresult cuDeviceGet(int *d, int o) { if (o < 0 || o >= NDEV) return 101; *d = o; return 0; }
 CUresult cuDeviceGetName(char *s, int n, int d) { (void)d; strncpy(s, "bohost stub GPU", n); return 0; }
@@ -449,5 +452,22 @@ func TestStubStages(t *testing.T) {
 	}
 	if m, err := c.Memory(); err != nil || m.Used != 0 || m.Cached == 0 {
 		t.Errorf("memory after the stages %+v, %v: want nothing in use and the blocks cached", m, err)
+	}
+}
+
+// TestStubDeviceSuite runs the device tests (TestCUDA*) in a child process
+// against a 4 GiB emulating stub, so their logic is exercised on CI too;
+// only the GPU machine gives them real meaning (scripts/gpu-check.sh).
+func TestStubDeviceSuite(t *testing.T) {
+	if os.Getenv("BOHOST_GPU_STUB_CHILD") == "1" {
+		t.Skip("already in a child process")
+	}
+	lib := buildStub(t, "emu4g", "-DNDEV=1", "-DBH_HOST_EMU", "-DTOTAL_MIB=4096")
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestCUDA", "-test.v")
+	cmd.Env = append(os.Environ(), "BOHOST_GPU_STUB_CHILD=1", LibCUDAEnv+"="+lib,
+		"BOHOST_GPU_SYNTH=1", "BOHOST_GPU_YORK=0", "BOHOST_GPU_EVALS=10")
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.Contains(string(out), "--- SKIP") || strings.Count(string(out), "--- PASS: TestCUDA") < 5 {
+		t.Fatalf("device tests on the emulating stub: %v\n%s", err, out)
 	}
 }
