@@ -1,6 +1,7 @@
 package cv
 
 import (
+	"image"
 	"image/color"
 	"math"
 	"os"
@@ -367,5 +368,35 @@ func TestNumThreads(t *testing.T) {
 	SetNumThreads(1)
 	if n := NumThreads(); n != 1 {
 		t.Fatalf("NumThreads after SetNumThreads(1) = %d", n)
+	}
+}
+
+func TestGrayFromImage(t *testing.T) {
+	rgba := image.NewRGBA(image.Rect(0, 0, 4, 2))
+	cols := []color.RGBA{{255, 0, 0, 255}, {0, 255, 0, 255}, {0, 0, 255, 255}, {255, 255, 255, 255}}
+	for i, c := range cols {
+		rgba.SetRGBA(i, 1, c)
+	}
+	// OpenCV's fixed-point weights: round(255·0.299) = 76, 150, 29, 255.
+	want := []uint8{76, 150, 29, 255}
+	sub := rgba.SubImage(image.Rect(0, 1, 4, 2)) // non-zero origin
+	g, err := GrayFromImage(sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.W != 4 || g.H != 1 || string(g.Pix) != string(want) {
+		t.Fatalf("grey %dx%d %v, want 4x1 %v", g.W, g.H, g.Pix, want)
+	}
+	gi := image.NewGray(image.Rect(0, 0, 3, 3))
+	gi.Pix[4] = 77
+	g2, err := GrayFromImage(gi.SubImage(image.Rect(1, 1, 3, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g2.W != 2 || g2.H != 2 || g2.Pix[0] != 77 || g2.Pix[1] != 0 {
+		t.Fatalf("grey sub-image %v", g2.Pix)
+	}
+	if _, err := GrayFromImage(nil); !errs.Is(err, errs.BadArg) {
+		t.Fatalf("nil image: got %v", err)
 	}
 }

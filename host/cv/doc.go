@@ -14,6 +14,7 @@
 //	MatToGray(gocv.Mat) (*imgbuf.Gray, error)    // CV_8UC1
 //	MatToFloat(gocv.Mat) (*imgbuf.Float, error)  // CV_32FC1
 //	Decode(path) (*imgbuf.Gray, error)           // cv::imread grey; io error naming the file
+//	GrayFromImage(image.Image) (*imgbuf.Gray, error) // OpenCV's BGR→grey weights
 //	GaussianBlur(img, sigma) (*imgbuf.Gray, error)
 //	Sobel(img) (gx, gy *imgbuf.Float, err error) // 3×3, unscaled
 //	Canny(img, lo, hi) (*imgbuf.Gray, error)     // 0/255

@@ -264,3 +264,45 @@ func WritePNG(path string, img image.Image) error {
 	}
 	return nil
 }
+
+// GrayFromImage converts any image.Image to 8-bit grey with OpenCV's
+// BGR→grey weights (0.299 R + 0.587 G + 0.114 B, rounded), the conversion
+// Decode applies to colour files. Alpha is ignored (colours are taken as
+// image.Color.RGBA returns them, i.e. premultiplied). Sub-images are handled:
+// the result's (0, 0) is img.Bounds().Min.
+func GrayFromImage(img image.Image) (*imgbuf.Gray, error) {
+	const op = "cv.gray_from_image"
+	if img == nil {
+		return nil, errs.New(errs.BadArg, op, "nil image")
+	}
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if err := checkSize(op, w, h); err != nil {
+		return nil, err
+	}
+	if g, ok := img.(*image.Gray); ok {
+		out := imgbuf.NewGray(w, h)
+		for y := 0; y < h; y++ {
+			copy(out.Pix[y*w:(y+1)*w], g.Pix[g.PixOffset(b.Min.X, b.Min.Y+y):])
+		}
+		return out, nil
+	}
+	bgr := gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC3)
+	defer bgr.Close()
+	data, err := bgr.DataPtrUint8()
+	if err != nil {
+		return nil, errs.Wrap(errs.Internal, op, err)
+	}
+	i := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			data[i], data[i+1], data[i+2] = uint8(bl>>8), uint8(g>>8), uint8(r>>8)
+			i += 3
+		}
+	}
+	grey := gocv.NewMat()
+	defer grey.Close()
+	gocv.CvtColor(bgr, &grey, gocv.ColorBGRToGray)
+	return MatToGray(grey)
+}

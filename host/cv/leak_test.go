@@ -88,8 +88,10 @@ func (r *leakRig) cycle(t *testing.T) {
 	fail("Canny", err)
 	_, err = Resize(g, 80, 60)
 	fail("Resize", err)
-	_, err = DrawSegments(g, Layer{Segments: segs}, Layer{Segments: hseg, Thickness: 2})
+	ov, err := DrawSegments(g, Layer{Segments: segs}, Layer{Segments: hseg, Thickness: 2})
 	fail("DrawSegments", err)
+	_, err = GrayFromImage(ov)
+	fail("GrayFromImage", err)
 	m, err := LoadEdgeModel(r.edgeOnx, nil)
 	fail("LoadEdgeModel", err)
 	e, err := m.Edges(g) // 160×120 → fed as 160×112, resized back
