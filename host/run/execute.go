@@ -1,0 +1,476 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"bohost/host/bo"
+	"bohost/host/errs"
+	"bohost/host/monitor"
+	"bohost/host/risk"
+	"bohost/host/worker"
+)
+
+// Execute runs the remaining iterations and writes summary.json. It returns
+// the summary and, when the run did not finish, an error: kind canceled when
+// ctx ended (status interrupted), failed when too many evaluations failed in
+// a row or the optimiser failed (status failed). A final checkpoint is
+// written in every case.
+func (r *Run) Execute(ctx context.Context) (Summary, error) {
+	if r.finished != nil {
+		fmt.Fprintf(r.opts.Log, "bohost run: %s is already finished (%d iterations)\n", r.dir, r.finished.Iterations)
+		return *r.finished, nil
+	}
+	r.sessions++
+	r.prog.update(r.nTold, r.opt.Iteration(), r.bestCVaR())
+	status, reason := "finished", fmt.Sprintf("completed %d iterations", r.cfg.Iterations)
+	var runErr error
+	for {
+		if ctx.Err() != nil {
+			status, reason = "interrupted", fmt.Sprintf("interrupted (%v)", context.Cause(ctx))
+			break
+		}
+		if r.opt.Iteration() >= r.cfg.Iterations && r.pending == 0 {
+			break
+		}
+		r.kill.at("fit")
+		cands, err := r.opt.Ask(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				status, reason = "interrupted", fmt.Sprintf("interrupted during the fit (%v)", context.Cause(ctx))
+				break
+			}
+			status, reason, runErr = "failed", fmt.Sprintf("the optimiser failed at iteration %d: %v", r.opt.Iteration()+1, err), err
+			break
+		}
+		r.pending = len(cands)
+		iter := r.opt.Iteration()
+		stop, err := r.evaluate(ctx, iter, cands)
+		if err != nil {
+			status, reason, runErr = "failed", err.Error(), err
+			break
+		}
+		if stop != "" {
+			status, reason = "failed", stop
+			runErr = errs.New(errs.Failed, "run", "%s", stop).WithHint("see the death certificates in trials.jsonl and events.jsonl")
+			break
+		}
+		if r.pending > 0 {
+			if ctx.Err() != nil {
+				continue // interrupted mid-batch: the loop's top records it
+			}
+			status, reason = "failed", "the dispatcher abandoned an evaluation (workers closed?)"
+			runErr = errs.New(errs.Failed, "run", "%s", reason)
+			break
+		}
+		if err := r.finishIteration(ctx, iter); err != nil {
+			status, reason, runErr = "failed", err.Error(), err
+			break
+		}
+	}
+	if status == "interrupted" {
+		runErr = errs.New(errs.Canceled, "run", "%s", reason)
+	}
+	if err := r.checkpoint(); err != nil {
+		r.warn("warning", fmt.Sprintf("final checkpoint failed: %v (the journal is enough to resume)", err), nil)
+	}
+	s := r.summary(ctx, status, reason)
+	r.prog.finish()
+	switch status {
+	case "finished":
+		r.event("finish", reason, nil)
+	case "interrupted":
+		r.event("shutdown", reason+"; final checkpoint written", nil)
+	default:
+		r.event("shutdown", "failed: "+reason, nil)
+	}
+	fmt.Fprintf(r.opts.Log, "bohost run: %s: %s (%d trials) in %s\n", status, reason, r.nTrials, r.dir)
+	return s, runErr
+}
+
+// attempt is one finished evaluation attempt of a candidate.
+type attempt struct {
+	res   worker.Result
+	n     int
+	final bool
+}
+
+// evaluate runs the candidates of one ask on the dispatcher, in parallel,
+// and journals and tells their results in candidate order. It returns a
+// non-empty stop reason when too many evaluations failed in a row.
+func (r *Run) evaluate(ctx context.Context, iter int, cands []bo.Candidate) (string, error) {
+	ectx, cancel := context.WithCancel(ctx)
+	chans := make([]chan attempt, len(cands))
+	var wg sync.WaitGroup
+	for i, c := range cands {
+		ch := make(chan attempt, r.cfg.Retries+2)
+		chans[i] = ch
+		first := 1
+		if i == 0 {
+			first += r.carry
+		}
+		wg.Add(1)
+		go func(c bo.Candidate, ch chan attempt, first int) {
+			defer wg.Done()
+			defer close(ch)
+			for n := first; ; n++ {
+				req := worker.Request{X: c.X, W: c.W, EnvIndex: c.EnvIndex}
+				if c.EnvIndex >= 0 && c.EnvIndex < len(r.envIDs) {
+					req.EnvID = r.envIDs[c.EnvIndex]
+				}
+				res := r.disp.Eval(ectx, req)
+				final := res.Status == worker.StatusOK || res.Status == worker.StatusCanceled ||
+					r.cfg.OnFailure != FailRetry || n > r.cfg.Retries
+				ch <- attempt{res, n, final}
+				if final {
+					return
+				}
+			}
+		}(c, ch, first)
+	}
+	defer func() {
+		cancel() // abandons the attempts not journaled yet
+		wg.Wait()
+	}()
+	r.kill.at("eval")
+	for i, c := range cands {
+		for a := range chans[i] {
+			if a.res.Status == worker.StatusCanceled || ctx.Err() != nil {
+				return "", nil // abandoned: the candidate stays pending
+			}
+			t := r.trial(iter, c, a)
+			if err := r.trials.Append(t); err != nil {
+				return "", err
+			}
+			r.nTrials++
+			r.kill.at("journal")
+			if t.Tell == "retry" {
+				r.carry = a.n
+			} else {
+				r.carry = 0
+				if err := r.tellJournaled(c, t); err != nil {
+					return "", err
+				}
+				r.pending--
+				r.nTold++
+				r.kill.at("tell")
+			}
+			if t.Status == worker.StatusOK {
+				r.consecutive = 0
+			} else {
+				r.failures[t.Status]++
+				r.consecutive++
+				msg := fmt.Sprintf("trial %d (iteration %d, env %d, attempt %d): %s: %s", t.Trial, iter, c.EnvIndex, a.n, t.Status, deref(t.Error))
+				if t.Death == nil { // deaths are logged by the pool's OnDeath
+					r.event("warning", msg, nil)
+				}
+				r.prog.logf("bohost run: %s", msg)
+				if r.consecutive > r.cfg.MaxConsecutiveFailures {
+					return fmt.Sprintf("%d evaluations failed in a row (max_consecutive_failures = %d); the last: %s",
+						r.consecutive, r.cfg.MaxConsecutiveFailures, msg), nil
+				}
+			}
+			r.prog.update(r.nTold, iter, r.bestCVaR())
+		}
+	}
+	return "", nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// trial builds the journal line of an attempt and decides what the
+// optimiser is told (Trial.Tell, Trial.Told) under the failure policy.
+func (r *Run) trial(iter int, c bo.Candidate, a attempt) Trial {
+	res := a.res
+	t := Trial{Trial: r.nTrials, Iteration: iter, Time: now(), ElapsedS: r.elapsed(), X: r.named(c.X), XVec: c.X, W: c.W,
+		EnvIndex: c.EnvIndex, Status: res.Status, Attempt: a.n, Score: res.Score, Seconds: res.Seconds, Worker: res.Worker,
+		PID: res.PID, PeakRSSBytes: res.PeakRSSBytes, ErrorKind: res.ErrorKind, Death: res.Death}
+	if c.EnvIndex >= 0 && c.EnvIndex < len(r.envIDs) {
+		t.EnvID = r.envIDs[c.EnvIndex]
+	}
+	if res.Error != "" {
+		e := res.Error
+		t.Error = &e
+	}
+	if res.Status == worker.StatusOK {
+		t.Y, t.Told, t.Tell = ptr(res.Y), ptr(res.Y), "ok"
+		if t.Score == nil {
+			t.Score = map[string]any{"f": res.Y}
+		}
+		return t
+	}
+	policy := r.cfg.OnFailure
+	if policy == FailRetry {
+		if !a.final {
+			t.Tell = "retry"
+			return t
+		}
+		policy = r.cfg.RetryFallback
+	}
+	t.Tell = policy
+	if policy == FailWorst {
+		// bo's rule: the worst y told so far, or a skip when there is none.
+		var worst *float64
+		for _, ob := range r.opt.Observations() {
+			if ob.How != bo.FailSkip && (worst == nil || ob.Y < *worst) {
+				y := ob.Y
+				worst = &y
+			}
+		}
+		t.Told = worst
+		if worst == nil {
+			t.Tell = FailSkip
+		}
+	}
+	return t
+}
+
+func (r *Run) bestCVaR() *float64 {
+	if r.last != nil {
+		return r.last.BestObservedCVaR
+	}
+	return nil
+}
+
+// finishIteration writes the iteration record, samples the monitor, runs
+// the hooks and writes the checkpoint.
+func (r *Run) finishIteration(ctx context.Context, iter int) error {
+	it := r.writeIteration(ctx, iter)
+	r.kill.at("iteration")
+	if r.mon != nil {
+		r.mon.Sample(iter)
+	}
+	r.prog.iteration(it, r.cfg.Iterations)
+	if err := r.hooks(iter, it); err != nil {
+		return err
+	}
+	if r.cfg.CheckpointEvery > 0 && iter%r.cfg.CheckpointEvery == 0 {
+		if err := r.checkpoint(); err != nil {
+			r.warn("warning", fmt.Sprintf("checkpoint failed: %v (the journal is enough to resume)", err), nil)
+		}
+	}
+	return nil
+}
+
+func (r *Run) hooks(iter int, it Iteration) error {
+	call := func(name string, fn func() error) error {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		msg := fmt.Sprintf("%s hook failed at iteration %d: %v", name, iter, err)
+		r.warn("hook_error", msg, nil)
+		if r.opts.HookErrorsFatal {
+			return errs.New(errs.Failed, "run.hook", "%s", msg)
+		}
+		return nil
+	}
+	if r.opts.OnIteration != nil {
+		if err := call("on_iteration", func() error { return r.opts.OnIteration(r, it) }); err != nil {
+			return err
+		}
+	}
+	if iter > 0 {
+		ks := make([]int, 0, len(r.opts.Every))
+		for k := range r.opts.Every {
+			ks = append(ks, k)
+		}
+		sortInts(ks)
+		for _, k := range ks {
+			if k > 0 && iter%k == 0 {
+				fn := r.opts.Every[k]
+				if err := call(fmt.Sprintf("every[%d]", k), func() error { return fn(r) }); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// writeIteration appends the iteration's line to iterations.jsonl.
+func (r *Run) writeIteration(ctx context.Context, iter int) Iteration {
+	d := r.opt.Diagnostics()
+	it := Iteration{Iteration: iter, Time: now(), ElapsedS: r.elapsed(), NTrials: r.nTrials, BestObservedCVaR: r.bestObservedCVaR()}
+	if iter > 0 {
+		it.FitS, it.AcqS, it.AcqValue = d.FitSeconds, d.AcqSeconds, ptr(d.AcqValue)
+	}
+	if rec, err := r.opt.Recommend(ctx); err == nil {
+		it.RecommendedX, it.RecommendedXVec = r.named(rec.X), rec.X
+		it.PosteriorCVaR, it.PosteriorMean = ptr(rec.CVaR), ptr(rec.Mean)
+	} else {
+		it.RecommendError = err.Error()
+	}
+	if err := r.iters.Append(it); err != nil {
+		r.warn("warning", fmt.Sprintf("cannot write iterations.jsonl: %v", err), nil)
+	}
+	r.lastIterRec = iter
+	r.last = &it
+	return it
+}
+
+// summary writes summary.json (and the final evaluation of a finished
+// airline run).
+func (r *Run) summary(ctx context.Context, status, reason string) Summary {
+	oc := r.cfg.Optimizer
+	s := Summary{Status: status, Reason: reason, Iterations: r.opt.Iteration(), Trials: r.nTrials, Alpha: oc.Alpha,
+		Convention: string(oc.Convention), NW: oc.NW, Seed: oc.Seed, Acquisition: oc.Acquisition, Failures: r.failures,
+		WallS: r.elapsed(), Dir: r.dir, Sessions: r.sessions, BestObservedCVaR: r.bestObservedCVaR()}
+	if prev, err := readSummary(r.dir); err == nil {
+		s.Sessions += prev.Sessions
+	}
+	rctx := context.WithoutCancel(ctx)
+	if rec, err := r.opt.Recommend(rctx); err == nil {
+		s.RecommendedX, s.RecommendedXVec, s.PosteriorCVaR = r.named(rec.X), rec.X, ptr(rec.CVaR)
+		if status == "finished" && r.air != nil {
+			fe, err := r.finalEval(ctx, rec.X)
+			if err != nil {
+				r.warn("warning", fmt.Sprintf("final evaluation failed: %v", err), nil)
+			}
+			s.FinalEval = fe
+		}
+	}
+	if rows, err := monitor.ReadCSV(filepath.Join(r.dir, MonitorFile)); err == nil {
+		for _, row := range rows {
+			s.PeakRSSBytes = max(s.PeakRSSBytes, row.HostRSS)
+		}
+	}
+	if r.mon != nil {
+		s.PeakRSSBytes = max(s.PeakRSSBytes, r.mon.Peak())
+	}
+	if err := writeJSONAtomic(filepath.Join(r.dir, SummaryFile), s); err != nil {
+		r.warn("warning", fmt.Sprintf("cannot write summary.json: %v", err), nil)
+	}
+	return s
+}
+
+func readSummary(dir string) (Summary, error) {
+	var s Summary
+	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		return s, err
+	}
+	return s, jsonUnmarshal(b, &s)
+}
+
+// finalEval scores x on every environment in the workers and writes the
+// best and worst images.
+func (r *Run) finalEval(ctx context.Context, x []float64) (*FinalEval, error) {
+	n, err := r.air.Len()
+	if err != nil {
+		return nil, err
+	}
+	res := make([]worker.Result, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, r.cfg.Workers)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			res[i] = r.disp.Eval(ctx, worker.Request{X: x, EnvIndex: i, EnvID: r.air.EnvID(i), Args: []byte(`{"lines":true}`)})
+		}(i)
+	}
+	wg.Wait()
+	fe := &FinalEval{}
+	var ok []float64
+	best, worst := -1, -1
+	for i, rr := range res {
+		fe.EnvIDs = append(fe.EnvIDs, r.air.EnvID(i))
+		if rr.Status != worker.StatusOK {
+			fe.Scores = append(fe.Scores, nil)
+			fe.Failed++
+			continue
+		}
+		fe.Scores = append(fe.Scores, ptr(rr.Y))
+		ok = append(ok, rr.Y)
+		if ngt, _ := rr.Score["n_gt"].(float64); ngt == 0 {
+			continue // no ground truth: not a candidate for best/worst
+		}
+		if best < 0 || rr.Y > res[best].Y {
+			best = i
+		}
+		if worst < 0 || rr.Y < res[worst].Y {
+			worst = i
+		}
+	}
+	if len(ok) > 0 {
+		if c, err := risk.CVaR(ok, r.cfg.Optimizer.Alpha, r.cfg.Optimizer.Convention); err == nil {
+			fe.CVaR = ptr(c)
+		}
+		m := 0.0
+		for _, v := range ok {
+			m += v
+		}
+		fe.Mean = ptr(m / float64(len(ok)))
+	}
+	if fe.Failed > 0 {
+		r.warn("warning", fmt.Sprintf("final evaluation: %d of %d environments failed", fe.Failed, n), nil)
+	}
+	var firstErr error
+	for _, p := range []struct {
+		i    int
+		name string
+		dst  **EnvImage
+	}{{best, "best", &fe.Best}, {worst, "worst", &fe.Worst}} {
+		if p.i < 0 {
+			continue
+		}
+		ei, err := r.envImage(p.i, p.name, res[p.i])
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		*p.dst = ei
+	}
+	return fe, firstErr
+}
+
+func (r *Run) envImage(i int, name string, res worker.Result) (*EnvImage, error) {
+	img, item, err := r.air.Image(i)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(r.dir, FinalDir), 0o755); err != nil {
+		return nil, errs.New(errs.IO, "run.final", "%v", err)
+	}
+	rel := filepath.Join(FinalDir, name+".png")
+	g := &image.Gray{Pix: img.Pix, Stride: img.W, Rect: image.Rect(0, 0, img.W, img.H)}
+	f, err := os.Create(filepath.Join(r.dir, rel))
+	if err != nil {
+		return nil, errs.New(errs.IO, "run.final", "%v", err)
+	}
+	err = png.Encode(f, g)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, errs.New(errs.IO, "run.final", "writing %s: %v", rel, err)
+	}
+	ei := &EnvImage{EnvID: r.air.EnvID(i), Image: filepath.ToSlash(rel), Score: res.Y, Lines: [][4]float64{}, GT: [][4]float64{}}
+	if ls, ok := res.Score["lines"].([]any); ok {
+		for _, l := range ls {
+			if v, ok := l.([]any); ok && len(v) == 4 {
+				var s [4]float64
+				for k := range s {
+					s[k], _ = v[k].(float64)
+				}
+				ei.Lines = append(ei.Lines, s)
+			}
+		}
+	}
+	for _, g := range item.Lines {
+		ei.GT = append(ei.GT, [4]float64{g.X1, g.Y1, g.X2, g.Y2})
+	}
+	return ei, nil
+}
