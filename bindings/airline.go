@@ -91,6 +91,7 @@ func (Airline) Open(rt *lua.Runtime) *glua.LTable {
 
 	rt.NewType(evaluatorType, "Evaluator", []lua.Func{
 		{Name: "eval", Sig: "ev:eval(x, item [, perturbation]) -> {f=, precision=, recall=, n_lines=, ms=}", Desc: "scores x (nil: defaults; an array in space order; or a table by name) on a data set item against its ground truth", Fn: evalEval},
+		{Name: "eval_many", Sig: "ev:eval_many(x, items [, {workers=0, perturbation=}]) -> {record, ...}", Desc: "scores x on several items (an array of ds[i], or a whole data set) on all cores (workers=0: GOMAXPROCS); records in item order", Fn: evalMany},
 		{Name: "detect", Sig: "ev:detect(x, image) -> {{x1, y1, x2, y2}, ...}", Desc: "line segments in pixel coordinates; image is a data set item or an image file path", Fn: evalDetect},
 		{Name: "space", Sig: "ev:space() -> params", Desc: "the evaluator's parameter space ({name=, lo=, hi=, default=, scale=, doc=} each)", Fn: func(L *glua.LState) int {
 			e := checkEvaluator(L, "Evaluator:space")
@@ -412,19 +413,116 @@ func evalEval(L *glua.LState) int {
 		return lua.ArgError(L, op, 3, "eval needs a data set item with ground truth (ds[i]); use ev:detect for a bare image")
 	}
 	if pt, ok := L.Get(4).(*glua.LTable); ok {
-		po := lua.TableOpts(L, pt, op, "perturbation", "gain", "contrast", "noise", "blur", "seed")
-		p := envfeat.Perturbation{Gain: po.Number("gain", 1), Contrast: po.Number("contrast", 1), NoiseSigma: po.Number("noise", 0), BlurSigma: po.Number("blur", 0), Seed: uint64(po.Int("seed", 0))}
-		if err := p.Validate(); err != nil {
-			return lua.Raise(L, op, err)
-		}
-		img = envfeat.Perturb(img, p)
+		img = envfeat.Perturb(img, perturbationArg(L, op, pt))
 	}
 	rec, err := e.ev.Eval(luaCtx(L), x, img, gt)
 	if err != nil {
 		return lua.Raise(L, op, err)
 	}
-	L.Push(lua.FromGo(L, map[string]any{"f": rec.F, "precision": rec.Precision, "recall": rec.Recall,
-		"n_lines": rec.NLines, "ms": rec.Ms, "r": rec.R, "n_gt": rec.NGT}))
+	L.Push(pushRecord(L, rec))
+	return 1
+}
+
+func pushRecord(L *glua.LState, rec airline.Record) glua.LValue {
+	return lua.FromGo(L, map[string]any{"f": rec.F, "precision": rec.Precision, "recall": rec.Recall,
+		"n_lines": rec.NLines, "ms": rec.Ms, "r": rec.R, "n_gt": rec.NGT})
+}
+
+// perturbationArg reads a perturbation table {gain=, contrast=, noise=, blur=, seed=}.
+func perturbationArg(L *glua.LState, op string, pt *glua.LTable) envfeat.Perturbation {
+	po := lua.TableOpts(L, pt, op, "perturbation", "gain", "contrast", "noise", "blur", "seed")
+	p := envfeat.Perturbation{Gain: po.Number("gain", 1), Contrast: po.Number("contrast", 1), NoiseSigma: po.Number("noise", 0), BlurSigma: po.Number("blur", 0), Seed: uint64(po.Int("seed", 0))}
+	if err := p.Validate(); err != nil {
+		lua.Raise(L, op, err)
+	}
+	return p
+}
+
+// itemRef resolves a data set item table (ds[i]) to its data set and 0-based index.
+func itemRef(v glua.LValue) (*dataset.Dataset, int, bool) {
+	t, ok := v.(*glua.LTable)
+	if !ok {
+		return nil, 0, false
+	}
+	dsv, ok := t.RawGetString("dataset").(*glua.LUserData)
+	idx, ok2 := t.RawGetString("index").(glua.LNumber)
+	if !ok || !ok2 {
+		return nil, 0, false
+	}
+	ds, ok := dsv.Value.(*dataset.Dataset)
+	if !ok || int(idx) < 1 || int(idx) > ds.Len() {
+		return nil, 0, false
+	}
+	return ds, int(idx) - 1, true
+}
+
+// evalMany is ev:eval_many(x, items [, opts]): the items are resolved here,
+// the parallel loop is airline.Evaluator.EvalMany.
+func evalMany(L *glua.LState) int {
+	const op = "Evaluator:eval_many"
+	e := checkEvaluator(L, op)
+	x := paramX(L, op, 2, e.ev.Space())
+	type ref struct {
+		ds *dataset.Dataset
+		i  int
+	}
+	var refs []ref
+	switch v := L.Get(3).(type) {
+	case *glua.LUserData:
+		ds, ok := v.Value.(*dataset.Dataset)
+		if !ok {
+			return lua.ArgError(L, op, 3, "items must be a data set or an array of data set items (ds[i]), got %s", lua.TypeName(v))
+		}
+		for i := 0; i < ds.Len(); i++ {
+			refs = append(refs, ref{ds, i})
+		}
+	case *glua.LTable:
+		n := v.Len()
+		if n == 0 && v.RawGetString("dataset") != glua.LNil {
+			return lua.ArgError(L, op, 3, "items must be an array of data set items: wrap a single item as {item}")
+		}
+		for k := 1; k <= n; k++ {
+			ds, i, ok := itemRef(v.RawGetInt(k))
+			if !ok {
+				return lua.ArgError(L, op, 3, "items[%d] must be a data set item with ground truth (ds[i]), got %s", k, lua.TypeName(v.RawGetInt(k)))
+			}
+			refs = append(refs, ref{ds, i})
+		}
+	default:
+		return lua.ArgError(L, op, 3, "items must be a data set or an array of data set items (ds[i]), got %s", lua.TypeName(L.Get(3)))
+	}
+	workers := 0
+	var pert *envfeat.Perturbation
+	if L.GetTop() >= 4 && L.Get(4) != glua.LNil {
+		o := lua.CheckOpts(L, 4, op, "workers", "perturbation")
+		workers = o.Int("workers", 0)
+		if workers < 0 {
+			return lua.Raisef(L, errs.BadArg, op, "workers must be >= 0 (0 = all cores), got %d", workers)
+		}
+		if pt := o.Table("perturbation"); pt != nil {
+			p := perturbationArg(L, op, pt)
+			pert = &p
+		}
+	}
+	recs, err := e.ev.EvalMany(luaCtx(L), x, len(refs), func(k int) (*imgbuf.Gray, []imgbuf.Segment, error) {
+		r := refs[k]
+		img, err := r.ds.Image(r.i)
+		if err != nil {
+			return nil, nil, err
+		}
+		if pert != nil {
+			img = envfeat.Perturb(img, *pert)
+		}
+		return img, r.ds.Item(r.i).Lines, nil
+	}, workers)
+	if err != nil {
+		return lua.Raise(L, op, err)
+	}
+	t := L.CreateTable(len(recs), 0)
+	for k, rec := range recs {
+		t.RawSetInt(k+1, pushRecord(L, rec))
+	}
+	L.Push(t)
 	return 1
 }
 
