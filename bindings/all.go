@@ -20,6 +20,10 @@ func All() []lua.Module {
 		GP{},
 		Risk{},
 		BO{},
+		Ckpt{},
+		Monitor{},
+		Fault{},
+		Run{},
 		Report{},
 		Airline{},
 	}

@@ -329,7 +329,8 @@ func (r *Run) writeRecords(cf configFile, fp []byte, manifest any) error {
 	if abs, err := filepath.Abs(script); err == nil && script != "" {
 		script = abs
 	}
-	return writeJSONAtomic(filepath.Join(r.dir, ArgsFile), map[string]any{"script": script, "args": args})
+	cwd, _ := os.Getwd()
+	return writeJSONAtomic(filepath.Join(r.dir, ArgsFile), map[string]any{"script": script, "args": args, "cwd": cwd})
 }
 
 // checkResume compares the directory's records with cfg and returns the

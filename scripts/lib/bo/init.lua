@@ -31,6 +31,20 @@ function bo.restore(state)
   return require("bohost.bo").restore(state)
 end
 
+--- bo.run{dir=, optimizer=, objective=, iterations=30, workers=, timeout_s=120, max_rss=, on_failure="worst", every=, on_iteration=} -> summary
+-- Runs a crash-proof optimisation in the run directory dir, each evaluation in
+-- a worker process; calling it again with the same dir resumes exactly where
+-- it stopped. objective is {file = "objective.lua", fn = "evaluate"} (the
+-- function gets x and w as arrays and returns a number or {f = ...}) or
+-- {airline = {...}}; optimizer takes the options of bo.optimizer. See
+-- docs/runs.md and (require "bohost.run").run for every option.
+function bo.run(opts)
+  if type(opts) ~= "table" then
+    error("bo.run: options table expected, got " .. type(opts), 2)
+  end
+  return require("bohost.run").run(opts)
+end
+
 --- bo.on_shutdown(fn): run fn when the script ends or is interrupted.
 bo.on_shutdown = sys.on_shutdown
 
