@@ -202,7 +202,7 @@ func (m *Model) Fit(ctx context.Context, X [][]float64, y []float64) error {
 	if !o.LearnNoise {
 		floor = o.Noise
 	}
-	p := newProblem(u, yst, m.d, o.kernel(), pri, o.LearnNoise, floor)
+	p := newProblemGrid(u, yst, m.d, o.kernel(), pri, o.LearnNoise, floor, !o.DenseOnly)
 
 	// Starting points, all drawn before any goroutine starts.
 	var starts [][]float64

@@ -63,21 +63,32 @@ type problem struct {
 	pri        priorSet
 	learnNoise bool
 	floor      float64   // noise floor (learned noise) or the fixed noise
-	sq         []float64 // per pair i<j, per dim: Δ²
+	sq         []float64 // per pair i<j, per dim: Δ² (nil with kr)
 	lo, hi     []float64 // box on θ
+	kr         *kronData // grid data with the RBF kernel: Kronecker route (kron.go)
 }
 
 func newProblem(u, y []float64, d int, kind Kernel, pri priorSet, learnNoise bool, floor float64) *problem {
+	return newProblemGrid(u, y, d, kind, pri, learnNoise, floor, false)
+}
+
+// newProblemGrid is newProblem that, with grid and the RBF kernel, uses the
+// Kronecker route when the inputs form a complete grid (GridSplit).
+func newProblemGrid(u, y []float64, d int, kind Kernel, pri priorSet, learnNoise bool, floor float64, grid bool) *problem {
 	n := len(y)
 	p := &problem{n: n, d: d, u: u, y: y, kind: kind, pri: pri, learnNoise: learnNoise, floor: floor}
-	p.sq = make([]float64, n*(n-1)/2*d)
-	q := 0
-	for i := 0; i < n; i++ {
-		for j := i + 1; j < n; j++ {
-			for k := 0; k < d; k++ {
-				t := u[i*d+k] - u[j*d+k]
-				p.sq[q] = t * t
-				q++
+	if s, nx, nw, ok := gridSplitU(u, n, d); grid && kind == RBF && ok {
+		p.kr = newKronData(u, d, s, nx, nw)
+	} else {
+		p.sq = make([]float64, n*(n-1)/2*d)
+		q := 0
+		for i := 0; i < n; i++ {
+			for j := i + 1; j < n; j++ {
+				for k := 0; k < d; k++ {
+					t := u[i*d+k] - u[j*d+k]
+					p.sq[q] = t * t
+					q++
+				}
 			}
 		}
 	}
@@ -152,6 +163,9 @@ type work struct {
 }
 
 func (p *problem) newWork() *work {
+	if p.kr != nil {
+		return &work{th: make([]float64, p.dim())}
+	}
 	np := p.n * (p.n - 1) / 2
 	n := p.n
 	return &work{k: make([]float64, n*n), f: make([]float64, n*n), kf: make([]float64, np), g: make([]float64, np),
@@ -189,6 +203,9 @@ func (p *problem) eval(w *work, th, grad []float64) (f float64, ok bool) {
 // lmlGrad computes the log marginal likelihood and the log prior at h, and,
 // when grad is non-nil, their gradient with respect to θ (ascent direction).
 func (p *problem) lmlGrad(w *work, h Hyper, grad []float64) (lml, lp float64, ok bool) {
+	if p.kr != nil {
+		return p.lmlGradKron(h, grad)
+	}
 	n, d := p.n, p.d
 	kn := newKern(p.kind, h)
 	q := 0

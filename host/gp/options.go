@@ -70,6 +70,10 @@ type Options struct {
 	// Workers bounds the goroutines running restarts (0: GOMAXPROCS). The
 	// result does not depend on it.
 	Workers int `json:"workers"`
+	// DenseOnly turns off the Kronecker route of the hyper-parameter search
+	// for RBF models on grid data (GridSplit); the optimum is the same up to
+	// rounding, only slower. For comparisons and tests.
+	DenseOnly bool `json:"dense_only,omitempty"`
 }
 
 // DefaultOptions returns BoTorch ≥ 0.12 defaults: RBF kernel, dimension-scaled
