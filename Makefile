@@ -8,7 +8,7 @@ export GOTOOLCHAIN := local
 BIN := bin/bohost
 RUN_ARGS ?=
 
-.PHONY: all setup build run test vet fmt-check test-long matprofile bench ptx gpu-check clean
+.PHONY: all setup setup-test build run test vet fmt-check test-long matprofile bench ptx gpu-check gpu-check-binary clean
 
 all: build
 
@@ -24,22 +24,40 @@ run: build
 
 vet:
 	go vet ./...
+	go vet -tags cuda ./host/gpu/...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 # The full test suite (CI runs exactly this through .ci/run).
-test: setup vet fmt-check
+setup-test:
+	@BOHOST_SETUP_TEST=1 bash tools/setup.sh
+
+test: setup-test vet fmt-check
 	go test -count=1 ./...
+	go test -count=1 -tags cuda ./host/gpu/
 
 # Long cases: n=200 GP anchors, 4000x3000 images, long kill tests.
-test-long: setup
+test-long: setup-test
 	BOHOST_LONG=1 go test -count=1 -timeout 60m ./...
 
 # gocv's live-Mat profiler (a separate gocv build: ~100 s the first time).
 matprofile: setup
 	go test -tags matprofile -count=1 ./host/cv/
+
+# GPU: PTX from the .cu sources (clang, as the committed files), the carried
+# test binary for a GPU machine (no Go, no OpenCV there), and the device check.
+ptx:
+	BOHOST_PTX_CC=clang go generate ./host/gpu/
+
+gpu-check-binary:
+	CGO_ENABLED=0 go test -c -tags cuda -o bin/gpu.test ./host/gpu/
+	@if ldd bin/gpu.test 2>/dev/null | grep -qi opencv; then echo "bin/gpu.test links OpenCV"; exit 1; fi
+
+GPU_OUT ?= out/gpu-check
+gpu-check:
+	bash scripts/gpu-check.sh $(GPU_OUT)
 
 bench: build
 	go test -run '^$$' -bench . -benchtime 3x ./host/...

@@ -26,6 +26,7 @@ func All() []lua.Module {
 		Run{},
 		Report{},
 		Airline{},
+		GPU{},
 	}
 }
 

@@ -12,6 +12,9 @@ command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 { command -v gcc >/dev/null && command -v g++ >/dev/null && command -v make >/dev/null; } || need_apt+=(build-essential)
 command -v curl >/dev/null || need_apt+=(curl ca-certificates)
 command -v unzip >/dev/null || need_apt+=(unzip)
+# The test suite also checks that the committed PTX is what clang makes of the
+# .cu sources (host/gpu): make test sets BOHOST_SETUP_TEST=1.
+if [ "${BOHOST_SETUP_TEST:-}" = 1 ]; then command -v clang >/dev/null || need_apt+=(clang); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]} with apt"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo

@@ -113,9 +113,9 @@ func toLuaError(op string, err error) *luaError {
 	}
 	var e *errs.Error
 	if errors.As(err, &e) {
-		o := e.Op
+		o := op // the Lua function the user called names the error
 		if o == "" {
-			o = op
+			o = e.Op
 		}
 		return &luaError{kind: e.Kind, op: o, msg: e.Msg, hint: e.Hint, cause: err}
 	}
