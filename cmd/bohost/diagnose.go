@@ -256,7 +256,7 @@ func checkCrashIsolation(exe string) []Check {
 	var out []Check
 	for _, tc := range []struct {
 		name, status, want string
-		x               float64
+		x                  float64
 	}{
 		{"crash_segv", worker.StatusCrashed, "SIGSEGV", 1},
 		{"crash_memory_cap", worker.StatusOOM, "", 2},
