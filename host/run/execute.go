@@ -106,39 +106,57 @@ type attempt struct {
 func (r *Run) evaluate(ctx context.Context, iter int, cands []bo.Candidate) (string, error) {
 	ectx, cancel := context.WithCancel(ctx)
 	chans := make([]chan attempt, len(cands))
-	var wg sync.WaitGroup
-	for i, c := range cands {
-		ch := make(chan attempt, r.cfg.Retries+2)
-		chans[i] = ch
-		first := 1
-		if i == 0 {
-			first += r.carry
-		}
-		wg.Add(1)
-		go func(c bo.Candidate, ch chan attempt, first int) {
-			defer wg.Done()
-			defer close(ch)
-			for n := first; ; n++ {
-				req := worker.Request{X: c.X, W: c.W, EnvIndex: c.EnvIndex}
-				if c.EnvIndex >= 0 && c.EnvIndex < len(r.envIDs) {
-					req.EnvID = r.envIDs[c.EnvIndex]
-				}
-				res := r.disp.Eval(ectx, req)
-				final := res.Status == worker.StatusOK || res.Status == worker.StatusCanceled ||
-					r.cfg.OnFailure != FailRetry || n > r.cfg.Retries
-				ch <- attempt{res, n, final}
-				if final {
-					return
-				}
-			}
-		}(c, ch, first)
+	for i := range chans {
+		chans[i] = make(chan attempt, r.cfg.Retries+2)
 	}
+	// Candidates start in order, at most Workers at a time, so that with one
+	// worker the evaluation order is the candidate order.
+	slots := make(chan struct{}, r.cfg.Workers)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i, c := range cands {
+			select {
+			case slots <- struct{}{}:
+			case <-ectx.Done():
+				for _, ch := range chans[i:] {
+					close(ch)
+				}
+				return
+			}
+			first := 1
+			if i == 0 {
+				first += r.carry
+			}
+			wg.Add(1)
+			go func(c bo.Candidate, ch chan attempt, first int) {
+				defer wg.Done()
+				defer close(ch)
+				defer func() { <-slots }()
+				for n := first; ; n++ {
+					req := worker.Request{X: c.X, W: c.W, EnvIndex: c.EnvIndex}
+					if c.EnvIndex >= 0 && c.EnvIndex < len(r.envIDs) {
+						req.EnvID = r.envIDs[c.EnvIndex]
+					}
+					res := r.disp.Eval(ectx, req)
+					final := res.Status == worker.StatusOK || res.Status == worker.StatusCanceled ||
+						r.cfg.OnFailure != FailRetry || n > r.cfg.Retries
+					ch <- attempt{res, n, final}
+					if final {
+						return
+					}
+				}
+			}(c, chans[i], first)
+		}
+	}()
 	defer func() {
 		cancel() // abandons the attempts not journaled yet
 		wg.Wait()
 	}()
 	r.kill.at("eval")
 	for i, c := range cands {
+		final := false
 		for a := range chans[i] {
 			if a.res.Status == worker.StatusCanceled || ctx.Err() != nil {
 				return "", nil // abandoned: the candidate stays pending
@@ -152,6 +170,7 @@ func (r *Run) evaluate(ctx context.Context, iter int, cands []bo.Candidate) (str
 			if t.Tell == "retry" {
 				r.carry = a.n
 			} else {
+				final = true
 				r.carry = 0
 				if err := r.tellJournaled(c, t); err != nil {
 					return "", err
@@ -176,6 +195,9 @@ func (r *Run) evaluate(ctx context.Context, iter int, cands []bo.Candidate) (str
 				}
 			}
 			r.prog.update(r.nTold, iter, r.bestCVaR())
+		}
+		if !final {
+			return "", nil // abandoned before it ran: the candidate stays pending
 		}
 	}
 	return "", nil
