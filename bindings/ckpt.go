@@ -184,15 +184,20 @@ func fromLuaValue(v glua.LValue, path string, seen map[*glua.LTable]bool) (ckpt.
 		}
 		seen[x] = true
 		defer delete(seen, x)
-		n, nkeys, strKeys := x.Len(), 0, 0
+		n, nkeys, strKeys, seqKeys := x.Len(), 0, 0, 0
 		x.ForEach(func(k, _ glua.LValue) {
 			nkeys++
-			if _, ok := k.(glua.LString); ok {
+			switch kk := k.(type) {
+			case glua.LString:
 				strKeys++
+			case glua.LNumber:
+				if f := float64(kk); f >= 1 && f <= float64(n) && f == math.Trunc(f) {
+					seqKeys++
+				}
 			}
 		})
 		switch {
-		case nkeys == n: // a sequence (or empty)
+		case seqKeys == nkeys && nkeys == n: // a sequence 1..n without holes (or empty)
 			out := make([]ckpt.Value, n)
 			for i := 1; i <= n; i++ {
 				e, err := fromLuaValue(x.RawGetInt(i), fmt.Sprintf("%s[%d]", path, i), seen)
