@@ -56,6 +56,7 @@
 //	segs, err = e.DetectIn(ctx, x, img, boxes)         // per-call ROIs
 //	rec, err := e.Eval(ctx, x, img, gt)                // Record{metric.Score, NLines, Ms, Stats}
 //	res, err := e.Run(ctx, x, img, boxes, gt)          // everything: per-preset segments, ROIs, Stats
+//	recs, err := e.EvalMany(ctx, x, n, imageFn, workers) // n images on all cores (workers 0), records in order
 //
 // Errors are *errs.Error: bad_arg (x, options, images), oom (image over
 // MaxPixels, 16 Mpx), failed (EdgeFunc, ROIFunc, OtherFunc), canceled

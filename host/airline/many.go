@@ -19,7 +19,8 @@ type ImageFunc func(i int) (*imgbuf.Gray, []imgbuf.Segment, error)
 // goroutine on up to workers goroutines (workers <= 0: runtime.GOMAXPROCS),
 // and returns the records in index order. x is validated once, before any
 // image is loaded. On failure it returns the error of the lowest failing
-// index, its message prefixed with "image i:" (kind preserved), and stops
+// index i, its message prefixed with "image i+1 of n: " (ordinal, so it
+// reads the same from Go and Lua; kind and hint preserved), and stops
 // handing out further images; canceling ctx does the same with kind
 // canceled. Each Record's Ms is the detection time of its own image.
 func (e *Evaluator) EvalMany(ctx context.Context, x []float64, n int, image ImageFunc, workers int) ([]Record, error) {
@@ -73,12 +74,12 @@ feed:
 	wg.Wait()
 	for j := 0; j < n; j++ {
 		if errAt[j] != nil && !errs.Is(errAt[j], errs.Canceled) {
-			return nil, prefixErr(op, j, errAt[j])
+			return nil, prefixErr(op, j, n, errAt[j])
 		}
 	}
 	for j := 0; j < n; j++ {
 		if errAt[j] != nil {
-			return nil, prefixErr(op, j, errAt[j])
+			return nil, prefixErr(op, j, n, errAt[j])
 		}
 	}
 	if i < n {
@@ -105,8 +106,8 @@ func (e *Evaluator) evalOne(ctx context.Context, x []float64, i int, image Image
 	return err
 }
 
-// prefixErr names image i in err's message and keeps its kind and hint.
-func prefixErr(op string, i int, err error) error {
+// prefixErr names image i (0-based) of n in err's message, keeping its kind and hint.
+func prefixErr(op string, i, n int, err error) error {
 	k := errs.Wrap(errs.Failed, op, err)
-	return &errs.Error{Kind: k.Kind, Op: k.Op, Msg: "image " + strconv.Itoa(i) + ": " + k.Msg, Hint: k.Hint, Err: err}
+	return &errs.Error{Kind: k.Kind, Op: k.Op, Msg: "image " + strconv.Itoa(i+1) + " of " + strconv.Itoa(n) + ": " + k.Msg, Hint: k.Hint, Err: err}
 }

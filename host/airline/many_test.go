@@ -96,19 +96,19 @@ func TestEvalManyErrors(t *testing.T) {
 		{"x too short", ctx, []float64{1, 2}, 4, counting, errs.BadArg, []string{"2 values", "8 parameters"}},
 		{"negative n", ctx, nil, -1, counting, errs.BadArg, []string{"n must be >= 0", "-1"}},
 		{"nil image function", ctx, nil, 4, nil, errs.BadArg, []string{"nil"}},
-		{"failing image", ctx, nil, 4, failAt(2, errs.IO), errs.IO, []string{"image 2: ", "photo-2.jpg"}},
+		{"failing image", ctx, nil, 4, failAt(2, errs.IO), errs.IO, []string{"image 3 of 4: ", "photo-2.jpg"}},
 		{"lowest failing index wins", ctx, nil, 4, func(i int) (*imgbuf.Gray, []imgbuf.Segment, error) {
 			if i >= 1 {
 				return nil, nil, errs.New(errs.IO, "", "bad-%d.png", i)
 			}
 			return image(i)
-		}, errs.IO, []string{"image 1: ", "bad-1.png"}},
+		}, errs.IO, []string{"image 2 of 4: ", "bad-1.png"}},
 		{"bad image", ctx, nil, 4, func(i int) (*imgbuf.Gray, []imgbuf.Segment, error) {
 			return &imgbuf.Gray{W: 10, H: 10, Pix: make([]uint8, 5)}, nil, nil
-		}, errs.BadArg, []string{"image 0: "}},
+		}, errs.BadArg, []string{"image 1 of 4: "}},
 		{"panicking image function", ctx, nil, 4, func(i int) (*imgbuf.Gray, []imgbuf.Segment, error) {
 			panic("boom")
-		}, errs.Internal, []string{"image 0: ", "boom"}},
+		}, errs.Internal, []string{"image 1 of 4: ", "boom"}},
 		{"canceled", canceled, nil, 4, counting, errs.Canceled, nil},
 	} {
 		calls.Store(0)
