@@ -113,6 +113,11 @@ type Options struct {
 	GPU func() (monitor.GPUInfo, bool)
 	// StderrTo copies worker stderr (nil: kept only for death certificates).
 	StderrTo io.Writer
+	// KeepMemory skips the full collection (runtime.GC and the return of
+	// free memory to the OS) after every iteration. Default false: the
+	// collection costs milliseconds and keeps the host's resident set, as
+	// monitor.csv shows it, at what the run really holds.
+	KeepMemory bool
 	// TestKill is a test hook "phase:n[:delay_us]": SIGKILL this process at
 	// the n-th time it reaches phase (fit, eval, journal, tell, iteration,
 	// checkpoint), after delay_us microseconds while the phase runs.

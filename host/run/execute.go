@@ -11,6 +11,7 @@ import (
 
 	"bohost/host/bo"
 	"bohost/host/errs"
+	"bohost/host/memctl"
 	"bohost/host/monitor"
 	"bohost/host/risk"
 	"bohost/host/worker"
@@ -269,6 +270,9 @@ func (r *Run) bestCVaR() *float64 {
 func (r *Run) finishIteration(ctx context.Context, iter int) error {
 	it := r.writeIteration(ctx, iter)
 	r.kill.at("iteration")
+	if !r.opts.KeepMemory {
+		memctl.Collect() // what stays resident between iterations is what monitor.csv shows
+	}
 	if r.mon != nil {
 		r.mon.Sample(iter)
 	}
