@@ -10,8 +10,10 @@ import (
 	"sort"
 
 	"bohost/host/errs"
+	"bohost/host/gpu"
 	"bohost/host/lua"
 	"bohost/host/memctl"
+	"bohost/host/monitor"
 	"bohost/host/objective"
 	"bohost/host/run"
 	"bohost/host/worker"
@@ -241,10 +243,16 @@ func (m Run) run(rt *lua.Runtime, L *glua.LState) int {
 			return lua.Raise(L, op, bad)
 		}
 	}
-	s, err := run.Do(ctx, cfg, ro)
-	if err != nil && s.Status == "" {
-		return lua.Raise(L, op, err)
+	if gpu.Available() {
+		ro.GPU = func() (monitor.GPUInfo, bool) {
+			m, err := gpu.Memory()
+			if err != nil {
+				return monitor.GPUInfo{}, false
+			}
+			return monitor.GPUInfo{Used: m.Total - m.Free, Total: m.Total, Pool: m.Used + m.Cached}, true
+		}
 	}
+	s, err := run.Do(ctx, cfg, ro)
 	if err != nil {
 		return lua.Raise(L, op, err)
 	}
