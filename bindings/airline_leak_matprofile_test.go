@@ -19,6 +19,11 @@ import (
 func TestAirlineEvaluatorMatsClosed(t *testing.T) {
 	r := newLeakRig(t)
 	before := gocv.MatProfile.Count()
+	if m := gocv.NewMat(); gocv.MatProfile.Count() != before+1 {
+		t.Fatalf("gocv.MatProfile does not count Mats (%d -> %d): is gocv built with -tags matprofile?", before, gocv.MatProfile.Count())
+	} else {
+		m.Close()
+	}
 	n := leakCycles()
 	growth := r.measure(t, 50, n)
 	r.finish(t)
