@@ -234,3 +234,27 @@ func pngEncode(out io.Writer, w, h int) error {
 	}
 	return png.Encode(out, g)
 }
+
+// scripts/tune_airline.lua runs end to end on the tiny synthetic set with
+// both search methods and prints its table and summary line.
+func TestTuneAirlineScriptSmoke(t *testing.T) {
+	script := filepath.Join("..", "..", "scripts", "tune_airline.lua")
+	for _, method := range []string{"random", "bo"} {
+		r := run(t, "", script, "--smoke", "--quiet", "--method", method)
+		if r.code != ExitOK {
+			t.Fatalf("%s: exit %d\n%s", method, r.code, r.stderr)
+		}
+		for _, want := range []string{"| train | 4 | AirLine tuned |", "| test | 4 | OpenCV LSD |", "tuned x: {edge_thresh_q = ", "tune_airline: done: test F3 tuned "} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("%s: output lacks %q:\n%s", method, want, r.stdout)
+			}
+		}
+		if r.stderr != "" {
+			t.Errorf("%s: stderr not empty:\n%s", method, r.stderr)
+		}
+	}
+	r := run(t, "", script, "--smoke", "--method", "grid")
+	if r.code != ExitScriptError || !strings.Contains(r.stderr, "--method must be random or bo") {
+		t.Errorf("bad --method: exit %d\n%s", r.code, r.stderr)
+	}
+}
