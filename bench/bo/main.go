@@ -18,6 +18,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -176,12 +177,16 @@ func run(ctx context.Context, prob problems.Problem, name string, s spec, nInit,
 	return r
 }
 
-var kernel = flag.String("kernel", "matern52", "GP kernel: matern52 (Gamma priors, BoTorch 0.11.3 as the anchors) or rbf (BoTorch >= 0.12)")
+var (
+	kernel = flag.String("kernel", "matern52", "GP kernel: matern52 (Gamma priors, BoTorch 0.11.3 as the anchors) or rbf (BoTorch >= 0.12)")
+	prior  = flag.String("prior", "", "GP priors: dimscaled, gamma, none (default: the kernel's default)")
+)
 
 func gpOpts() *gp.Options {
 	o := gp.DefaultOptions()
 	o.Restarts = 1
 	o.Kernel = gp.Kernel(*kernel)
+	o.Prior = gp.Prior(*prior)
 	return &o
 }
 
@@ -214,7 +219,20 @@ func main() {
 	mode := flag.String("mode", "", "pair | all_w (default: all_w for hart6, pair for tutorial)")
 	par := flag.Int("parallel", 1, "runs in parallel (CPU s/iter only meaningful with 1)")
 	perSeed := flag.Bool("perseed", true, "print the per-seed table")
+	cpuProf := flag.String("cpuprofile", "", "write a CPU profile (pprof) to this file")
 	flag.Parse()
+	if *cpuProf != "" {
+		f, err := os.Create(*cpuProf)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	var prob problems.Problem
 	switch *problem {

@@ -216,26 +216,35 @@ func (a *NEI) prune(baseline [][]float64) [][]float64 {
 func (a *NEI) Baseline() [][]float64 { return a.baseline }
 
 type neiScratch struct {
-	suu, sub, f, buf, az []float64
+	suu, sub, f, buf, az, logs, wts, g, sig, h []float64
+	ib                                        []int
 }
 
 // Value returns qLogNEI (log of the expected improvement, raw units) or qNEI
 // at the x-only point x.
-func (a *NEI) Value(x []float64) float64 {
+func (a *NEI) Value(x []float64) float64 { return a.ValueGrad(x, nil) }
+
+// ValueGrad returns Value(x) and, when grad != nil (len(x)), fills grad with
+// its exact gradient in x for the fixed base samples. Each sample path f(x,
+// W) = μ + A z_B + L_xx z_x (A = Σ_XB L_BB⁻ᵀ, L_xx the Cholesky factor of
+// Σ_XX − AAᵀ) is differentiated through μ, the cross-covariances and the
+// Cholesky factor (reverse mode, Murray 2016); the risk measure contributes
+// its (sub)gradient weights at the sample.
+func (a *NEI) ValueGrad(x, grad []float64) float64 {
 	p, nw, S := a.p, len(a.w), a.o.Samples
 	nB := a.b.m
 	sc, _ := a.pool.Get().(*neiScratch)
 	if sc == nil {
-		sc = &neiScratch{buf: make([]float64, nw+1), f: make([]float64, nw)}
+		sc = &neiScratch{buf: make([]float64, nw+1), f: make([]float64, nw), ib: make([]int, nw+1),
+			logs: make([]float64, S), wts: make([]float64, nw), g: make([]float64, nw*S)}
 	}
 	defer a.pool.Put(sc)
 	ps := p.points(appendW(x, a.w))
 	sc.suu = p.covMat(ps, ps, sc.suu)
 	sc.sub = p.covMat(ps, a.b, sc.sub)
+	lbb := blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: nB, Stride: nB, Data: a.lbb}
 	// A = Sub L_BB^{-T}: solve A L_BBᵀ = Sub in place.
-	blas64.Trsm(blas.Right, blas.Trans, 1,
-		blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: nB, Stride: nB, Data: a.lbb},
-		blas64.General{Rows: nw, Cols: nB, Stride: nB, Data: sc.sub})
+	blas64.Trsm(blas.Right, blas.Trans, 1, lbb, blas64.General{Rows: nw, Cols: nB, Stride: nB, Data: sc.sub})
 	A := sc.sub
 	// Cxx = Suu - A Aᵀ
 	blas64.Gemm(blas.NoTrans, blas.Trans, -1,
@@ -243,6 +252,7 @@ func (a *NEI) Value(x []float64) float64 {
 		blas64.General{Rows: nw, Cols: nB, Stride: nB, Data: A},
 		1, blas64.General{Rows: nw, Cols: nw, Stride: nw, Data: sc.suu})
 	if !cholLower(sc.suu, nw) {
+		clear(grad)
 		return math.Inf(-1)
 	}
 	lxx := sc.suu
@@ -256,7 +266,9 @@ func (a *NEI) Value(x []float64) float64 {
 		blas64.General{Rows: nB, Cols: S, Stride: S, Data: a.zb},
 		0, blas64.General{Rows: nw, Cols: S, Stride: S, Data: az})
 	var acc float64
-	logs := make([]float64, S)
+	logs := sc.logs
+	G := sc.g // nw×S: d value / d f_is (standardised), filled below
+	imps := make([]float64, S)
 	for s := 0; s < S; s++ {
 		zx := a.zx[s]
 		for i := 0; i < nw; i++ {
@@ -266,15 +278,142 @@ func (a *NEI) Value(x []float64) float64 {
 			}
 			sc.f[i] = p.ymu + p.ysd*v
 		}
-		imp := a.r.eval(sc.f, sc.buf) - a.best[s]
+		var r float64
+		if grad != nil {
+			r = a.r.evalW(sc.f, sc.buf, sc.ib, sc.wts)
+			for i := 0; i < nw; i++ {
+				G[i*S+s] = sc.wts[i]
+			}
+		} else {
+			r = a.r.eval(sc.f, sc.buf)
+		}
+		imp := r - a.best[s]
+		imps[s] = imp
 		if a.o.Log {
 			logs[s] = logFatplus(imp, a.o.TauRelu)
 		} else if imp > 0 {
 			acc += imp
 		}
 	}
+	val := acc / float64(S)
 	if a.o.Log {
-		return logMeanExp(logs)
+		val = logMeanExp(logs)
 	}
-	return acc / float64(S)
+	if grad == nil {
+		return val
+	}
+	// c_s = d value / d imp_s; G_is = c_s · a_i(s) · ysd
+	for s := 0; s < S; s++ {
+		var c float64
+		switch {
+		case a.o.Log:
+			if !math.IsInf(val, 0) {
+				c = math.Exp(logs[s]-val) / float64(S) * dLogFatplus(imps[s], a.o.TauRelu)
+			}
+		case imps[s] > 0:
+			c = 1 / float64(S)
+		}
+		c *= p.ysd
+		for i := 0; i < nw; i++ {
+			G[i*S+s] *= c
+		}
+	}
+	a.backward(ps, A, lxx, G, grad)
+	return val
+}
+
+// backward fills grad with d value / dx given G = d value / d f (nw×S,
+// standardised units) for the candidate's points ps, A = Σ_XB L_BB⁻ᵀ and
+// the candidate block's factor lxx.
+func (a *NEI) backward(ps *pointSet, A, lxx, G, grad []float64) {
+	p, nw, S := a.p, len(a.w), a.o.Samples
+	nB, n := a.b.m, a.p.n
+	gm := make([]float64, nw)
+	for i := 0; i < nw; i++ {
+		for s := 0; s < S; s++ {
+			gm[i] += G[i*S+s]
+		}
+	}
+	// L̄ = tril(G Z_xᵀ)
+	lbar := make([]float64, nw*nw)
+	for s := 0; s < S; s++ {
+		zx := a.zx[s]
+		for i := 0; i < nw; i++ {
+			gi := G[i*S+s]
+			if gi == 0 {
+				continue
+			}
+			for k := 0; k <= i; k++ {
+				lbar[i*nw+k] += gi * zx[k]
+			}
+		}
+	}
+	sbar := cholBackward(lxx, lbar, nw) // Σ̄ of Cxx (symmetric)
+	// Ā = G Z_Bᵀ − 2 Σ̄ A
+	abar := make([]float64, nw*nB)
+	blas64.Gemm(blas.NoTrans, blas.Trans, 1,
+		blas64.General{Rows: nw, Cols: S, Stride: S, Data: G},
+		blas64.General{Rows: nB, Cols: S, Stride: S, Data: a.zb},
+		0, blas64.General{Rows: nw, Cols: nB, Stride: nB, Data: abar})
+	blas64.Gemm(blas.NoTrans, blas.NoTrans, -2,
+		blas64.General{Rows: nw, Cols: nw, Stride: nw, Data: sbar},
+		blas64.General{Rows: nw, Cols: nB, Stride: nB, Data: A},
+		1, blas64.General{Rows: nw, Cols: nB, Stride: nB, Data: abar})
+	// S̄_XB = Ā L_BB⁻¹
+	blas64.Trsm(blas.Right, blas.NoTrans, 1,
+		blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: nB, Stride: nB, Data: a.lbb},
+		blas64.General{Rows: nw, Cols: nB, Stride: nB, Data: abar})
+	subar := abar
+	// V̄_X = −2 V_X Σ̄ − V_B S̄_XBᵀ (n×nw)
+	vbar := make([]float64, n*nw)
+	blas64.Gemm(blas.NoTrans, blas.NoTrans, -2,
+		blas64.General{Rows: n, Cols: nw, Stride: nw, Data: ps.v},
+		blas64.General{Rows: nw, Cols: nw, Stride: nw, Data: sbar},
+		0, blas64.General{Rows: n, Cols: nw, Stride: nw, Data: vbar})
+	blas64.Gemm(blas.NoTrans, blas.Trans, -1,
+		blas64.General{Rows: n, Cols: nB, Stride: nB, Data: a.b.v},
+		blas64.General{Rows: nw, Cols: nB, Stride: nB, Data: subar},
+		1, blas64.General{Rows: n, Cols: nw, Stride: nw, Data: vbar})
+	clear(grad)
+	p.adjoint(ps, gm, vbar, grad)
+	// direct term: Σ S̄_XB[i,b] ∂k(B_b, X_i)/∂x
+	d := p.d
+	for i := 0; i < nw; i++ {
+		ui := ps.u[i*d : (i+1)*d]
+		for b := 0; b < nB; b++ {
+			if c := subar[i*nB+b]; c != 0 {
+				p.kgrad(a.b.u[b*d:(b+1)*d], ui, c, grad)
+			}
+		}
+	}
+}
+
+// cholBackward returns the symmetric Σ̄ = sym(L⁻ᵀ Φ(Lᵀ L̄) L⁻¹) for the
+// lower m×m factor L of Σ and the lower-triangular adjoint L̄ (Murray 2016,
+// "Differentiation of the Cholesky decomposition"), Φ taking the lower
+// triangle with the diagonal halved.
+func cholBackward(L, lbar []float64, m int) []float64 {
+	P := make([]float64, m*m)
+	// P = Lᵀ L̄
+	blas64.Gemm(blas.Trans, blas.NoTrans, 1,
+		blas64.General{Rows: m, Cols: m, Stride: m, Data: L},
+		blas64.General{Rows: m, Cols: m, Stride: m, Data: lbar},
+		0, blas64.General{Rows: m, Cols: m, Stride: m, Data: P})
+	for i := 0; i < m; i++ {
+		P[i*m+i] *= 0.5
+		for j := i + 1; j < m; j++ {
+			P[i*m+j] = 0
+		}
+	}
+	lt := blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: m, Stride: m, Data: L}
+	g := blas64.General{Rows: m, Cols: m, Stride: m, Data: P}
+	blas64.Trsm(blas.Left, blas.Trans, 1, lt, g)    // L⁻ᵀ P
+	blas64.Trsm(blas.Right, blas.NoTrans, 1, lt, g) // (L⁻ᵀ P) L⁻¹
+	for i := 0; i < m; i++ {
+		for j := i + 1; j < m; j++ {
+			v := 0.5 * (P[i*m+j] + P[j*m+i])
+			P[i*m+j], P[j*m+i] = v, v
+		}
+	}
+	return P
 }

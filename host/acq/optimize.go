@@ -69,7 +69,29 @@ type start struct {
 // returns the best x, i and value; deterministic for a seed.
 func MaximizeDiscrete(ctx context.Context, f func(x []float64, i int) float64, lo, hi []float64, nI int,
 	extra [][]float64, o OptimOptions) ([]float64, int, float64, error) {
+	return maximize(ctx, func(x []float64, i int, _ []float64) float64 { return f(x, i) }, false, lo, hi, nI, extra, o)
+}
+
+// MaximizeGrad is Maximize for an f with an analytic gradient: f(x, grad)
+// returns the value and fills grad (len(x)) when grad != nil. The polish is
+// boxopt's L-BFGS on that gradient instead of finite differences.
+func MaximizeGrad(ctx context.Context, f func(x, grad []float64) float64, lo, hi []float64, extra [][]float64, o OptimOptions) ([]float64, float64, error) {
+	x, _, v, err := maximize(ctx, func(z []float64, _ int, g []float64) float64 { return f(z, g) }, true, lo, hi, 1, extra, o)
+	return x, v, err
+}
+
+// MaximizeDiscreteGrad is MaximizeDiscrete with an analytic gradient in x.
+func MaximizeDiscreteGrad(ctx context.Context, f func(x []float64, i int, grad []float64) float64, lo, hi []float64, nI int,
+	extra [][]float64, o OptimOptions) ([]float64, int, float64, error) {
+	return maximize(ctx, f, true, lo, hi, nI, extra, o)
+}
+
+// maximize is the common multistart: f(x, i, grad) fills grad when grad !=
+// nil and hasGrad; without hasGrad the polish uses finite differences.
+func maximize(ctx context.Context, fg func(x []float64, i int, grad []float64) float64, hasGrad bool, lo, hi []float64, nI int,
+	extra [][]float64, o OptimOptions) ([]float64, int, float64, error) {
 	o.defaults()
+	f := func(x []float64, i int) float64 { return fg(x, i, nil) }
 	d := len(lo)
 	var cand []start
 	for _, u := range sobolUnit(d, o.RawSamples, o.Seed) {
@@ -105,8 +127,20 @@ func MaximizeDiscrete(ctx context.Context, f func(x []float64, i int) float64, l
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			r, err := boxopt.Minimize(ctx, func(x, _ []float64) float64 { return -finite(f(x, s.i)) },
-				s.x, lo, hi, &boxopt.Settings{MaxIter: o.MaxIter, FiniteDiff: true})
+			obj := func(x, g []float64) float64 {
+				if g == nil {
+					return -finite(fg(x, s.i, nil))
+				}
+				v := fg(x, s.i, g)
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return math.Inf(1) // infeasible for the line search
+				}
+				for k := range g {
+					g[k] = -g[k]
+				}
+				return -v
+			}
+			r, err := boxopt.Minimize(ctx, obj, s.x, lo, hi, &boxopt.Settings{MaxIter: o.MaxIter, FiniteDiff: !hasGrad})
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {

@@ -70,6 +70,65 @@ func (r *rho) eval(v, buf []float64) float64 {
 // weights returns the (sub)gradient weights of the measure at v.
 func (r *rho) weights(v, dst []float64) []float64 { return r.m.Weights(v, dst) }
 
+// evalW returns the measure of v and fills w (len(v)) with its
+// (sub)gradient weights: the tail average's weights on the k smallest values
+// and the fractional weight on the boundary one (ties broken by index).
+// buf needs len >= k+1 and ib len >= k+1.
+func (r *rho) evalW(v, buf []float64, ib []int, w []float64) float64 {
+	if !r.fast {
+		r.m.Weights(v, w)
+		return r.m.Eval(v)
+	}
+	t := r.k
+	if r.frac > 0 {
+		t++
+	}
+	c := 0
+	for j, x := range v {
+		if c == t && x >= buf[c-1] {
+			continue
+		}
+		i := c
+		if c < t {
+			c++
+		} else {
+			i = c - 1
+		}
+		for i > 0 && buf[i-1] > x {
+			buf[i], ib[i] = buf[i-1], ib[i-1]
+			i--
+		}
+		buf[i], ib[i] = x, j
+	}
+	den := float64(r.k) + r.frac
+	clear(w)
+	var s float64
+	for i := 0; i < r.k; i++ {
+		s += buf[i]
+		w[ib[i]] = 1 / den
+	}
+	if r.frac > 0 {
+		s += r.frac * buf[r.k]
+		w[ib[r.k]] = r.frac / den
+	}
+	return s / den
+}
+
+// dLogFatplus is the derivative of logFatplus(x, tau) in x.
+func dLogFatplus(x, tau float64) float64 {
+	z := x / tau
+	var sp, sig float64
+	switch {
+	case z > 32:
+		sp, sig = z, 1
+	default:
+		e := math.Exp(z)
+		sp, sig = math.Log1p(e), e/(1+e)
+	}
+	c := 1 + z*z
+	return (sig - 0.2*z/(c*c)) / (sp + 0.1/c) / tau
+}
+
 // logFatplus is BoTorch's log_fatplus(x, tau): log(tau·(softplus(x/tau) +
 // 0.1/(1 + (x/tau)²))).
 func logFatplus(x, tau float64) float64 {

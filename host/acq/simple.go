@@ -97,3 +97,81 @@ func (mr *MeanRisk) EI(x []float64, best float64) float64 {
 	z := (m - best) / s
 	return s * (math.Exp(-0.5*z*z)/math.Sqrt(2*math.Pi) + z*0.5*math.Erfc(-z/math.Sqrt2))
 }
+
+// UCBGrad returns UCB(x, beta) and fills grad (len(x), when non-nil) with
+// its analytic gradient (the measure's weights held at the mean).
+func (mr *MeanRisk) UCBGrad(x []float64, beta float64, grad []float64) float64 {
+	return mr.meanVarGrad(x, grad, func(m, v float64) (float64, float64, float64) {
+		s := math.Sqrt(v)
+		if s < 1e-12 {
+			return m, 1, 0
+		}
+		return m + beta*s, 1, beta / (2 * s)
+	})
+}
+
+// EIGrad returns EI(x, best) and fills grad (len(x), when non-nil) with its
+// analytic gradient.
+func (mr *MeanRisk) EIGrad(x []float64, best float64, grad []float64) float64 {
+	return mr.meanVarGrad(x, grad, func(m, v float64) (float64, float64, float64) {
+		s := math.Sqrt(v)
+		if s < 1e-12 {
+			if m > best {
+				return m - best, 1, 0
+			}
+			return 0, 0, 0
+		}
+		z := (m - best) / s
+		pdf := math.Exp(-0.5*z*z) / math.Sqrt(2*math.Pi)
+		cdf := 0.5 * math.Erfc(-z/math.Sqrt2)
+		return s * (pdf + z*cdf), cdf, pdf / (2 * s)
+	})
+}
+
+// meanVarGrad evaluates comb(ρ(μ), aᵀΣa) → (value, ∂/∂m, ∂/∂v) at x and
+// fills grad with the gradient of the value through m and v.
+func (mr *MeanRisk) meanVarGrad(x, grad []float64, comb func(m, v float64) (float64, float64, float64)) float64 {
+	p, nw := mr.p, len(mr.w)
+	ps := p.points(appendW(x, mr.w))
+	vals := make([]float64, nw)
+	for i := range vals {
+		vals[i] = p.ymu + p.ysd*ps.mu[i]
+	}
+	a := make([]float64, nw)
+	m := mr.r.evalW(vals, make([]float64, nw+1), make([]int, nw+1), a)
+	S := p.covMat(ps, ps, nil)
+	var v float64
+	for i := 0; i < nw; i++ {
+		for k := 0; k < nw; k++ {
+			v += a[i] * S[i*nw+k] * a[k]
+		}
+	}
+	v = math.Max(v, 0) * p.ysd * p.ysd
+	val, cm, cv := comb(m, v)
+	if grad == nil {
+		return val
+	}
+	clear(grad)
+	// m̄_i = cm·a_i·ysd; V̄ = −2·cv·ysd²·(V_X a) aᵀ (Σ = K_XX − V_XᵀV_X, K_XX constant in x)
+	n := p.n
+	mbar := make([]float64, nw)
+	for i := range mbar {
+		mbar[i] = cm * a[i] * p.ysd
+	}
+	var vbar []float64
+	if cv != 0 {
+		vbar = make([]float64, n*nw)
+		c := -2 * cv * p.ysd * p.ysd
+		for t := 0; t < n; t++ {
+			var va float64
+			for i := 0; i < nw; i++ {
+				va += ps.v[t*nw+i] * a[i]
+			}
+			for i := 0; i < nw; i++ {
+				vbar[t*nw+i] = c * va * a[i]
+			}
+		}
+	}
+	p.adjoint(ps, mbar, vbar, grad)
+	return val
+}

@@ -511,12 +511,12 @@ func (o *Optimizer) propose(ctx context.Context, it int) ([]Candidate, error) {
 		if err != nil {
 			return nil, err
 		}
-		z, val, err = acq.Maximize(ctx, nei.Value, o.xlo, o.xhi, top, oo)
+		z, val, err = acq.MaximizeGrad(ctx, nei.ValueGrad, o.xlo, o.xhi, top, oo)
 		if err != nil {
 			return nil, err
 		}
 	case AcqUCB:
-		z, val, err = acq.Maximize(ctx, func(x []float64) float64 { return mr.UCB(x, cfg.UCBBeta) }, o.xlo, o.xhi, top, oo)
+		z, val, err = acq.MaximizeGrad(ctx, func(x, g []float64) float64 { return mr.UCBGrad(x, cfg.UCBBeta, g) }, o.xlo, o.xhi, top, oo)
 		if err != nil {
 			return nil, err
 		}
@@ -525,7 +525,7 @@ func (o *Optimizer) propose(ctx context.Context, it int) ([]Candidate, error) {
 		for _, v := range vals {
 			best = math.Max(best, v[0])
 		}
-		z, val, err = acq.Maximize(ctx, func(x []float64) float64 { return mr.EI(x, best) }, o.xlo, o.xhi, top, oo)
+		z, val, err = acq.MaximizeGrad(ctx, func(x, g []float64) float64 { return mr.EIGrad(x, best, g) }, o.xlo, o.xhi, top, oo)
 		if err != nil {
 			return nil, err
 		}
