@@ -216,8 +216,8 @@ func (a *NEI) prune(baseline [][]float64) [][]float64 {
 func (a *NEI) Baseline() [][]float64 { return a.baseline }
 
 type neiScratch struct {
-	suu, sub, f, buf, az, logs, wts, g, sig, h []float64
-	ib                                        []int
+	suu, sub, f, buf, az, logs, wts, g []float64
+	ib                                 []int
 }
 
 // Value returns qLogNEI (log of the expected improvement, raw units) or qNEI

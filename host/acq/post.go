@@ -33,7 +33,7 @@ type Post struct {
 	ysd    float64
 	matern bool
 	n      int
-	xs     []float64 // n×d unit-cube inputs, row-major
+	xs     []float64         // n×d unit-cube inputs, row-major
 	l      blas64.Triangular // dense route: lower Cholesky factor of K + σ²I
 	kr     *postKron         // grid route (RBF on x × W grid data), nil otherwise
 	alpha  []float64
