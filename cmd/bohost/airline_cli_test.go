@@ -21,7 +21,7 @@ import (
 // docs/airline.md, so the documented snippet is exactly the one tested.
 func readmeSnippet(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "airline.md"))
+	b, err := os.ReadFile(filepath.Join(testsupport.RepoRoot(), "docs", "airline.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func pngEncode(out io.Writer, w, h int) error {
 // scripts/tune_airline.lua runs end to end on the tiny synthetic set with
 // both search methods and prints its table and summary line.
 func TestTuneAirlineScriptSmoke(t *testing.T) {
-	script := filepath.Join("..", "..", "scripts", "tune_airline.lua")
+	script := filepath.Join(testsupport.RepoRoot(), "scripts", "tune_airline.lua")
 	for _, method := range []string{"random", "bo"} {
 		r := run(t, "", script, "--smoke", "--quiet", "--method", method)
 		if r.code != ExitOK {
