@@ -284,6 +284,29 @@ func TestRunCLI(t *testing.T) {
 
 	t.Run("faults", func(t *testing.T) { testFaults(t, c) })
 
+	t.Run("mem_limit_reaches_workers", func(t *testing.T) {
+		os.WriteFile(filepath.Join(c.cwd, "limit.lua"), []byte(`
+local mem = require "bohost.mem"
+return {evaluate = function(x, w) return {f = x[1], limit = mem.stats().limit_bytes} end}
+`), 0o644)
+		os.WriteFile(filepath.Join(c.cwd, "limited.lua"), []byte(`
+local bo = require "bo"
+require("bohost.mem").set_limit(3 * 2^30)
+local s = bo.run{dir = "limited", optimizer = {space = {{0, 1}}, env = {{0, 1}}, n_w = 2, acquisition = "random", n_initial = 2},
+  objective = {file = "limit.lua"}, iterations = 0, workers = 1, progress = false}
+print("status " .. s.status)
+`), 0o644)
+		code, out := c.run(nil, "limited.lua")
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+		for _, l := range trialLines(t, filepath.Join(c.cwd, "limited")) {
+			if !strings.Contains(l, `"limit":3221225472`) {
+				t.Fatalf("the worker's memory limit is not the host's: %s", l)
+			}
+		}
+	})
+
 	t.Run("diagnose", func(t *testing.T) {
 		code, out := c.run(nil, "diagnose", "--stress", "10")
 		if code != 0 || !strings.Contains(out, "crash_segv") || !strings.Contains(out, "all checks passed") {
