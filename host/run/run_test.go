@@ -411,3 +411,21 @@ func TestAllWParallelAndAirlineFinal(t *testing.T) {
 func optimCheap() (o acqOptim) { o.Restarts, o.RawSamples = 2, 32; return }
 
 type acqOptim = acq.OptimOptions
+
+func TestProgressBarAndPlainLines(t *testing.T) {
+	for _, terminal := range []bool{true, false} {
+		cfg := testConfig(t.TempDir(), smooth)
+		cfg.Iterations = 3
+		var buf strings.Builder
+		opts := testOptions()
+		opts.Log, opts.Progress, opts.Terminal = &buf, true, terminal
+		mustDo(t, cfg, opts)
+		out := buf.String()
+		if terminal && (!strings.Contains(out, "best CVaR") || !strings.Contains(out, "evals") || strings.Contains(out, "bohost run: iteration")) {
+			t.Fatalf("terminal output:\n%q", out)
+		}
+		if !terminal && (!strings.Contains(out, "bohost run: iteration 3, 21 trials") || strings.Contains(out, "evals")) {
+			t.Fatalf("plain output:\n%s", out)
+		}
+	}
+}
