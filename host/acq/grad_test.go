@@ -264,3 +264,64 @@ func TestCholBackward(t *testing.T) {
 		}
 	}
 }
+
+// TestKGGradFD checks the ρKG gradient in (x, w) against finite differences
+// on the dense route (pair data) and the grid route (all_w data).
+func TestKGGradFD(t *testing.T) {
+	m1, X1, y1 := toy(t, 2, 16, 12)
+	p1, _ := NewPost(m1, X1, y1)
+	m2, X2, y2 := toyGrid(t, 2, 5, wset4, 13, false)
+	p2, _ := NewPost(m2, X2, y2)
+	nonzero := 0
+	for pi, p := range []*Post{p1, p2} {
+		kg, err := NewKG(p, wset4, cvar07, []float64{0, 0}, []float64{1, 1},
+			KGOptions{Fantasies: 8, Seed: 2, InnerSobol: 16, Best: [][]float64{{0.3, 0.6}}, Local: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(10, uint64(pi)))
+		for i := 0; i < 6; i++ {
+			z := []float64{0.05 + 0.9*rng.Float64(), 0.05 + 0.9*rng.Float64(), 0.05 + 0.9*rng.Float64()}
+			f := func(zz, g []float64) float64 { return kg.ValueGrad(zz[:2], zz[2:], g) }
+			checkGrad(t, fmt.Sprintf("kg route %d", pi), f, z)
+			g := make([]float64, 3)
+			if f(z, g); g[0] != 0 || g[2] != 0 {
+				nonzero++
+			}
+		}
+	}
+	if nonzero < 6 {
+		t.Errorf("only %d of 12 points have a non-zero ρKG gradient", nonzero)
+	}
+}
+
+// TestNEIGridFastPath: the grid fast path (neiGrid) gives the generic grid
+// route's value and gradient to 1e-8.
+func TestNEIGridFastPath(t *testing.T) {
+	m, X, y := toyGrid(t, 2, 6, wset4, 14, false)
+	p, _ := NewPost(m, X, y)
+	var base [][]float64
+	for j := 0; j < 6; j++ {
+		base = append(base, X[j*4][:2])
+	}
+	W := [][]float64{{0.2}, {0.5}, {0.75}} // a W set other than the grid's
+	for _, log := range []bool{true, false} {
+		fast, _ := NewNEI(p, W, base, cvar07, NEIOptions{Log: log, Samples: 32, Seed: 2, NoPrune: true})
+		slow, _ := NewNEI(p, W, base, cvar07, NEIOptions{Log: log, Samples: 32, Seed: 2, NoPrune: true, noGrid: true})
+		if fast.g == nil || slow.g != nil {
+			t.Fatal("fast path not set up as asked")
+		}
+		for _, x := range [][]float64{{0.2, 0.3}, {0.7, 0.9}, {0.5, 0.1}} {
+			gf, gs := make([]float64, 2), make([]float64, 2)
+			vf, vs := fast.ValueGrad(x, gf), slow.ValueGrad(x, gs)
+			if math.Abs(vf-vs) > 1e-8*(1+math.Abs(vs)) {
+				t.Errorf("log=%v x=%v: fast %.12g, generic %.12g", log, x, vf, vs)
+			}
+			for k := range gf {
+				if math.Abs(gf[k]-gs[k]) > 1e-8*(1+math.Abs(gs[k])) {
+					t.Errorf("log=%v x=%v d/dx%d: fast %.12g, generic %.12g", log, x, k, gf[k], gs[k])
+				}
+			}
+		}
+	}
+}

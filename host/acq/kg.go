@@ -145,7 +145,14 @@ type kgScratch struct {
 }
 
 // Value returns ρKG at the pair (x, w) in raw output units.
-func (a *KG) Value(x, w []float64) float64 {
+func (a *KG) Value(x, w []float64) float64 { return a.ValueGrad(x, w, nil) }
+
+// ValueGrad returns Value(x, w) and, when grad != nil (len(x)+len(w)),
+// fills it with the exact gradient in (x, w) for the fixed fantasy draws and
+// inner set (the maxima over x' and the measure's tails held at their
+// current choices): through the fantasy's cross-covariances with the inner
+// and own points, its predictive variance, and the own points' means.
+func (a *KG) ValueGrad(x, w, grad []float64) float64 {
 	p, nw := a.p, len(a.w)
 	sc, _ := a.pool.Get().(*kgScratch)
 	if sc == nil {
@@ -154,8 +161,9 @@ func (a *KG) Value(x, w []float64) float64 {
 	defer a.pool.Put(sc)
 	zp := p.points([][]float64{append(append([]float64(nil), x...), w...)})
 	s2 := p.noise + p.cov(zp, 0, zp, 0)
+	clamped := false
 	if !(s2 > 1e-12) {
-		s2 = 1e-12
+		s2, clamped = 1e-12, true
 	}
 	inv := 1 / math.Sqrt(s2)
 	own := p.points(appendW(x, a.w))
@@ -181,28 +189,109 @@ func (a *KG) Value(x, w []float64) float64 {
 	}
 	mean := sc.mean[:M]
 	clear(mean)
+	vals := func(m int, z float64) []float64 {
+		mu, off := a.c.mu, m*nw
+		if m == M-1 {
+			mu, off = own.mu, 0
+		}
+		for i := 0; i < nw; i++ {
+			sc.vals[i] = mu[off+i] + cv[m*nw+i]*z
+		}
+		return sc.vals
+	}
 	var sumBest float64
-	for _, z := range a.z {
-		best := math.Inf(-1)
+	var argBest []int
+	if grad != nil {
+		argBest = make([]int, len(a.z))
+	}
+	for zi, z := range a.z {
+		best, bm := math.Inf(-1), 0
 		for m := 0; m < M; m++ {
-			mu := a.c.mu
-			off := m * nw
-			if m == M-1 {
-				mu, off = own.mu, 0
-			}
-			for i := 0; i < nw; i++ {
-				sc.vals[i] = mu[off+i] + cv[m*nw+i]*z
-			}
-			v := a.r.eval(sc.vals, sc.buf)
+			v := a.r.eval(vals(m, z), sc.buf)
 			mean[m] += v
-			best = math.Max(best, v)
+			if v > best {
+				best, bm = v, m
+			}
 		}
 		sumBest += best
+		if argBest != nil {
+			argBest[zi] = bm
+		}
 	}
 	J := float64(len(a.z))
-	today := math.Inf(-1)
-	for _, v := range mean {
-		today = math.Max(today, v/J)
+	today, mo := math.Inf(-1), 0
+	for m, v := range mean {
+		if v/J > today {
+			today, mo = v/J, m
+		}
 	}
-	return (sumBest/J - today) * p.ysd
+	val := (sumBest/J - today) * p.ysd
+	if grad == nil {
+		return val
+	}
+	// adjoints of cv (M×nw) and of the own means, standardised units
+	cvbar := make([]float64, M*nw)
+	mubar := make([]float64, nw)
+	wts := make([]float64, nw)
+	ib := make([]int, nw+1)
+	add := func(m int, z, sign float64) {
+		a.r.evalW(vals(m, z), sc.buf, ib, wts)
+		for i, wi := range wts {
+			cvbar[m*nw+i] += sign * wi * z / J
+			if m == M-1 {
+				mubar[i] += sign * wi / J
+			}
+		}
+	}
+	for zi, z := range a.z {
+		add(argBest[zi], z, 1)
+		add(mo, z, -1)
+	}
+	dx := len(x)
+	clear(grad)
+	covbar := cvbar
+	var invbar float64
+	for i := range cvbar {
+		invbar += cvbar[i] * cv[i] / inv // cv = cov·inv
+		covbar[i] = cvbar[i] * inv
+	}
+	s2bar := 0.0
+	if !clamped {
+		s2bar = -0.5 * invbar * inv * inv * inv
+	}
+	n := p.n
+	// v̄_z = −V_C cov̄_C − V_own cov̄_own − 2 s̄2 v_z
+	vz := make([]float64, n)
+	for t := range vz {
+		vz[t] = -2 * s2bar * zp.v[t]
+	}
+	blas64.Gemv(blas.NoTrans, -1, blas64.General{Rows: n, Cols: nC, Stride: nC, Data: a.c.v},
+		blas64.Vector{N: nC, Inc: 1, Data: covbar[:nC]}, 1, blas64.Vector{N: n, Inc: 1, Data: vz})
+	blas64.Gemv(blas.NoTrans, -1, blas64.General{Rows: n, Cols: nw, Stride: nw, Data: own.v},
+		blas64.Vector{N: nw, Inc: 1, Data: covbar[nC:]}, 1, blas64.Vector{N: n, Inc: 1, Data: vz})
+	// V̄_own = −v_z cov̄_ownᵀ
+	vown := make([]float64, n*nw)
+	for t := 0; t < n; t++ {
+		for i := 0; i < nw; i++ {
+			vown[t*nw+i] = -zp.v[t] * covbar[nC+i]
+		}
+	}
+	// direct kernel terms: k(C_j, z) and k(own_i, z) (the latter only in w:
+	// own_i and z share x)
+	for j := 0; j < nC; j++ {
+		if c := covbar[j]; c != 0 {
+			p.kgrad(a.c.u[j*d:(j+1)*d], zp.u, c, grad)
+		}
+	}
+	for i := 0; i < nw; i++ {
+		if c := covbar[nC+i]; c != 0 {
+			p.kgrad(own.u[i*d:(i+1)*d], zp.u, c, grad)
+		}
+	}
+	p.adjoint(zp, nil, vz, grad)
+	p.adjoint(own, mubar, vown, grad[:dx])
+	for k := range grad {
+		grad[k] *= p.ysd
+	}
+	return val
 }

@@ -23,6 +23,7 @@ type NEIOptions struct {
 	TauRelu  float64 // temperature of the fat softplus (default 1e-6, BoTorch's TAU_RELU)
 	NoPrune  bool    // keep every baseline point (BoTorch's prune_baseline=False)
 	PruneMax int     // samples used to prune the baseline (default 1024)
+	noGrid   bool    // tests: the generic route even on grid data
 }
 
 func (o *NEIOptions) defaults() {
@@ -60,6 +61,7 @@ type NEI struct {
 	zb       []float64   // nB×S base samples of the baseline block
 	zx       [][]float64 // S×nw base samples of the new block
 	best     []float64   // per-sample best baseline objective (raw units)
+	g        *neiGrid    // fast path on the grid route (neigrid.go), or nil
 	pool     sync.Pool
 }
 
@@ -127,6 +129,9 @@ func NewNEI(p *Post, W [][]float64, baseline [][]float64, m risk.Measure, o NEIO
 	if !cholLower(a.lbb, nB) {
 		return nil, errs.New(errs.NotPD, op, "baseline posterior covariance (%d points) not positive definite", nB)
 	}
+	if p.kr != nil && p.kr.s == dx && !o.noGrid {
+		a.newGrid()
+	}
 	S := o.Samples
 	zb := baseNormals(nB, S, o.Seed^0x62617365)
 	a.zx = baseNormals(nw, S, o.Seed)
@@ -175,20 +180,20 @@ func (a *NEI) prune(baseline [][]float64) [][]float64 {
 	S := a.o.PruneMax
 	rng := rand.New(rand.NewPCG(a.o.Seed, 0x7072756e65))
 	count := make([]int, len(baseline))
-	z := make([]float64, m)
+	// F = L Z for all samples at once (Z drawn sample by sample, as before)
+	F := make([]float64, m*S)
+	for s := 0; s < S; s++ {
+		for i := 0; i < m; i++ {
+			F[i*S+s] = rng.NormFloat64()
+		}
+	}
+	blas64.Trmm(blas.Left, blas.NoTrans, 1, blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: m, Stride: m, Data: L},
+		blas64.General{Rows: m, Cols: S, Stride: S, Data: F})
 	f := make([]float64, m)
 	buf := make([]float64, nw+1)
 	for s := 0; s < S; s++ {
-		for i := range z {
-			z[i] = rng.NormFloat64()
-		}
 		for i := 0; i < m; i++ {
-			v := ps.mu[i]
-			row := L[i*m : i*m+i+1]
-			for k, l := range row {
-				v += l * z[k]
-			}
-			f[i] = v
+			f[i] = ps.mu[i] + F[i*S+s]
 		}
 		bi, bv := 0, math.Inf(-1)
 		for j := range baseline {
@@ -239,9 +244,16 @@ func (a *NEI) ValueGrad(x, grad []float64) float64 {
 			logs: make([]float64, S), wts: make([]float64, nw), g: make([]float64, nw*S)}
 	}
 	defer a.pool.Put(sc)
-	ps := p.points(appendW(x, a.w))
-	sc.suu = p.covMat(ps, ps, sc.suu)
-	sc.sub = p.covMat(ps, a.b, sc.sub)
+	var ps *pointSet
+	var mu, kx, ax []float64
+	if a.g != nil {
+		mu, sc.suu, sc.sub, kx, ax = a.gridForward(x, sc)
+	} else {
+		ps = p.points(appendW(x, a.w))
+		mu = ps.mu
+		sc.suu = p.covMat(ps, ps, sc.suu)
+		sc.sub = p.covMat(ps, a.b, sc.sub)
+	}
 	lbb := blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: nB, Stride: nB, Data: a.lbb}
 	// A = Sub L_BB^{-T}: solve A L_BBᵀ = Sub in place.
 	blas64.Trsm(blas.Right, blas.Trans, 1, lbb, blas64.General{Rows: nw, Cols: nB, Stride: nB, Data: sc.sub})
@@ -272,7 +284,7 @@ func (a *NEI) ValueGrad(x, grad []float64) float64 {
 	for s := 0; s < S; s++ {
 		zx := a.zx[s]
 		for i := 0; i < nw; i++ {
-			v := ps.mu[i] + az[i*S+s]
+			v := mu[i] + az[i*S+s]
 			for k := 0; k <= i; k++ {
 				v += lxx[i*nw+k] * zx[k]
 			}
@@ -318,17 +330,22 @@ func (a *NEI) ValueGrad(x, grad []float64) float64 {
 			G[i*S+s] *= c
 		}
 	}
-	a.backward(ps, A, lxx, G, grad)
+	gm, sbar, subar := a.adjoints(A, lxx, G)
+	if a.g != nil {
+		a.gridBackward(x, kx, ax, gm, sbar, subar, grad)
+		return val
+	}
+	a.backward(ps, gm, sbar, subar, grad)
 	return val
 }
 
-// backward fills grad with d value / dx given G = d value / d f (nw×S,
-// standardised units) for the candidate's points ps, A = Σ_XB L_BB⁻ᵀ and
-// the candidate block's factor lxx.
-func (a *NEI) backward(ps *pointSet, A, lxx, G, grad []float64) {
-	p, nw, S := a.p, len(a.w), a.o.Samples
-	nB, n := a.b.m, a.p.n
-	gm := make([]float64, nw)
+// adjoints returns, from G = d value / d f (nw×S, standardised units), A =
+// Σ_XB L_BB⁻ᵀ and the candidate block's factor lxx, the adjoints of the
+// candidate's means (gm), of Σ_XX (sbar, symmetric) and of Σ_XB (subar).
+func (a *NEI) adjoints(A, lxx, G []float64) (gm, sbar, subar []float64) {
+	nw, S := len(a.w), a.o.Samples
+	nB := a.b.m
+	gm = make([]float64, nw)
 	for i := 0; i < nw; i++ {
 		for s := 0; s < S; s++ {
 			gm[i] += G[i*S+s]
@@ -348,7 +365,7 @@ func (a *NEI) backward(ps *pointSet, A, lxx, G, grad []float64) {
 			}
 		}
 	}
-	sbar := cholBackward(lxx, lbar, nw) // Σ̄ of Cxx (symmetric)
+	sbar = cholBackward(lxx, lbar, nw) // Σ̄ of Cxx (symmetric)
 	// Ā = G Z_Bᵀ − 2 Σ̄ A
 	abar := make([]float64, nw*nB)
 	blas64.Gemm(blas.NoTrans, blas.Trans, 1,
@@ -363,7 +380,14 @@ func (a *NEI) backward(ps *pointSet, A, lxx, G, grad []float64) {
 	blas64.Trsm(blas.Right, blas.NoTrans, 1,
 		blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: nB, Stride: nB, Data: a.lbb},
 		blas64.General{Rows: nw, Cols: nB, Stride: nB, Data: abar})
-	subar := abar
+	return gm, sbar, abar
+}
+
+// backward fills grad with d value / dx on the generic route from the
+// adjoints of the candidate's means, Σ_XX and Σ_XB (see adjoints).
+func (a *NEI) backward(ps *pointSet, gm, sbar, subar, grad []float64) {
+	p, nw := a.p, len(a.w)
+	nB, n := a.b.m, a.p.n
 	// V̄_X = −2 V_X Σ̄ − V_B S̄_XBᵀ (n×nw)
 	vbar := make([]float64, n*nw)
 	blas64.Gemm(blas.NoTrans, blas.NoTrans, -2,

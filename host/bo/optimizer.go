@@ -485,7 +485,7 @@ func (o *Optimizer) propose(ctx context.Context, it int) ([]Candidate, error) {
 		if o.widx == nil {
 			lo := append(slices.Clone(o.xlo), o.wlo...)
 			hi := append(slices.Clone(o.xhi), o.whi...)
-			zw, v, err := acq.Maximize(ctx, func(zz []float64) float64 { return kg.Value(zz[:o.dx], zz[o.dx:]) }, lo, hi, nil, oo)
+			zw, v, err := acq.MaximizeGrad(ctx, func(zz, g []float64) float64 { return kg.ValueGrad(zz[:o.dx], zz[o.dx:], g) }, lo, hi, nil, oo)
 			if err != nil {
 				return nil, err
 			}
@@ -495,8 +495,15 @@ func (o *Optimizer) propose(ctx context.Context, it int) ([]Candidate, error) {
 			}
 			return []Candidate{{X: o.toUser(zw[:o.dx]), W: slices.Clone(zw[o.dx:]), EnvIndex: -1}}, nil
 		}
-		zx, i, v, err := acq.MaximizeDiscrete(ctx, func(x []float64, i int) float64 { return kg.Value(x, o.wset[i]) },
-			o.xlo, o.xhi, len(o.wset), top, oo)
+		zx, i, v, err := acq.MaximizeDiscreteGrad(ctx, func(x []float64, i int, g []float64) float64 {
+			if g == nil {
+				return kg.Value(x, o.wset[i])
+			}
+			full := make([]float64, o.dx+o.dw)
+			v := kg.ValueGrad(x, o.wset[i], full)
+			copy(g, full[:o.dx])
+			return v
+		}, o.xlo, o.xhi, len(o.wset), top, oo)
 		if err != nil {
 			return nil, err
 		}
