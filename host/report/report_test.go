@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -410,5 +411,18 @@ func BenchmarkGenerate(b *testing.B) {
 		if _, err := Generate(context.Background(), []string{sweep}, Options{Out: out, Formats: []string{"png"}}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestSpaceAcceptsListAndColumnarForms(t *testing.T) {
+	var a, b Space
+	if err := json.Unmarshal([]byte(`[{"name":"a","lo":0,"hi":1},{"name":"b","lo":1,"hi":10,"scale":"log"}]`), &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(`{"names":["a","b"],"lo":[0,1],"hi":[1,10],"scale":["linear","log"]}`), &b); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("list %+v != columnar %+v", a, b)
 	}
 }

@@ -66,6 +66,38 @@ type Space struct {
 	Scale scales    `json:"scale"`
 }
 
+// UnmarshalJSON accepts the columnar form {"names","lo","hi","scale"} and
+// the list form host/run writes: [{"name","lo","hi","scale"}, ...].
+func (sp *Space) UnmarshalJSON(b []byte) error {
+	var list []struct {
+		Name  string  `json:"name"`
+		Lo    float64 `json:"lo"`
+		Hi    float64 `json:"hi"`
+		Scale string  `json:"scale"`
+	}
+	if err := json.Unmarshal(b, &list); err == nil {
+		*sp = Space{}
+		for _, p := range list {
+			sp.Names = append(sp.Names, p.Name)
+			sp.Lo = append(sp.Lo, p.Lo)
+			sp.Hi = append(sp.Hi, p.Hi)
+			sc := p.Scale
+			if sc == "" {
+				sc = "linear"
+			}
+			sp.Scale = append(sp.Scale, sc)
+		}
+		return nil
+	}
+	type columnar Space
+	var c columnar
+	if err := json.Unmarshal(b, &c); err != nil {
+		return err
+	}
+	*sp = Space(c)
+	return nil
+}
+
 type scales []string
 
 func (s *scales) UnmarshalJSON(b []byte) error {
@@ -84,17 +116,17 @@ func (s *scales) UnmarshalJSON(b []byte) error {
 
 // Config holds the fields of config.json the report uses.
 type Config struct {
-	Format        int          `json:"format"`
-	BohostVersion string       `json:"bohost_version"`
-	Space         Space        `json:"space"`
-	Alpha         *float64     `json:"alpha"`
-	Convention    string       `json:"convention"`
-	NW            int          `json:"n_w"`
-	Acquisition   string       `json:"acquisition"`
-	NInitial      int          `json:"n_initial"`
-	Iterations    int          `json:"iterations"`
-	Seed          *json.Number `json:"seed"`
-	Objective     string       `json:"objective"`
+	Format        int             `json:"format"`
+	BohostVersion string          `json:"bohost_version"`
+	Space         Space           `json:"space"`
+	Alpha         *float64        `json:"alpha"`
+	Convention    string          `json:"convention"`
+	NW            int             `json:"n_w"`
+	Acquisition   string          `json:"acquisition"`
+	NInitial      int             `json:"n_initial"`
+	Iterations    int             `json:"iterations"`
+	Seed          *json.Number    `json:"seed"`
+	Objective     json.RawMessage `json:"objective"` // a string or the objective spec object
 }
 
 // Death describes a worker that died during a trial.
@@ -104,7 +136,7 @@ type Death struct {
 	PID      int     `json:"pid"`
 	Phase    string  `json:"phase"`
 	PeakRSS  float64 `json:"peak_rss_bytes"`
-	OOMDelta int     `json:"oom_kill_delta"`
+	OOMDelta any     `json:"oom_kill_delta"` // a count, or "unavailable"
 }
 
 // Trial is one line of trials.jsonl.

@@ -1,0 +1,131 @@
+-- alpha_sweep.lua: the thesis experiment. Tune the AirLine detector's parameters x for
+-- CVaR at several risk levels alpha over environments w (images), one crash-proof run per
+-- (alpha, seed), then draw the report.
+--
+--   bin/bohost scripts/alpha_sweep.lua                          -- the embedded synthetic data set
+--   bin/bohost scripts/alpha_sweep.lua --data ../shared/data/lines/yorkurban --seeds 1,2,3
+--   bin/bohost scripts/alpha_sweep.lua --help                   -- every option with its default
+--
+-- Kill it at any moment and run the same command again: finished runs are skipped, the
+-- unfinished one resumes exactly where it stopped. Copy this file and edit it freely.
+local bo = require "bo"
+local mem = require "bohost.mem"
+local gpu = require "bohost.gpu"
+local risk = require "bohost.risk"
+local report = require "bohost.report"
+
+---------------------------------------------------------------------------------------------
+-- Options: everything a sweep varies, with defaults. bohost's alpha is the fraction of the
+-- worst environments averaged (0.1 = the worst 10 %, the most risk-averse).
+---------------------------------------------------------------------------------------------
+local opt = bo.args({
+  alphas = {0.1, 0.2, 0.3, 0.4, 0.5},
+  iterations = 30,
+  n_initial = 5,
+  n_w = 10,
+  acquisition = "rho_kg",
+  seeds = {1},
+  data = "",                 -- "" = the embedded synthetic scenes; or a directory in York Urban's layout
+  split = "train",
+  synth_n = 24,              -- synthetic images (half train, half test)
+  device = "cpu",
+  out = "runs/alpha_sweep",
+  workers = 2,
+  timeout_s = 120,
+  max_rss = "2GiB",
+  cleanup_every = 5,
+  convention = "bohost",
+  report = true,
+  smoke = false,
+}, {
+  alphas = "risk levels: the fraction of worst environments CVaR averages",
+  iterations = "BO iterations per run after the initial design",
+  n_initial = "initial (x, w) evaluations per run",
+  n_w = "environments (images) in each run's W set",
+  acquisition = "rho_kg | qlognei | qnei | ucb | ei | random",
+  seeds = "one run per seed and alpha",
+  data = "image directory (York Urban layout); empty for the embedded synthetic set",
+  split = "which split of the data set to tune on",
+  device = "cpu | cuda (falls back to the CPU with a warning without a GPU)",
+  out = "the sweep directory: one run directory per (alpha, seed), and report/",
+  workers = "evaluation worker processes",
+  max_rss = "memory cap per worker process",
+  cleanup_every = "run the cleanup schedule every k iterations (0: never)",
+  report = "draw the report at the end",
+  smoke = "a tiny sweep that checks everything works in seconds",
+})
+
+if opt.smoke then -- tiny images, few iterations: for CI and a first look
+  opt.alphas = {0.1, 0.5}; opt.iterations = 2; opt.n_initial = 3; opt.n_w = 3
+  opt.synth_n = 6; opt.workers = 1; opt.cleanup_every = 1
+  if opt.out == "runs/alpha_sweep" then opt.out = "runs/alpha_sweep_smoke" end
+end
+
+---------------------------------------------------------------------------------------------
+-- The cleanup schedule: what the original Python loop needed to survive, written in Lua.
+-- It runs between iterations of every run; evaluations already run in separate worker
+-- processes with a memory cap, so this only keeps the host lean.
+---------------------------------------------------------------------------------------------
+local function cleanup(run)
+  mem.collect()
+  if gpu.available() then gpu.empty_cache() end
+end
+
+---------------------------------------------------------------------------------------------
+-- Can this n_w tell the alphas apart? With n_w = 3, alphas 0.1 to 0.3 all average only the
+-- single worst image: the "different" runs would optimise the same objective.
+---------------------------------------------------------------------------------------------
+local warnings, suggest = risk.check_alphas(opt.alphas, opt.n_w, {convention = opt.convention})
+for _, w in ipairs(warnings) do print("warning: " .. w) end
+if #warnings > 0 and suggest > opt.n_w then
+  print(string.format("warning: with --n-w %d or more every alpha gives a different objective", suggest))
+end
+
+local objective = {airline = {split = opt.split, evaluator = {seed = 1}}}
+if opt.data == "" then
+  objective.airline.data = "synthetic"
+  objective.airline.synth = opt.smoke and {n = opt.synth_n, width = 160, height = 120, seed = 1}
+    or {n = opt.synth_n, seed = 1}
+else
+  objective.airline.data = opt.data
+end
+if opt.device == "cuda" and not gpu.available() then
+  print("warning: --device cuda: no GPU here (" .. select(2, gpu.memory()).msg .. "); using the CPU path")
+end
+
+---------------------------------------------------------------------------------------------
+-- The sweep: one run directory per (alpha, seed). bo.run resumes an unfinished directory
+-- and returns at once for a finished one.
+---------------------------------------------------------------------------------------------
+local total, k = #opt.alphas * #opt.seeds, 0
+local started = os.time()
+for _, seed in ipairs(opt.seeds) do
+  for _, alpha in ipairs(opt.alphas) do
+    k = k + 1
+    local dir = string.format("%s/alpha_%g/seed_%d", opt.out, alpha, seed)
+    print(string.format("[%d/%d] alpha %g, seed %d -> %s", k, total, alpha, seed, dir))
+    local s = bo.run{
+      dir = dir,
+      optimizer = {
+        alpha = alpha, convention = opt.convention, n_w = opt.n_w,
+        acquisition = opt.acquisition, n_initial = opt.n_initial, seed = seed,
+      },
+      objective = objective,
+      iterations = opt.iterations,
+      workers = opt.workers, timeout_s = opt.timeout_s, max_rss = opt.max_rss,
+      on_failure = "worst",
+      every = opt.cleanup_every > 0 and {[opt.cleanup_every] = cleanup} or nil,
+      sweep = {alphas = opt.alphas, seeds = opt.seeds},
+    }
+    local fe = s.final_eval
+    print(string.format("    %s: posterior CVaR %.3f%s", s.status, s.posterior_cvar or 0/0,
+      fe and string.format(", scored on %d images: CVaR %.3f, mean %.3f", #fe.scores, fe.cvar, fe.mean) or ""))
+  end
+end
+print(string.format("sweep done in %d s: %s", os.time() - started, opt.out))
+
+if opt.report then
+  local r = report.generate(opt.out, {out = opt.out .. "/report"})
+  for _, w in ipairs(r.warnings) do print("report warning: " .. w) end
+  print("figures and tables: " .. r.out .. " (start with " .. r.out .. "/summary.md)")
+end
