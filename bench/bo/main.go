@@ -2,17 +2,25 @@
 // problems of ../shared/anchors/botorch and prints Markdown tables comparable
 // with the anchors' summary.md.
 //
-//	go run ./bench/bo -problem hart6 -acq qlognei,rho_kg,sobol -nw 16,3 -alpha 0.1,0.3,0.5 -seeds 5 -iters 30
-//	go run ./bench/bo -problem tutorial -acq rho_kg -seeds 3 -iters 20
+//	go run ./bench/bo -problem hart6 -kernel rbf -prior gamma -acq qlognei,sobol -nw 16,3 -alpha 0.1,0.3,0.5 -seeds 5 -iters 30
+//	go run ./bench/bo -problem tutorial -kernel rbf -prior gamma -acq rho_kg -seeds 3 -iters 40
 //
-// Alphas are given in BoTorch's convention (confidence level) as in the
-// anchors; -conv bohost runs bohost's convention at the same tail (alpha
-// 1 − a) instead. CPU seconds are process CPU time (getrusage) around each
-// ask, so they are only per-run figures with -parallel 1.
+// -alpha is in the convention of -conv: BoTorch's (confidence level, the
+// anchors' convention: 0.1 averages the worst 90 %) or bohost's (the tail
+// fraction: 0.1 averages the worst 10 %). CPU seconds are process CPU time
+// (getrusage) around each ask, so they are per-run figures only with
+// -parallel 1; the fit/acquisition split of that CPU time follows the ratio
+// of the wall times bo.Diagnostics reports (exact with GOMAXPROCS=1).
+//
+// -csv FILE appends one row per run; -table FILE,FILE,... reads such rows
+// and prints the summary tables with BoTorch's reference numbers beside
+// (run each grid cell as its own process so that the peak RSS column, the
+// process's VmHWM, is per cell).
 package main
 
 import (
 	"context"
+	"encoding/csv"
 	"flag"
 	"fmt"
 	"math"
@@ -34,26 +42,31 @@ import (
 )
 
 type spec struct {
-	acq   string
-	nw    int
-	alpha float64 // botorch convention
-	conv  risk.Convention
-	seed  int
-	mode  string
+	problem string
+	acq     string
+	nw      int
+	alpha   float64 // in conv's convention
+	conv    risk.Convention
+	seed    int
+	mode    string
 }
 
 type result struct {
 	spec
+	iters    int
 	regret   map[int]float64
 	final    float64
 	dist     float64
 	peak     string
 	cpuPerIt float64
+	cpuFit   float64
+	cpuAcq   float64
 	fitWall  float64
 	acqWall  float64
 	wall     float64
 	nTrain   int
 	acqZero  int
+	rss      float64
 	recX     []float64
 	err      error
 }
@@ -90,8 +103,8 @@ func dist(a, b []float64) float64 {
 // nominal Hartmann-6 optimum (the trap)
 var h6Nominal = []float64{0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573}
 
-func run(ctx context.Context, prob problems.Problem, name string, s spec, nInit, iters int, checkpoints map[int]bool) result {
-	r := result{spec: s, regret: map[int]float64{}}
+func run(ctx context.Context, prob problems.Problem, s spec, nInit, iters int, checkpoints map[int]bool) result {
+	r := result{spec: s, iters: iters, regret: map[int]float64{}}
 	space := make([][2]float64, prob.DimX)
 	for i := range space {
 		space[i] = [2]float64{0, 1}
@@ -100,14 +113,10 @@ func run(ctx context.Context, prob problems.Problem, name string, s spec, nInit,
 	for i := range wb {
 		wb[i] = [2]float64{0, 1}
 	}
-	alpha := s.alpha
-	if s.conv == risk.Bohost {
-		alpha = 1 - s.alpha
-	}
-	cfg := bo.Config{Space: space, Env: bo.Env{Bounds: wb}, Alpha: alpha, Convention: s.conv, NW: s.nw,
+	cfg := bo.Config{Space: space, Env: bo.Env{Bounds: wb}, Alpha: s.alpha, Convention: s.conv, NW: s.nw,
 		Acquisition: s.acq, Mode: s.mode, NInitial: nInit, Seed: uint64(s.seed),
 		Optim: acq.OptimOptions{Workers: 1}, GP: gpOpts()}
-	if name == "tutorial" {
+	if s.problem == "tutorial" {
 		cfg.Env.Select = bo.SelectSobolFresh
 	}
 	o, err := bo.New(cfg)
@@ -115,9 +124,13 @@ func run(ctx context.Context, prob problems.Problem, name string, s spec, nInit,
 		r.err = err
 		return r
 	}
-	best, _ := problems.BestTrueCVaR(name, s.alpha, risk.BoTorch)
-	xstar, _ := problems.BestTrueX(name, s.alpha, risk.BoTorch)
-	grid := problems.GridPerDim(name)
+	best, ok := problems.BestTrueCVaR(s.problem, s.alpha, s.conv)
+	if !ok {
+		r.err = fmt.Errorf("no best true CVaR stored for %s alpha %g (%s)", s.problem, s.alpha, s.conv)
+		return r
+	}
+	xstar, _ := problems.BestTrueX(s.problem, s.alpha, s.conv)
+	grid := problems.GridPerDim(s.problem)
 	t0 := time.Now()
 	var cpu float64
 	evalAll := func(c []bo.Candidate) {
@@ -133,7 +146,7 @@ func run(ctx context.Context, prob problems.Problem, name string, s spec, nInit,
 			r.err = err
 			return
 		}
-		tc := problems.TrueCVaR(prob, rec.X, alpha, s.conv, grid)
+		tc := problems.TrueCVaR(prob, rec.X, s.alpha, s.conv, grid)
 		r.regret[it] = best - tc
 		r.recX = rec.X
 	}
@@ -141,7 +154,8 @@ func run(ctx context.Context, prob problems.Problem, name string, s spec, nInit,
 	for it := 1; it <= iters; it++ {
 		c0 := cpuSeconds()
 		c, err := o.Ask(ctx)
-		cpu += cpuSeconds() - c0
+		dc := cpuSeconds() - c0
+		cpu += dc
 		if err != nil {
 			r.err = err
 			return r
@@ -149,6 +163,12 @@ func run(ctx context.Context, prob problems.Problem, name string, s spec, nInit,
 		d := o.Diagnostics()
 		r.fitWall += d.FitSeconds
 		r.acqWall += d.AcqSeconds
+		if tw := d.FitSeconds + d.AcqSeconds; tw > 0 {
+			r.cpuFit += dc * d.FitSeconds / tw
+			r.cpuAcq += dc * d.AcqSeconds / tw
+		} else {
+			r.cpuAcq += dc
+		}
 		if d.AcqValue == 0 || (s.acq == "qlognei" && d.AcqValue < -600) {
 			r.acqZero++
 		}
@@ -158,17 +178,19 @@ func run(ctx context.Context, prob problems.Problem, name string, s spec, nInit,
 		}
 	}
 	r.wall = time.Since(t0).Seconds()
-	r.cpuPerIt = cpu / float64(iters)
-	r.fitWall /= float64(iters)
-	r.acqWall /= float64(iters)
+	fi := float64(iters)
+	r.cpuPerIt, r.cpuFit, r.cpuAcq = cpu/fi, r.cpuFit/fi, r.cpuAcq/fi
+	r.fitWall /= fi
+	r.acqWall /= fi
 	r.final = r.regret[iters]
 	r.nTrain = len(o.Observations())
+	r.rss = vmHWM()
 	if xstar != nil && r.recX != nil {
 		r.dist = dist(r.recX, xstar)
 		switch {
 		case r.dist < 0.15:
 			r.peak = "R"
-		case name == "hart6" && dist(r.recX, h6Nominal) < 0.15:
+		case s.problem == "hart6" && dist(r.recX, h6Nominal) < 0.15:
 			r.peak = "N"
 		default:
 			r.peak = "-"
@@ -190,7 +212,7 @@ func gpOpts() *gp.Options {
 	return &o
 }
 
-func mean(v []float64) (m, sd float64) {
+func meanSD(v []float64) (m, sd float64) {
 	for _, x := range v {
 		m += x
 	}
@@ -206,13 +228,24 @@ func mean(v []float64) (m, sd float64) {
 
 func g3(x float64) string { return strconv.FormatFloat(x, 'g', 3, 64) }
 
+var csvHeader = []string{"problem", "acq", "n_w", "alpha", "conv", "kernel", "prior", "seed", "iters", "n_train",
+	"cpu_s_iter", "cpu_fit_s_iter", "cpu_acq_s_iter", "fit_wall_s_iter", "acq_wall_s_iter",
+	"regret0", "regret10", "regret20", "regret_final", "peak", "dist_xstar", "acq_zero_iters", "peak_rss_mb", "wall_s"}
+
+func (r result) row() []string {
+	f := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
+	return []string{r.problem, r.acq, strconv.Itoa(r.nw), f(r.alpha), string(r.conv), *kernel, *prior, strconv.Itoa(r.seed),
+		strconv.Itoa(r.iters), strconv.Itoa(r.nTrain), f(r.cpuPerIt), f(r.cpuFit), f(r.cpuAcq), f(r.fitWall), f(r.acqWall),
+		f(r.regret[0]), f(r.regret[10]), f(r.regret[20]), f(r.final), r.peak, f(r.dist), strconv.Itoa(r.acqZero), f(r.rss), f(r.wall)}
+}
+
 func main() {
 	problem := flag.String("problem", "hart6", "hart6 | tutorial")
 	acqs := flag.String("acq", "qlognei", "comma list: rho_kg,qlognei,qnei,ucb,ei,random,sobol")
 	nws := flag.String("nw", "16", "comma list of n_w")
-	alphas := flag.String("alpha", "0.7", "comma list of alphas in BoTorch's convention (confidence level)")
-	convs := flag.String("conv", "botorch", "comma list: botorch,bohost (bohost runs alpha 1-a in its own convention)")
-	seeds := flag.Int("seeds", 5, "seeds 0..seeds-1")
+	alphas := flag.String("alpha", "0.7", "comma list of alphas in the convention of -conv")
+	convs := flag.String("conv", "botorch", "comma list: botorch (confidence level, the anchors') or bohost (tail fraction)")
+	seeds := flag.Int("seeds", 5, "seeds seed0..seed0+seeds-1")
 	seed0 := flag.Int("seed0", 0, "first seed")
 	iters := flag.Int("iters", 30, "BO iterations")
 	ninit := flag.Int("init", 0, "initial design (0: 5 for hart6, 8 for tutorial)")
@@ -220,7 +253,16 @@ func main() {
 	par := flag.Int("parallel", 1, "runs in parallel (CPU s/iter only meaningful with 1)")
 	perSeed := flag.Bool("perseed", true, "print the per-seed table")
 	cpuProf := flag.String("cpuprofile", "", "write a CPU profile (pprof) to this file")
+	csvOut := flag.String("csv", "", "append one CSV row per run to this file")
+	table := flag.String("table", "", "comma list of CSV files written by -csv: print the summary tables and exit")
 	flag.Parse()
+	if *table != "" {
+		if err := printTables(strings.Split(*table, ",")); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *cpuProf != "" {
 		f, err := os.Create(*cpuProf)
 		if err != nil {
@@ -264,7 +306,7 @@ func main() {
 				alpha, _ := strconv.ParseFloat(al, 64)
 				for _, cv := range strings.Split(*convs, ",") {
 					for sd := *seed0; sd < *seed0+*seeds; sd++ {
-						specs = append(specs, spec{acq: a, nw: nw, alpha: alpha, conv: risk.Convention(cv), seed: sd, mode: *mode})
+						specs = append(specs, spec{problem: *problem, acq: a, nw: nw, alpha: alpha, conv: risk.Convention(cv), seed: sd, mode: *mode})
 					}
 				}
 			}
@@ -273,6 +315,7 @@ func main() {
 	checkpoints := map[int]bool{10: true, 20: true, *iters: true}
 	results := make([]result, len(specs))
 	var wg sync.WaitGroup
+	var mu sync.Mutex
 	sem := make(chan struct{}, *par)
 	ctx := context.Background()
 	for i, s := range specs {
@@ -281,69 +324,164 @@ func main() {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			results[i] = run(ctx, prob, *problem, s, *ninit, *iters, checkpoints)
+			results[i] = run(ctx, prob, s, *ninit, *iters, checkpoints)
 			r := results[i]
 			fmt.Fprintf(os.Stderr, "done %s nw=%d a=%g %s seed=%d final=%.4g peak=%s cpu/it=%.3f err=%v\n",
 				s.acq, s.nw, s.alpha, s.conv, s.seed, r.final, r.peak, r.cpuPerIt, r.err)
+			if *csvOut != "" && r.err == nil {
+				mu.Lock()
+				if err := appendCSV(*csvOut, r.row()); err != nil {
+					fmt.Fprintln(os.Stderr, err)
+				}
+				mu.Unlock()
+			}
 		}()
 	}
 	wg.Wait()
 
-	fmt.Printf("### bohost %s (%s mode, %d init, %d iters, GOMAXPROCS=%d, parallel=%d)\n\n", *problem, *mode, *ninit, *iters, runtime.GOMAXPROCS(0), *par)
-	fmt.Println("| acq | n_w | alpha (botorch) | conv | seeds | CPU s/iter (fit+acq) | fit wall s/iter | acq wall s/iter | regret it10 | it20 | final | found robust peak | acq ≈ 0 iters |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-	type key struct {
-		acq   string
-		nw    int
-		alpha float64
-		conv  risk.Convention
-	}
-	groups := map[key][]result{}
-	var keys []key
+	fmt.Printf("### bohost %s (%s mode, %d init, %d iters, kernel %s, GOMAXPROCS=%d, parallel=%d)\n\n", *problem, *mode, *ninit, *iters, *kernel, runtime.GOMAXPROCS(0), *par)
+	var rows [][]string
 	for _, r := range results {
-		k := key{r.acq, r.nw, r.alpha, r.conv}
+		if r.err != nil {
+			fmt.Fprintln(os.Stderr, "error:", r.err)
+			continue
+		}
+		rows = append(rows, r.row())
+	}
+	summarize(rows, *perSeed)
+}
+
+func appendCSV(path string, row []string) error {
+	_, err := os.Stat(path)
+	isNew := os.IsNotExist(err)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	if isNew {
+		_ = w.Write(csvHeader)
+	}
+	_ = w.Write(row)
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func printTables(files []string) error {
+	var rows [][]string
+	for _, fn := range files {
+		f, err := os.Open(fn)
+		if err != nil {
+			return err
+		}
+		recs, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", fn, err)
+		}
+		for _, r := range recs {
+			if len(r) == len(csvHeader) && r[0] != "problem" {
+				rows = append(rows, r)
+			}
+		}
+	}
+	summarize(rows, true)
+	return nil
+}
+
+// ref is a BoTorch reference cell (anchors/botorch/summary.md; CPU s/iter,
+// MB, final regret mean ± sd over 3 seeds, robust-peak count).
+type ref struct {
+	fit, acq, rss, final, sd float64
+	peak                     string
+}
+
+var botorchRef = map[string]ref{
+	"hart6/qlognei/16/0.1": {1.96, 6.56, 820, 0.0933, 0.082, "1/3"},
+	"hart6/qlognei/16/0.3": {2.1, 5.93, 818, 0.127, 0.11, "1/3"},
+	"hart6/qlognei/16/0.5": {1.81, 6.15, 874, 0.153, 0.13, "1/3"},
+	"hart6/qlognei/3/0.1":  {0.377, 0.999, 474, 0.185, 0.16, "1/3"},
+	"hart6/qlognei/3/0.3":  {0.314, 0.849, 440, 0.227, 0.19, "1/3"},
+	"hart6/qlognei/3/0.5":  {0.372, 1.02, 455, 0.232, 0.028, "1/3"},
+	"hart6/qnei/16/0.1":    {1.92, 1.25, 753, 0.492, 0.38, "0/3"},
+	"hart6/qnei/16/0.3":    {1.75, 1.52, 744, 0.641, 0.47, "0/3"},
+	"hart6/qnei/16/0.5":    {2.14, 1.08, 708, 0.401, 0.23, "0/3"},
+	"hart6/qnei/3/0.1":     {0.271, 0.159, 482, 0.757, 0.71, "0/3"},
+	"hart6/qnei/3/0.3":     {0.341, 0.163, 469, 0.805, 0.76, "0/3"},
+	"hart6/qnei/3/0.5":     {0.408, 0.216, 469, 0.564, 0.27, "0/3"},
+	// tutorial: q = 2 per iteration (2 evaluations), 20 iterations
+	"tutorial/rho_kg/16/0.7": {0.219, 13.59, 902, 0.00329, 0.0029, "3/3"},
+}
+
+// summarize prints the grouped table and the per-seed lines for CSV rows.
+func summarize(rows [][]string, perSeed bool) {
+	col := map[string]int{}
+	for i, h := range csvHeader {
+		col[h] = i
+	}
+	num := func(r []string, h string) float64 { v, _ := strconv.ParseFloat(r[col[h]], 64); return v }
+	type key struct{ problem, acq, nw, alpha, conv, kernel, prior string }
+	groups := map[key][][]string{}
+	var keys []key
+	for _, r := range rows {
+		k := key{r[0], r[1], r[2], r[3], r[4], r[5], r[6]}
 		if _, ok := groups[k]; !ok {
 			keys = append(keys, k)
 		}
 		groups[k] = append(groups[k], r)
 	}
+	ms := func(v []float64) string { m, s := meanSD(v); return g3(m) + " ± " + g3(s) }
+	fmt.Println("| problem | acq | n_w | alpha | conv | seeds | CPU s/iter fit | acq | **fit+acq** | BoTorch fit+acq | **ratio** | peak RSS MB (BoTorch) | regret it10 | it20 | **final** | BoTorch final | robust peak (BoTorch) |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, k := range keys {
 		g := groups[k]
-		var cpu, fw, aw, r10, r20, fin, az []float64
+		var cf, ca, ct, r10, r20, fin, rss []float64
 		peaks := 0
 		for _, r := range g {
-			if r.err != nil {
-				fmt.Fprintln(os.Stderr, "error:", r.err)
-				continue
-			}
-			cpu, fw, aw = append(cpu, r.cpuPerIt), append(fw, r.fitWall), append(aw, r.acqWall)
-			r10, r20, fin = append(r10, r.regret[10]), append(r20, r.regret[20]), append(fin, r.final)
-			az = append(az, float64(r.acqZero))
-			if r.peak == "R" {
+			cf, ca, ct = append(cf, num(r, "cpu_fit_s_iter")), append(ca, num(r, "cpu_acq_s_iter")), append(ct, num(r, "cpu_s_iter"))
+			r10, r20, fin = append(r10, num(r, "regret10")), append(r20, num(r, "regret20")), append(fin, num(r, "regret_final"))
+			rss = append(rss, num(r, "peak_rss_mb"))
+			if r[col["peak"]] == "R" {
 				peaks++
 			}
 		}
-		if len(fin) == 0 {
-			continue
+		maxRSS := 0.0
+		for _, v := range rss {
+			maxRSS = math.Max(maxRSS, v)
 		}
-		ms := func(v []float64) string { m, s := mean(v); return g3(m) + " ± " + g3(s) }
-		fmt.Printf("| %s | %d | %g | %s | %d | %s | %s | %s | %s | %s | %s | %d/%d | %s |\n",
-			k.acq, k.nw, k.alpha, k.conv, len(fin), ms(cpu), ms(fw), ms(aw), ms(r10), ms(r20), ms(fin), peaks, len(fin), ms(az))
-	}
-	if *perSeed {
-		fmt.Println()
-		fmt.Println("Per-seed final regret (R = within 0.15 of the robust optimum x*, N = within 0.15 of the nominal optimum, - elsewhere):")
-		fmt.Println()
-		sort.SliceStable(results, func(i, j int) bool { return results[i].seed < results[j].seed })
-		for _, k := range keys {
-			var parts []string
-			for _, r := range results {
-				if (key{r.acq, r.nw, r.alpha, r.conv}) == k {
-					parts = append(parts, fmt.Sprintf("s%d %s %s", r.seed, g3(r.final), r.peak))
-				}
-			}
-			fmt.Printf("- %s n_w=%d alpha=%g %s: %s\n", k.acq, k.nw, k.alpha, k.conv, strings.Join(parts, "; "))
+		bt, ratio, btFin, btPeak, btRSS := "—", "—", "—", "—", "—"
+		if rf, ok := botorchRef[k.problem+"/"+k.acq+"/"+k.nw+"/"+k.alpha]; ok && k.conv == string(risk.BoTorch) {
+			tot := rf.fit + rf.acq
+			m, _ := meanSD(ct)
+			bt = fmt.Sprintf("%s + %s = %s", g3(rf.fit), g3(rf.acq), g3(tot))
+			ratio = fmt.Sprintf("**%.0f×**", tot/m)
+			btFin = g3(rf.final) + " ± " + g3(rf.sd)
+			btPeak = rf.peak
+			btRSS = g3(rf.rss)
 		}
+		fmt.Printf("| %s | %s | %s | %s | %s | %d | %s | %s | %s | %s | %s | %.0f (%s) | %s | %s | **%s** | %s | %d/%d (%s) |\n",
+			k.problem, k.acq, k.nw, k.alpha, k.conv, len(g), g3(mean(cf)), g3(mean(ca)), ms(ct), bt, ratio, maxRSS, btRSS,
+			ms(r10), ms(r20), ms(fin), btFin, peaks, len(g), btPeak)
 	}
-	fmt.Printf("\npeak RSS (VmHWM) %.1f MB\n", vmHWM())
+	if !perSeed {
+		return
+	}
+	fmt.Println()
+	fmt.Println("Per-seed final regret (R = within 0.15 of the robust optimum x*, N = within 0.15 of the nominal optimum, - elsewhere):")
+	fmt.Println()
+	for _, k := range keys {
+		g := groups[k]
+		sort.SliceStable(g, func(i, j int) bool { return num(g[i], "seed") < num(g[j], "seed") })
+		var parts []string
+		for _, r := range g {
+			parts = append(parts, fmt.Sprintf("s%s %s %s", r[col["seed"]], g3(num(r, "regret_final")), r[col["peak"]]))
+		}
+		fmt.Printf("- %s %s n_w=%s alpha=%s %s: %s\n", k.problem, k.acq, k.nw, k.alpha, k.conv, strings.Join(parts, "; "))
+	}
 }
+
+func mean(v []float64) float64 { m, _ := meanSD(v); return m }
