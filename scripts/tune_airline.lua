@@ -66,8 +66,7 @@ local function open(split)
   return airline.dataset{synthetic = syn, split = split, cache = 128}
 end
 local train, test = open(opt.split_train), open(opt.split_test)
-local ev = airline.evaluator{space = opt.space, seed = opt.seed}
-bo.on_shutdown(function() ev:free() end)
+local ev = airline.evaluator{space = opt.space, seed = opt.seed} -- freed at the end (or by the runtime at exit)
 local space = ev:space()
 say("data: %s | %s", tostring(train), tostring(test))
 say("evaluator: %s, method %s, budget %d, seed %d", tostring(ev), opt.method, opt.budget, opt.seed)
@@ -93,7 +92,10 @@ local function mean_of(recs)
   return m
 end
 local function score(x, items)
-  return mean_of(ev:eval_many(x, items, {workers = opt.workers}))
+  local recs = ev:eval_many(x, items, {workers = opt.workers})
+  local m = mean_of(recs)
+  m.recs = recs
+  return m
 end
 
 -- Unit cube <-> parameters (log scale where the space says so).
@@ -236,7 +238,9 @@ local function lsd_score(items)
     local s = airline.score(segs, it)
     recs[k] = {f = s.f, precision = s.precision, recall = s.recall, n_lines = #segs, ms = (sys.clock() - t1) * 1000}
   end
-  return mean_of(recs)
+  local m = mean_of(recs)
+  m.recs = recs
+  return m
 end
 local rows = {
   {opt.split_train, #train_items, "AirLine tuned", tuned_train},
@@ -263,5 +267,18 @@ local parts = {}
 for j, p in ipairs(space) do parts[j] = string.format("%s = %.4g", p.name, tuned[j]) end
 print("tuned x: {" .. table.concat(parts, ", ") .. "}")
 local test_tuned, test_lsd = rows[4][4].f, rows[6][4].f
+-- Paired per-image comparison on the test split: is the gap larger than its noise?
+local a, b = rows[4][4].recs, rows[6][4].recs
+local n, sum, sum2, wins = #a, 0, 0, 0
+for k = 1, n do
+  local d = a[k].f - b[k].f
+  sum, sum2 = sum + d, sum2 + d * d
+  if d > 0 then wins = wins + 1 end
+end
+local mean_d = sum / n
+local se = n > 1 and math.sqrt(math.max(sum2 / n - mean_d * mean_d, 0) * n / (n - 1) / n) or 0
+print(string.format("test split, tuned minus LSD per image: mean %+.4f (standard error %.4f), tuned better on %d of %d images",
+  mean_d, se, wins, n))
+ev:free()
 print(string.format("tune_airline: done: test F3 tuned %.3f vs LSD %.3f (%s)", test_tuned, test_lsd,
   test_tuned > test_lsd and "tuned beats LSD" or "LSD is better"))
