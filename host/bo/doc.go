@@ -28,4 +28,12 @@
 // State (plain JSON-able data) → Restore reproduces the next ask bit for
 // bit. Diagnostics gives the last iteration's fit and acquisition seconds and
 // acquisition value for the run journal.
+//
+// Every acquisition is maximised with analytic gradients (acq.MaximizeGrad:
+// 128 Sobol raw samples, the best 10 plus the top evaluated x's polished by
+// L-BFGS). In all_w mode with a fixed W set and the RBF kernel the training
+// data form an x × W grid, and both the GP fit (host/gp) and the acquisition
+// posterior (host/acq) use its Kronecker structure automatically; a failed
+// evaluation told with FailSkip breaks the grid and falls back to the dense
+// route (same numbers, slower). docs/engine.md has the benchmark tables.
 package bo

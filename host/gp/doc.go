@@ -42,6 +42,15 @@
 // Cholesky factorisations use a jitter ladder (1e-8 … 1e-4 of the mean
 // diagonal); beyond it Fit returns a not_pd error.
 //
+// When the kernel is RBF and the inputs form a complete grid x × W in x-major
+// order (GridSplit: every x at the same w's, as risk-averse BO's all_w mode
+// produces), the search evaluates the objective and its gradient through the
+// Kronecker factorisation K = σ²K_x⊗K_w (two small eigendecompositions,
+// O(n_x³ + n_w³ + n·(n_x + n_w)) per evaluation instead of O(n³)); the optimum
+// is the dense one up to rounding (TestKronMatchesDense, TestKronFitMatchesDense),
+// and the final factorisation is dense as always. Options.DenseOnly turns it
+// off.
+//
 // (gonum's optimize.LBFGS would do, but gonum/optimize imports
 // gonum/stat/distmv, which needs golang.org/x/tools, absent from go.sum; the
 // package carries its own 150-line L-BFGS instead.)
