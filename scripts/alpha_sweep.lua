@@ -24,7 +24,7 @@ local opt = bo.args({
   n_initial = 5,
   n_w = 10,
   acquisition = "rho_kg",
-  seeds = {1},
+  seeds = {1, 2},
   data = "",                 -- "" = the embedded synthetic scenes; or a directory in York Urban's layout
   split = "train",
   synth_n = 24,              -- synthetic images (half train, half test)

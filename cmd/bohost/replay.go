@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"bohost/host/bo"
+	runpkg "bohost/host/run"
+)
+
+func init() {
+	register(&Command{
+		Name:    "replay",
+		Summary: "Re-run a run's experiment from scratch, from its run directory alone (config.json), into a fresh directory, and check that the first trials match the recorded ones: same x, same environment, same status and the same score, bit for bit. Use it on a copied run directory to check a shared result reproduces.",
+		Usage:   "bohost replay RUN_DIR [--trials N] [--out DIR] [--data DIR] [--workers N]",
+		Run:     replayMain,
+	})
+}
+
+var errEnoughTrials = errors.New("replay: enough trials")
+
+func replayMain(env *Env, args []string) int {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	n := fs.Int("trials", 10, "how many trials to re-run and compare")
+	out := fs.String("out", "", "where to replay (default: a directory under the system temp dir, replaced)")
+	data := fs.String("data", "", "the data set directory, when the run's path does not exist here")
+	workers := fs.Int("workers", 0, "worker processes (default: the run's)")
+	var dirs []string
+	rest := args
+	for len(rest) > 0 {
+		if err := fs.Parse(rest); err != nil {
+			return usageError(env, "replay: %v", err)
+		}
+		rest = fs.Args()
+		if len(rest) > 0 {
+			dirs, rest = append(dirs, rest[0]), rest[1:]
+		}
+	}
+	if len(dirs) != 1 {
+		return usageError(env, "replay: give exactly one run directory (usage: bohost replay RUN_DIR [--trials N])")
+	}
+	if *n < 1 {
+		return usageError(env, "replay: --trials must be >= 1, got %d", *n)
+	}
+	src := dirs[0]
+	cfg, err := replayConfig(src, *data)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "bohost: replay: %v\n", err)
+		return ExitScriptError
+	}
+	orig, err := runpkg.ReadTrials(src)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "bohost: replay: %v\n", err)
+		return ExitScriptError
+	}
+	if len(orig) == 0 {
+		fmt.Fprintf(env.Stderr, "bohost: replay: %s has no trials to compare with\n", filepath.Join(src, "trials.jsonl"))
+		return ExitScriptError
+	}
+	if *n > len(orig) {
+		*n = len(orig)
+	}
+	cfg.Dir = *out
+	if cfg.Dir == "" { // outside the sweep, so bohost report never mistakes it for a run
+		abs, _ := filepath.Abs(src)
+		cfg.Dir = filepath.Join(os.TempDir(), "bohost-replay-"+strings.NewReplacer("/", "_", "\\", "_").Replace(strings.TrimPrefix(abs, "/")))
+	}
+	if err := os.RemoveAll(cfg.Dir); err != nil {
+		fmt.Fprintf(env.Stderr, "bohost: replay: %v\n", err)
+		return ExitScriptError
+	}
+	if *workers > 0 {
+		cfg.Workers = *workers
+	}
+	exe := env.Executable
+	if exe == "" {
+		exe, _ = os.Executable()
+	}
+	opts := runpkg.Options{
+		WorkerCommand: []string{exe, "worker"}, Log: io.Discard, HookErrorsFatal: true,
+		OnIteration: func(r *runpkg.Run, it runpkg.Iteration) error {
+			if ts, err := r.Trials(); err == nil && len(ts) >= *n {
+				return errEnoughTrials
+			}
+			return nil
+		},
+	}
+	fmt.Fprintf(env.Stdout, "replaying the first %d trials of %s in %s\n", *n, src, cfg.Dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r, err := runpkg.Open(ctx, cfg, opts)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "bohost: replay: %v\n", err)
+		return ExitScriptError
+	}
+	_, err = r.Execute(ctx)
+	r.Close()
+	if err != nil && !errors.Is(err, errEnoughTrials) {
+		if got, _ := runpkg.ReadTrials(cfg.Dir); len(got) < *n {
+			fmt.Fprintf(env.Stderr, "bohost: replay: %v\n", err)
+			return ExitScriptError
+		}
+	}
+	got, err := runpkg.ReadTrials(cfg.Dir)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "bohost: replay: %v\n", err)
+		return ExitScriptError
+	}
+	if len(got) < *n {
+		fmt.Fprintf(env.Stderr, "bohost: replay: the replay produced %d trials, fewer than %d\n", len(got), *n)
+		return ExitScriptError
+	}
+	bad := 0
+	for i := 0; i < *n; i++ {
+		if d := trialDiff(orig[i], got[i]); d != "" {
+			bad++
+			fmt.Fprintf(env.Stdout, "trial %d differs: %s\n", i, d)
+		}
+	}
+	if bad > 0 {
+		fmt.Fprintf(env.Stdout, "replay: %d of %d trials differ\n", bad, *n)
+		return ExitScriptError
+	}
+	fmt.Fprintf(env.Stdout, "replay: the first %d trials match bit for bit (x, environment, status, score)\n", *n)
+	return ExitOK
+}
+
+// replayConfig rebuilds a run's configuration from its config.json.
+func replayConfig(dir, data string) (runpkg.Config, error) {
+	var raw struct {
+		Optimizer       bo.Config       `json:"optimizer"`
+		Objective       json.RawMessage `json:"objective"`
+		Iterations      int             `json:"iterations"`
+		Workers         int             `json:"workers"`
+		TimeoutS        float64         `json:"timeout_s"`
+		MaxRSS          string          `json:"max_rss"`
+		MaxRSSBytes     int64           `json:"max_rss_bytes"`
+		OnFailure       string          `json:"on_failure"`
+		Retries         int             `json:"retries"`
+		RetryFallback   string          `json:"retry_fallback"`
+		MaxConsecutive  int             `json:"max_consecutive_failures"`
+		CheckpointEvery int             `json:"checkpoint_every"`
+	}
+	p := filepath.Join(dir, runpkg.ConfigFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return runpkg.Config{}, fmt.Errorf("cannot read %s: %v (is %s a run directory?)", p, err, dir)
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return runpkg.Config{}, fmt.Errorf("%s: %v", p, err)
+	}
+	obj := raw.Objective
+	if data != "" {
+		var spec map[string]map[string]any
+		if err := json.Unmarshal(obj, &spec); err != nil || spec["airline"] == nil {
+			return runpkg.Config{}, fmt.Errorf("--data applies to airline objectives; %s has %s", p, string(obj))
+		}
+		spec["airline"]["data"] = data
+		obj, _ = json.Marshal(spec)
+	}
+	return runpkg.Config{
+		Optimizer: raw.Optimizer, Objective: obj, Iterations: raw.Iterations, Workers: raw.Workers,
+		TimeoutS: raw.TimeoutS, MaxRSS: raw.MaxRSS, MaxRSSBytes: raw.MaxRSSBytes, OnFailure: raw.OnFailure,
+		Retries: raw.Retries, RetryFallback: raw.RetryFallback, MaxConsecutiveFailures: raw.MaxConsecutive,
+		CheckpointEvery: raw.CheckpointEvery,
+	}, nil
+}
+
+func trialDiff(a, b runpkg.Trial) string {
+	switch {
+	case !sameVec(a.XVec, b.XVec):
+		return fmt.Sprintf("x %v vs %v", a.XVec, b.XVec)
+	case a.EnvIndex != b.EnvIndex || !sameVec(a.W, b.W):
+		return fmt.Sprintf("environment %d %v vs %d %v", a.EnvIndex, a.W, b.EnvIndex, b.W)
+	case a.Status != b.Status:
+		return fmt.Sprintf("status %s vs %s", a.Status, b.Status)
+	case (a.Y == nil) != (b.Y == nil) || a.Y != nil && math.Float64bits(*a.Y) != math.Float64bits(*b.Y):
+		return fmt.Sprintf("score %v vs %v", deref(a.Y), deref(b.Y))
+	}
+	return ""
+}
+
+func sameVec(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
