@@ -115,7 +115,7 @@ func run(ctx context.Context, prob problems.Problem, s spec, nInit, iters int, c
 	}
 	cfg := bo.Config{Space: space, Env: bo.Env{Bounds: wb}, Alpha: s.alpha, Convention: s.conv, NW: s.nw,
 		Acquisition: s.acq, Mode: s.mode, NInitial: nInit, Seed: uint64(s.seed),
-		Optim: acq.OptimOptions{Workers: 1}, GP: gpOpts()}
+		Optim: acq.OptimOptions{Workers: 1, RawSamples: *rawSamples, Restarts: *restarts, Boltzmann: *boltz}, GP: gpOpts()}
 	if s.problem == "tutorial" {
 		cfg.Env.Select = bo.SelectSobolFresh
 	}
@@ -202,6 +202,10 @@ func run(ctx context.Context, prob problems.Problem, s spec, nInit, iters int, c
 var (
 	kernel = flag.String("kernel", "matern52", "GP kernel: matern52 (Gamma priors, BoTorch 0.11.3 as the anchors) or rbf (BoTorch >= 0.12)")
 	prior  = flag.String("prior", "", "GP priors: dimscaled, gamma, none (default: the kernel's default)")
+
+	rawSamples = flag.Int("raw", 0, "acquisition optimiser raw samples (0: default 128)")
+	restarts   = flag.Int("restarts", 0, "acquisition optimiser restarts (0: default 10)")
+	boltz      = flag.Bool("boltzmann", false, "pick the restarts by Boltzmann sampling (BoTorch's initialize_q_batch)")
 )
 
 func gpOpts() *gp.Options {

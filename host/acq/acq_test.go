@@ -229,3 +229,33 @@ func TestMaximizeDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestBoltzmannStarts: the draw keeps the best start, returns distinct
+// starts, is deterministic for a seed and favours high values.
+func TestBoltzmannStarts(t *testing.T) {
+	var c []start
+	for i := 0; i < 100; i++ {
+		c = append(c, start{x: []float64{float64(i)}, v: -float64(i) / 10}) // sorted best first
+	}
+	a := boltzmann(c, 10, 3)
+	b := boltzmann(c, 10, 3)
+	if len(a) != 10 || a[0].v != c[0].v {
+		t.Fatalf("got %d starts, first %v; want 10 with the best first", len(a), a[0].v)
+	}
+	seen := map[float64]bool{}
+	var mean float64
+	for i := range a {
+		if a[i].v != b[i].v {
+			t.Errorf("start %d differs between two draws with the same seed: %v vs %v", i, a[i].v, b[i].v)
+		}
+		if seen[a[i].v] {
+			t.Errorf("start %v drawn twice", a[i].v)
+		}
+		seen[a[i].v] = true
+		mean += a[i].v / 10
+	}
+	// uniform draws would average −4.95; weights exp(2z) favour the top
+	if mean < -3.5 {
+		t.Errorf("mean value of the drawn starts %g: not favouring high values", mean)
+	}
+}

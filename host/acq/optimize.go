@@ -22,7 +22,12 @@ type OptimOptions struct {
 	Restarts   int    // default 10
 	MaxIter    int    // L-BFGS iterations per restart (default 100)
 	Workers    int    // goroutines (default GOMAXPROCS); the result does not depend on it
-	Seed       uint64 // seeds the raw samples
+	Seed       uint64 // seeds the raw samples (and the Boltzmann draw)
+	// Boltzmann picks the starts among the raw samples by Boltzmann
+	// sampling, weights exp(2·z) of the standardised values, always keeping
+	// the best (BoTorch's initialize_q_batch, eta = 2), instead of taking the
+	// best Restarts.
+	Boltzmann bool `json:"boltzmann,omitempty"`
 }
 
 func (o *OptimOptions) defaults() {
@@ -106,6 +111,9 @@ func maximize(ctx context.Context, fg func(x []float64, i int, grad []float64) f
 	parallelEval(cand, f, o.Workers)
 	slices.SortStableFunc(cand, func(a, b start) int { return cmpDesc(a.v, b.v) })
 	starts := cand[:min(o.Restarts, len(cand))]
+	if o.Boltzmann && len(cand) > o.Restarts {
+		starts = boltzmann(cand, o.Restarts, o.Seed)
+	}
 	var ex []start
 	for _, x := range extra {
 		for i := 0; i < nI; i++ {
@@ -163,6 +171,67 @@ func maximize(ctx context.Context, fg func(x []float64, i int, grad []float64) f
 		}
 	}
 	return best.x, best.i, best.v, nil
+}
+
+// boltzmann draws k distinct starts from c (sorted best first) with weights
+// exp(2·z), z the standardised values, halving the temperature factor while
+// a weight overflows; the best start is always included. Deterministic for
+// the seed.
+func boltzmann(c []start, k int, seed uint64) []start {
+	var m, sd float64
+	for _, s := range c {
+		m += s.v
+	}
+	m /= float64(len(c))
+	for _, s := range c {
+		sd += (s.v - m) * (s.v - m)
+	}
+	sd = math.Sqrt(sd / float64(len(c)))
+	if !(sd > 0) || math.IsInf(sd, 0) {
+		return c[:k]
+	}
+	eta := 2.0
+	w := make([]float64, len(c))
+	for {
+		ok := true
+		for i, s := range c {
+			w[i] = math.Exp(eta * (s.v - m) / sd)
+			if math.IsInf(w[i], 0) {
+				ok = false
+			}
+		}
+		if ok {
+			break
+		}
+		eta /= 2
+	}
+	rng := newStream(seed, 0x626f6c747a)
+	out := []start{c[0]}
+	w[0] = 0
+	for len(out) < k {
+		var tot float64
+		for _, v := range w {
+			tot += v
+		}
+		if !(tot > 0) {
+			break
+		}
+		r := rng.Float64() * tot
+		i := 0
+		for ; i < len(w)-1; i++ {
+			r -= w[i]
+			if r < 0 && w[i] > 0 {
+				break
+			}
+		}
+		if w[i] == 0 { // rounding at the end: take the last positive weight
+			for i = len(w) - 1; w[i] == 0; i-- {
+			}
+		}
+		out = append(out, c[i])
+		w[i] = 0
+	}
+	return out
 }
 
 // sobolUnit returns n scrambled-Sobol points in [0, 1]^d.
