@@ -53,7 +53,7 @@ func benchPost(b *testing.B, dense bool) (*Post, [][]float64, [][]float64) {
 // BenchmarkNEIValueGrad times one qLogNEI value + gradient at n = 560.
 func BenchmarkNEIValueGrad(b *testing.B) {
 	for _, c := range []struct {
-		name         string
+		name          string
 		dense, noFast bool
 	}{{"dense", true, false}, {"grid", false, true}, {"grid-fast", false, false}} {
 		b.Run(c.name, func(b *testing.B) {
