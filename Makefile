@@ -8,7 +8,7 @@ export GOTOOLCHAIN := local
 BIN := bin/bohost
 RUN_ARGS ?=
 
-.PHONY: all setup setup-test build run test vet fmt-check test-long matprofile bench ptx gpu-check gpu-check-binary clean
+.PHONY: all setup setup-test build run test vet fmt-check test-long matprofile bench ptx gpu-check gpu-check-binary leakcheck clean
 
 all: build
 
@@ -58,6 +58,12 @@ gpu-check-binary:
 GPU_OUT ?= out/gpu-check
 gpu-check:
 	bash scripts/gpu-check.sh $(GPU_OUT)
+
+# The evaluator as users run it: 1,000 evaluations through Lua with flat RSS
+# and no live handles; then the same with gocv's live-Mat profiler.
+leakcheck: setup
+	go test -count=1 -v -run 'AirlineEvaluatorNoLeak|AirlineLeakCheckSeesGrowth' ./bindings/
+	go test -tags matprofile -count=1 -v -run 'MatsClosed|MatProfileSeesLeaks' ./bindings/ ./host/cv/
 
 bench: build
 	go test -run '^$$' -bench . -benchtime 3x ./host/...

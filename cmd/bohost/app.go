@@ -197,12 +197,16 @@ func signalExit(s os.Signal) int {
 func execute(env *Env, rt *lua.Runtime, body func(ctx context.Context) error) int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
-	sctx, scancel := context.WithTimeout(context.Background(), 60*time.Second)
+	// The shutdown hooks get their own 60 s, counted from when the script
+	// stops; a second signal cancels them.
+	sctx, scancel := context.WithCancel(context.Background())
 	defer scancel()
 	w, stop := watchSignals(env, cancel, scancel)
 	defer stop()
 	err := body(ctx)
-	rt.Shutdown(sctx)
+	tctx, tcancel := context.WithTimeout(sctx, 60*time.Second)
+	defer tcancel()
+	rt.Shutdown(tctx)
 	if s := w.got(); s != nil {
 		fmt.Fprintf(env.Stderr, "bohost: interrupted by %s\n", sigName(s))
 		return signalExit(s)
