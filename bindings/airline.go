@@ -9,6 +9,7 @@ import (
 	"bohost/host/dataset"
 	"bohost/host/envfeat"
 	"bohost/host/errs"
+	"bohost/host/gpu"
 	"bohost/host/imgbuf"
 	"bohost/host/lua"
 
@@ -308,7 +309,12 @@ func evaluatorNew(L *glua.LState, rt *lua.Runtime) int {
 		opts.ROIFunc = y.Boxes
 	}
 	if device == "cuda" {
-		rt.Warn("airline.cuda", "airline.evaluator: device = \"cuda\" is not available in this build; using the CPU path (results are identical)")
+		if c, err := gpu.Default(); err != nil {
+			rt.Warn("airline.cuda", "airline.evaluator: device = \"cuda\": %v; using the CPU path (results are identical)", err)
+		} else {
+			opts.Stages = c
+			opts.OnWarning = func(m string) { rt.Warn("airline.cuda.fallback", "%s", m) }
+		}
 	}
 	ev, err := airline.New(opts)
 	if err != nil {

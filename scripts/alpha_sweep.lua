@@ -81,7 +81,7 @@ if #warnings > 0 and suggest > opt.n_w then
   print(string.format("warning: with --n-w %d or more every alpha gives a different objective", suggest))
 end
 
-local objective = {airline = {split = opt.split, evaluator = {seed = 1}}}
+local objective = {airline = {split = opt.split, evaluator = {seed = 1, device = opt.device}}}
 if opt.data == "" then
   objective.airline.data = "synthetic"
   objective.airline.synth = opt.smoke and {n = opt.synth_n, width = 160, height = 120, seed = 1}

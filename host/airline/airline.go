@@ -67,6 +67,13 @@ type Options struct {
 
 	// Limits.
 	MaxPixels int // largest image (W*H) accepted [16,000,000]
+
+	// Stages runs the per-pixel stages (the classical edge map and the
+	// orientation descriptors) elsewhere, e.g. on the GPU (host/gpu's
+	// *Context): nil runs them here. Results must equal the CPU's; on an
+	// error the evaluator warns once through OnWarning and uses the CPU.
+	Stages    Stages
+	OnWarning func(msg string)
 }
 
 // Stats reports what the pipeline did on one image, including every limit hit.
@@ -76,6 +83,9 @@ type Stats struct {
 	EdgePixels  int // descriptor pixels computed (mask of the lowest threshold)
 	PerPreset   [2]int
 	FusionInput int // segments entering the fusion
+	// OffloadFallbacks counts stages that failed on Options.Stages (the GPU)
+	// and ran on the CPU instead.
+	OffloadFallbacks int
 }
 
 // Record is one evaluation: the score, the number of lines and the detection time.
@@ -93,6 +103,25 @@ type Evaluator struct {
 	space []Param
 	bank  *bank
 	pool  sync.Pool
+	warn  sync.Once
+}
+
+// Stages is the per-pixel part of the pipeline, implemented elsewhere (the
+// CUDA kernels of host/gpu) with the same results as ClassicalEdges and
+// OrientationHalfLen here.
+type Stages interface {
+	ClassicalEdges(src *imgbuf.Gray, p EdgeParams) (*imgbuf.Float, error)
+	OrientationHalfLen(edge *imgbuf.Float, T, K, halfLen int) ([]float32, error)
+}
+
+// stagesFailed reports a failed offloaded stage once, and counts it.
+func (e *Evaluator) stagesFailed(count *int, stage string, err error) {
+	*count++
+	e.warn.Do(func() {
+		if e.opts.OnWarning != nil {
+			e.opts.OnWarning(fmt.Sprintf("airline: the %s stage failed on the device (%v); using the CPU path", stage, err))
+		}
+	})
 }
 
 // Validate checks opts and names the first bad field.
@@ -429,6 +458,7 @@ func (e *Evaluator) Run(ctx context.Context, x []float64, img *imgbuf.Gray, boxe
 	W, H := img.W, img.H
 	ws := e.getWS()
 	defer e.pool.Put(ws)
+	edgeFallbacks := 0 // added to res.Stats once res exists
 
 	// Edge map on the whole image.
 	n := W * H
@@ -458,8 +488,20 @@ func (e *Evaluator) Run(ctx context.Context, x []float64, img *imgbuf.Gray, boxe
 			ws.emap[i] = v
 		}
 	default:
-		ws.eb.grow(n)
-		edgesInto(ws.emap, &ws.eb, img.Pix, W, H, p.edge)
+		done := false
+		if e.opts.Stages != nil {
+			fm, err := e.opts.Stages.ClassicalEdges(img, p.edge)
+			if err == nil && fm != nil && len(fm.Pix) == n {
+				copy(ws.emap, fm.Pix)
+				done = true
+			} else {
+				e.stagesFailed(&edgeFallbacks, "edge", err)
+			}
+		}
+		if !done {
+			ws.eb.grow(n)
+			edgesInto(ws.emap, &ws.eb, img.Pix, W, H, p.edge)
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, errs.Wrap(errs.Canceled, op, err)
@@ -486,6 +528,7 @@ func (e *Evaluator) Run(ctx context.Context, x []float64, img *imgbuf.Gray, boxe
 		}
 	}
 	res = &Result{}
+	res.Stats.OffloadFallbacks = edgeFallbacks
 	for _, b := range boxes {
 		b = clipBox(b, W, H)
 		if b.X1-b.X0 < 1 || b.Y1-b.Y0 < 1 {
@@ -564,8 +607,22 @@ func (e *Evaluator) runROI(ctx context.Context, ws *workspace, p *plan, img *img
 	ws.desc = growF(ws.desc, cnt*T)
 	ws.delta = p.bank.deltas(ws.delta, w)
 	desc := ws.desc[:cnt*T]
+	offloaded := false
+	if e.opts.Stages != nil {
+		dense, err := e.opts.Stages.OrientationHalfLen(&imgbuf.Float{W: w, H: h, Pix: em}, T, p.bank.K, p.bank.halfLen)
+		if err == nil && len(dense) == n*T {
+			for i, s := range slot {
+				if s >= 0 {
+					copy(desc[int(s)*T:int(s)*T+T], dense[i*T:i*T+T])
+				}
+			}
+			offloaded = true
+		} else {
+			e.stagesFailed(&res.Stats.OffloadFallbacks, "orientation", err)
+		}
+	}
 	for i, s := range slot {
-		if s >= 0 {
+		if s >= 0 && !offloaded {
 			p.bank.descriptor(desc[int(s)*T:int(s)*T+T], em, w, h, i%w, i/w, ws.delta)
 		}
 	}

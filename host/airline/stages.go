@@ -491,8 +491,9 @@ const (
 
 // bank is the orientation bank as offsets (immutable once built).
 type bank struct {
-	T, K   int
-	dy, dx [][]int32 // per kernel: offsets of the ones, in row-major kernel order
+	T, K    int
+	halfLen int
+	dy, dx  [][]int32 // per kernel: offsets of the ones, in row-major kernel order
 }
 
 func newBank(T, K, halfLen int) *bank {
@@ -500,7 +501,7 @@ func newBank(T, K, halfLen int) *bank {
 	if kb == nil {
 		return nil
 	}
-	b := &bank{T: T, K: K, dy: make([][]int32, T), dx: make([][]int32, T)}
+	b := &bank{T: T, K: K, halfLen: halfLen, dy: make([][]int32, T), dx: make([][]int32, T)}
 	c := K / 2
 	for i, k := range kb {
 		for j, v := range k {

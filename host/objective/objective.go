@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"sync"
 
 	"bohost/host/airline"
 	"bohost/host/dataset"
 	"bohost/host/envfeat"
 	"bohost/host/errs"
+	"bohost/host/gpu"
 	"bohost/host/imgbuf"
 	"bohost/host/metric"
 	"bohost/host/worker"
@@ -68,6 +70,10 @@ type EvaluatorSpec struct {
 	T           int     `json:"t,omitempty"`
 	K           int     `json:"k,omitempty"`
 	MaxRegionPx int     `json:"max_region_px,omitempty"`
+	// Device "cuda" runs the per-pixel stages on the GPU (host/gpu) with
+	// results equal to the CPU path; without a GPU the worker warns on its
+	// stderr and uses the CPU. "" or "cpu": the CPU.
+	Device string `json:"device,omitempty"`
 }
 
 // ParseSpec decodes and checks a specification: exactly one of airline, lua.
@@ -115,6 +121,9 @@ func (s AirlineSpec) Validate() error {
 	if _, err := airline.New(s.Evaluator.options()); err != nil {
 		return errs.Wrap(errs.BadArg, op, err)
 	}
+	if d := s.Evaluator.Device; d != "" && d != "cpu" && d != "cuda" {
+		return errs.New(errs.BadArg, op, "evaluator.device must be \"cpu\" or \"cuda\", got %q", d)
+	}
 	return nil
 }
 
@@ -137,7 +146,10 @@ type Airline struct {
 	err  error
 }
 
-var _ worker.Objective = (*Airline)(nil)
+var (
+	_ worker.Objective = (*Airline)(nil)
+	_ airline.Stages   = (*gpu.Context)(nil) // the CUDA stages plug into the evaluator
+)
 
 // NewAirline checks spec and returns the objective; the data set is opened on
 // first use.
@@ -150,7 +162,16 @@ func NewAirline(spec AirlineSpec) (*Airline, error) {
 
 func (a *Airline) load() error {
 	a.once.Do(func() {
-		a.ev, a.err = airline.New(a.spec.Evaluator.options())
+		opts := a.spec.Evaluator.options()
+		if a.spec.Evaluator.Device == "cuda" {
+			opts.OnWarning = func(m string) { fmt.Fprintln(os.Stderr, "warning: "+m) }
+			if c, err := gpu.Default(); err != nil {
+				fmt.Fprintf(os.Stderr, "warning: device cuda: %v; using the CPU path\n", err)
+			} else {
+				opts.Stages = c
+			}
+		}
+		a.ev, a.err = airline.New(opts)
 		if a.err != nil {
 			return
 		}
