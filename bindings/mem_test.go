@@ -95,3 +95,20 @@ func luatest_run(t *testing.T, src string, freed *int) {
 	t.Helper()
 	luatest.Run(t, src, modules(freed))
 }
+
+func TestSysJSON(t *testing.T) {
+	dir := t.TempDir()
+	var freed int
+	luatest_run(t, `
+		local sys = require "bohost.sys"
+		local p = "`+dir+`/x.json"
+		sys.write_json(p, {a = 1.5, b = {1, 2, 3}, c = "s", d = true})
+		local v = sys.read_json(p)
+		assert_eq(v.a, 1.5); assert_eq(#v.b, 3); assert_eq(v.c, "s"); assert_eq(v.d, true)
+		assert_eq(#sys.glob("`+dir+`/*.json"), 1)
+		local f = io.open("`+dir+`/bad.json", "w"); f:write('{"a": [1, 2'); f:close()
+		local e = expect_error("bad_arg", sys.read_json, "`+dir+`/bad.json")
+		assert(e.msg:find("bad.json") and e.msg:find("malformed"), e.msg)
+		expect_error("io", sys.read_json, "`+dir+`/none.json")
+	`, &freed)
+}

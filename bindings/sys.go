@@ -2,7 +2,11 @@ package bindings
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -108,6 +112,47 @@ func (Sys) Open(rt *lua.Runtime) *glua.LTable {
 			L.Push(glua.LString(d.Sig))
 			L.Push(glua.LString(d.Desc))
 			return 2
+		}},
+		{Name: "read_json", Sig: "sys.read_json(path) -> value", Desc: "reads a JSON file (summary.json, config.json, ...) into Lua tables; errors name the file and offset", Fn: func(L *glua.LState) int {
+			p := L.CheckString(1)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return lua.Raise(L, "sys.read_json", errs.New(errs.IO, "sys.read_json", "%v", err))
+			}
+			var v any
+			if err := json.Unmarshal(b, &v); err != nil {
+				msg := err.Error()
+				var se *json.SyntaxError
+				if errors.As(err, &se) {
+					msg = fmt.Sprintf("%s at byte %d", msg, se.Offset)
+				}
+				return lua.Raise(L, "sys.read_json", errs.New(errs.BadArg, "sys.read_json", "%s: malformed JSON: %s", p, msg))
+			}
+			L.Push(lua.FromGo(L, v))
+			return 1
+		}},
+		{Name: "write_json", Sig: "sys.write_json(path, value)", Desc: "writes plain Lua data (tables, numbers, strings, booleans) as indented JSON", Fn: func(L *glua.LState) int {
+			p := L.CheckString(1)
+			v, err := lua.ToGo(L.Get(2), "value")
+			if err != nil {
+				return lua.Raise(L, "sys.write_json", err)
+			}
+			b, err := json.MarshalIndent(v, "", "  ")
+			if err != nil {
+				return lua.Raise(L, "sys.write_json", errs.New(errs.BadArg, "sys.write_json", "%v", err))
+			}
+			if err := os.WriteFile(p, append(b, '\n'), 0o644); err != nil {
+				return lua.Raise(L, "sys.write_json", errs.New(errs.IO, "sys.write_json", "%v", err))
+			}
+			return 0
+		}},
+		{Name: "glob", Sig: "sys.glob(pattern) -> paths", Desc: "file paths matching a shell pattern (sorted)", Fn: func(L *glua.LState) int {
+			m, err := filepath.Glob(L.CheckString(1))
+			if err != nil {
+				return lua.Raise(L, "sys.glob", errs.New(errs.BadArg, "sys.glob", "%v", err))
+			}
+			L.Push(lua.FromGo(L, m))
+			return 1
 		}},
 		{Name: "getenv", Sig: "sys.getenv(name) -> string|nil", Desc: "an environment variable", Fn: func(L *glua.LState) int {
 			v := rt.Getenv(L.CheckString(1))

@@ -25,8 +25,11 @@ func TestScriptsSmoke(t *testing.T) {
 		name := filepath.Base(s)
 		t.Run(name, func(t *testing.T) {
 			args := []string{s, "--smoke"}
-			if name == "alpha_sweep.lua" {
+			switch name {
+			case "alpha_sweep.lua":
 				args = append(args, "--out", filepath.Join(out, "sweep"))
+			case "holdout.lua": // scores the smoke sweep's recommendations (runs after alpha_sweep.lua)
+				args = append(args, "--sweep", filepath.Join(out, "sweep"))
 			}
 			cmd := exec.Command(c.bin, args...)
 			cmd.Dir = t.TempDir()
