@@ -1,0 +1,27 @@
+#!/bin/sh
+# The engine grid of docs/engine.md: hart6 (BoTorch's and bohost's alpha
+# conventions) and the tutorial, one process per cell (so that each cell's
+# peak RSS is its own), one at a time, one core. Results: CSV rows in $OUT;
+# tables: go run ./bench/bo -table $OUT/hart6_botorch.csv,$OUT/tutorial.csv,...
+# Usage: sh bench/bo/grid.sh [OUT]   (default /tmp/bohost-engine-grid; about 40 CPU minutes)
+set -e
+OUT=${1:-/tmp/bohost-engine-grid}
+mkdir -p "$OUT"
+go build -o "$OUT/bo" ./bench/bo
+cd "$OUT"
+export GOMAXPROCS=1
+H="-problem hart6 -kernel rbf -prior gamma -seeds 5 -iters 30 -perseed=false"
+for conv in botorch bohost; do
+  for acq in qlognei sobol qnei ucb ei rho_kg; do
+    for nw in 16 3; do
+      for a in 0.1 0.3 0.5; do
+        ./bo $H -acq $acq -nw $nw -alpha $a -conv $conv -csv hart6_$conv.csv >> hart6_$conv.log 2>&1
+      done
+    done
+  done
+  if [ $conv = botorch ]; then
+    ./bo -problem tutorial -kernel matern52 -prior gamma -acq rho_kg -nw 16 -alpha 0.7 -seeds 5 -iters 40 \
+      -perseed=false -csv tutorial.csv >> tutorial.log 2>&1
+  fi
+done
+echo finished > done.txt
