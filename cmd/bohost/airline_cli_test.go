@@ -36,7 +36,16 @@ func readmeSnippet(t *testing.T) string {
 	if j < 0 {
 		t.Fatal("docs/airline.md: the bohost -e example is not closed by a quote")
 	}
-	return rest[:j]
+	chunk := rest[:j]
+	// README.md shows the same example: keep the two identical.
+	readme, err := os.ReadFile(filepath.Join(testsupport.RepoRoot(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), open+chunk+"'") {
+		t.Fatal("README.md's bin/bohost -e example differs from docs/airline.md's: keep them identical")
+	}
+	return chunk
 }
 
 // parseRecord reads the snippet's output: the item id, then "key<TAB>value" lines.
