@@ -8,7 +8,7 @@ export GOTOOLCHAIN := local
 BIN := bin/bohost
 RUN_ARGS ?=
 
-.PHONY: all setup setup-test build run test vet fmt-check test-long matprofile bench ptx gpu-check gpu-check-binary leakcheck clean
+.PHONY: all setup setup-test build run test vet fmt-check test-long matprofile bench ptx gpu-check gpu-check-binary leakcheck memcheck clean
 
 all: build
 
@@ -64,6 +64,13 @@ gpu-check:
 leakcheck: setup
 	go test -count=1 -v -run 'AirlineEvaluatorNoLeak|AirlineLeakCheckSeesGrowth' ./bindings/
 	go test -tags matprofile -count=1 -v -run 'MatsClosed|MatProfileSeesLeaks' ./bindings/ ./host/cv/
+
+# 500 evaluations on the default data set in one run: host RSS must stay flat
+# (growth < 10 MB after warm-up); the run is kept and its memory figure drawn.
+memcheck: build
+	BOHOST_LONG=1 BOHOST_MEMCHECK_DIR=$(CURDIR)/out/memcheck go test -count=1 -v -run TestHostRSSFlat ./host/run/
+	$(BIN) report out/memcheck --out out/memcheck/report
+	@echo "memory over time: out/memcheck/report/runs/*/system.png"
 
 bench: build
 	go test -run '^$$' -bench . -benchtime 3x ./host/...

@@ -18,6 +18,10 @@ import (
 // makes 500 AirLine evaluations on the default synthetic data set.
 func TestHostRSSFlat(t *testing.T) {
 	dir := t.TempDir()
+	if d := os.Getenv("BOHOST_MEMCHECK_DIR"); d != "" { // make memcheck keeps the run to draw it
+		dir = d
+		os.RemoveAll(dir)
+	}
 	cfg := testConfig(dir, smooth)
 	cfg.Optimizer.Acquisition, cfg.Optimizer.Mode, cfg.Optimizer.NInitial = bo.AcqRandom, bo.ModePair, 10
 	cfg.Iterations = 90
