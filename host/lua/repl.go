@@ -119,13 +119,11 @@ func (r *REPL) runInteractive(ctx context.Context) error {
 			fmt.Fprintln(r.o.Out)
 			return nil
 		}
+		if strings.TrimSpace(line) != "" {
+			rl.SaveHistory(line) // every physical line, so a multi-line chunk can be recalled line by line
+		}
 		pending = append(pending, line)
-		if !r.step(ctx, &pending) && len(pending) == 0 {
-			rl.SaveHistory(line)
-		}
-		if len(pending) == 0 {
-			continue
-		}
+		r.step(ctx, &pending)
 	}
 }
 
