@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"bohost/host/cv"
 	"bohost/host/dataset"
 	"bohost/host/gpu"
 	"bohost/host/memctl"
@@ -144,9 +145,13 @@ func diagnoseMain(env *Env, args []string) int {
 }
 
 func checkVersions() Check {
+	b := "bohost " + version.Version
+	if r := version.Revision(); r != "" {
+		b += " (" + r + ")"
+	}
 	return Check{Name: "versions", Status: "info",
-		Detail: fmt.Sprintf("bohost %s (%s), %s, %s, OpenCV: linked (host/cv exposes no version)", version.Version, version.Revision(), version.Go(), version.Lua),
-		Data:   map[string]any{"bohost": version.Version, "go": version.Go(), "lua": version.Lua, "opencv": "linked"}}
+		Detail: fmt.Sprintf("%s, %s, %s, OpenCV %s", b, version.Go(), version.Lua, cv.Version()),
+		Data:   map[string]any{"bohost": version.Version, "revision": version.Revision(), "go": version.Go(), "lua": version.Lua, "opencv": cv.Version()}}
 }
 
 func checkGPU() Check {
