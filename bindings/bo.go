@@ -8,6 +8,7 @@ import (
 
 	"bohost/host/bo"
 	"bohost/host/errs"
+	"bohost/host/gp"
 	"bohost/host/lua"
 	"bohost/host/risk"
 
@@ -24,7 +25,7 @@ func (BO) Name() string { return "bohost.bo" }
 // optimizerOptions are the keys of bo.optimizer{...}; the run module
 // accepts the same table as its optimizer option.
 var optimizerOptions = []string{"space", "env", "alpha", "convention", "n_w", "acquisition", "mode", "n_initial", "seed",
-	"kernel", "mc_samples", "fantasies", "ucb_beta", "restarts", "raw_samples", "recommend_from", "recommend_n_w"}
+	"kernel", "prior", "mc_samples", "fantasies", "ucb_beta", "restarts", "raw_samples", "recommend_from", "recommend_n_w"}
 
 func (BO) Open(rt *lua.Runtime) *glua.LTable {
 	if err := rt.Require("bohost.gp"); err != nil { // opt:model() returns gp models
@@ -104,7 +105,7 @@ func (BO) Open(rt *lua.Runtime) *glua.LTable {
 			c.Acquisition, c.Alpha, c.Convention, c.NW, len(c.Space), len(o.Observations()), o.Iteration())
 	})
 	return rt.Funcs("bo", []lua.Func{
-		{Name: "new", Sig: "bo.new{space=, env=, alpha=0.1, convention=\"bohost\", n_w=16, acquisition=\"rho_kg\", n_initial=, seed=0, ...} -> optimizer",
+		{Name: "new", Sig: "bo.new{space=, env=, alpha=0.1, convention=\"bohost\", n_w=16, acquisition=\"rho_kg\", n_initial=, seed=0, kernel=\"rbf\", prior=, ...} -> optimizer",
 			Desc: "an ask/tell optimiser of CVaR over environments (also bo.optimizer in the friendly layer)", Fn: func(L *glua.LState) int {
 				cfg := OptimizerConfig(L, "bo.new", L.Get(1))
 				o, err := bo.New(cfg)
@@ -219,9 +220,12 @@ func OptimizerConfig(L *glua.LState, op string, v glua.LValue) bo.Config {
 	cfg.Mode = o.String("mode", "")
 	cfg.NInitial = o.Int("n_initial", 0)
 	cfg.Seed = uint64(o.Int("seed", 0))
-	if o.Has("kernel") {
+	if o.Has("kernel") || o.Has("prior") {
 		opts := gpDefault()
 		opts.Kernel = gpKernel(o.Enum("kernel", "rbf", "rbf", "matern52"))
+		if pr := o.Enum("prior", "default", "default", "dimscaled", "gamma", "none"); pr != "default" {
+			opts.Prior = gp.Prior(pr) // "default": the kernel's own (BoTorch >= 0.12's dimension-scaled for rbf)
+		}
 		cfg.GP = &opts
 	}
 	cfg.MCSamples = o.Int("mc_samples", 0)

@@ -57,7 +57,7 @@ func (rt *Runtime) installFSLoader() {
 			if err != nil {
 				continue
 			}
-			fn, err := L.Load(strings.NewReader(string(src)), "@"+cand)
+			fn, err := L.Load(strings.NewReader(string(src)), cand)
 			if err != nil {
 				L.RaiseError("error loading module %q: %v", name, err)
 			}
