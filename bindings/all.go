@@ -19,6 +19,7 @@ func All() []lua.Module {
 		Mem{},
 		GP{},
 		Risk{},
+		Acq{},
 		BO{},
 		Ckpt{},
 		Monitor{},
