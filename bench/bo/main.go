@@ -115,7 +115,8 @@ func run(ctx context.Context, prob problems.Problem, s spec, nInit, iters int, c
 	}
 	cfg := bo.Config{Space: space, Env: bo.Env{Bounds: wb}, Alpha: s.alpha, Convention: s.conv, NW: s.nw,
 		Acquisition: s.acq, Mode: s.mode, NInitial: nInit, Seed: uint64(s.seed),
-		Optim: acq.OptimOptions{Workers: 1, RawSamples: *rawSamples, Restarts: *restarts, Boltzmann: *boltz}, GP: gpOpts()}
+		Optim: acq.OptimOptions{Workers: 1, RawSamples: *rawSamples, Restarts: *restarts, Boltzmann: *boltz}, GP: gpOpts(),
+		UCBBeta: *ucbBeta, RecommendFrom: *recFrom, RecommendNW: *recNW}
 	if s.problem == "tutorial" {
 		cfg.Env.Select = bo.SelectSobolFresh
 	}
@@ -184,6 +185,27 @@ func run(ctx context.Context, prob problems.Problem, s spec, nInit, iters int, c
 	r.acqWall /= fi
 	r.final = r.regret[iters]
 	r.nTrain = len(o.Observations())
+	if *oracle {
+		bestEv, bestX := math.Inf(1), []float64(nil)
+		seen := map[string]bool{}
+		for _, ob := range o.Observations() {
+			k := fmt.Sprint(ob.X)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			if g := best - problems.TrueCVaR(prob, ob.X, s.alpha, s.conv, grid); g < bestEv {
+				bestEv, bestX = g, ob.X
+			}
+		}
+		tag := "-"
+		if xstar != nil && dist(bestX, xstar) < 0.15 {
+			tag = "R"
+		} else if s.problem == "hart6" && dist(bestX, h6Nominal) < 0.15 {
+			tag = "N"
+		}
+		fmt.Fprintf(os.Stderr, "oracle %s nw=%d alpha=%g seed=%d: final %.4g, best evaluated %.4g %s\n", s.acq, s.nw, s.alpha, s.seed, r.regret[iters], bestEv, tag)
+	}
 	r.rss = vmHWM()
 	if xstar != nil && r.recX != nil {
 		r.dist = dist(r.recX, xstar)
@@ -206,6 +228,10 @@ var (
 	rawSamples = flag.Int("raw", 0, "acquisition optimiser raw samples (0: default 128)")
 	restarts   = flag.Int("restarts", 0, "acquisition optimiser restarts (0: default 10)")
 	boltz      = flag.Bool("boltzmann", false, "pick the restarts by Boltzmann sampling (BoTorch's initialize_q_batch)")
+	ucbBeta    = flag.Float64("beta", 0, "UCB multiplier of the sd (0: default 2)")
+	recFrom    = flag.String("rec", "", "recommendation: evaluated | continuous (default: the mode's)")
+	recNW      = flag.Int("recnw", 0, "w's of the recommendation's risk measure (0: the config default)")
+	oracle     = flag.Bool("oracle", false, "also print, per run, the best true CVaR regret among the evaluated x's (diagnostic)")
 )
 
 func gpOpts() *gp.Options {
