@@ -182,8 +182,8 @@ func TestRunCLI(t *testing.T) {
 		rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 5))
 		phases := []string{"eval", "checkpoint", "journal", "fit", "tell", "iteration"} // in turn, so the short run covers the first ones
 		killed, byPhase := 0, map[string]int{}
-		dir := "killed"
-		for k := 0; killed < kills && k < 4*kills; k++ {
+		dir, dirs := "killed", 0
+		for k := 0; killed < kills && k < 6*kills; k++ {
 			args := []string{"run.lua", "--dir", dir, "--iterations", iters}
 			var env []string
 			phase := "random time"
@@ -205,12 +205,21 @@ func TestRunCLI(t *testing.T) {
 				killed++
 				byPhase[phase]++
 			case ws.ExitStatus() == 0:
-				t.Logf("session %d finished before its kill (%s)", k, phase)
+				// The run finished before its kill (it gets faster as more of it is
+				// done): check it, and keep killing in a fresh directory.
+				t.Logf("session %d finished before its kill (%s); checking %s and starting another run", k, phase, dir)
+				sameTrials(t, "killed run "+dir, ref, trialLines(t, filepath.Join(c.cwd, dir)))
+				dirs++
+				dir = fmt.Sprintf("killed%d", dirs)
 			default:
 				t.Fatalf("session %d (%s): exit %v\n%s", k, phase, cmd.ProcessState, out)
 			}
 		}
-		code, out := c.run(nil, "resume", filepath.Join(c.cwd, dir))
+		args := []string{"resume", filepath.Join(c.cwd, dir)}
+		if _, err := os.Stat(filepath.Join(c.cwd, dir, "config.json")); err != nil {
+			args = []string{"run.lua", "--dir", dir, "--iterations", iters} // a fresh directory the loop never reached
+		}
+		code, out := c.run(nil, args...)
 		if code != 0 || !strings.Contains(out, "status finished") {
 			t.Fatalf("final resume: exit %d\n%s", code, out)
 		}
