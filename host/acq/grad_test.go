@@ -1,6 +1,8 @@
 package acq
 
 import (
+	"bohost/host/internal/linalg"
+
 	"context"
 	"fmt"
 	"math"
@@ -218,7 +220,7 @@ func TestCholBackward(t *testing.T) {
 	for i := range B {
 		B[i] = rng.NormFloat64()
 	}
-	sigma := matmul(false, true, m, m, B, m, m, B)
+	sigma := linalg.Gemm(false, true, m, m, B, m, m, B)
 	for i := 0; i < m; i++ {
 		sigma[i*m+i] += 1
 	}

@@ -1,11 +1,12 @@
 package acq
 
 import (
+	"bohost/host/internal/linalg"
+
 	"math"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/mat"
 )
 
 // newKron sets up the grid route (postKron) for grid data with split dx and
@@ -33,8 +34,8 @@ func (p *Post) newKron(s, nx, nw int, y []float64, jit float64) bool {
 			Kw[a*nw+b] = math.Exp(-0.5 * p.r2(kr.uw[a*dw:(a+1)*dw], kr.uw[b*dw:(b+1)*dw], s))
 		}
 	}
-	lx, qx, ok1 := eigSym(nx, Kx)
-	lw, qw, ok2 := eigSym(nw, Kw)
+	lx, qx, ok1 := linalg.EigSym(nx, Kx)
+	lw, qw, ok2 := linalg.EigSym(nw, Kw)
 	if !ok1 || !ok2 {
 		return false
 	}
@@ -56,12 +57,12 @@ func (p *Post) newKron(s, nx, nw int, y []float64, jit float64) bool {
 		R[t] = (y[t]-p.ymu)/p.ysd - p.c0
 	}
 	// α = Q D⁻¹ Qᵀ r
-	Rt := matmul(true, false, nx, nx, qx, nx, nw, R)
-	Rt = matmul(false, false, nx, nw, Rt, nw, nw, qw)
+	Rt := linalg.Gemm(true, false, nx, nx, qx, nx, nw, R)
+	Rt = linalg.Gemm(false, false, nx, nw, Rt, nw, nw, qw)
 	for t := range Rt {
 		Rt[t] *= kr.isq[t] * kr.isq[t]
 	}
-	kr.am = matmul(false, true, nx, nw, matmul(false, false, nx, nx, qx, nx, nw, Rt), nw, nw, qw)
+	kr.am = linalg.Gemm(false, true, nx, nw, linalg.Gemm(false, false, nx, nx, qx, nx, nw, Rt), nw, nw, qw)
 	p.alpha = kr.am
 	p.kr = kr
 	return true
@@ -96,9 +97,9 @@ func (p *Post) fillKron(ps *pointSet) {
 			KW[i*m+j] = math.Exp(-0.5 * p.r2(u[s:], kr.uw[i*dw:(i+1)*dw], s))
 		}
 	}
-	AX := matmul(true, false, nx, nx, kr.qx, nx, m, KX)
-	BW := matmul(true, false, nw, nw, kr.qw, nw, m, KW)
-	T := matmul(false, false, nx, nw, kr.am, nw, m, KW)
+	AX := linalg.Gemm(true, false, nx, nx, kr.qx, nx, m, KX)
+	BW := linalg.Gemm(true, false, nw, nw, kr.qw, nw, m, KW)
+	T := linalg.Gemm(false, false, nx, nw, kr.am, nw, m, KW)
 	for j := 0; j < m; j++ {
 		mu := p.c0
 		for a := 0; a < nx; a++ {
@@ -133,7 +134,7 @@ func (p *Post) whitenT(M []float64, m int) {
 		for t := range col {
 			col[t] = M[t*m+j] * kr.isq[t]
 		}
-		r := matmul(false, true, nx, nw, matmul(false, false, nx, nx, kr.qx, nx, nw, col), nw, nw, kr.qw)
+		r := linalg.Gemm(false, true, nx, nw, linalg.Gemm(false, false, nx, nx, kr.qx, nx, nw, col), nw, nw, kr.qw)
 		for t := range r {
 			M[t*m+j] = r[t]
 		}
@@ -204,7 +205,7 @@ func (p *Post) adjointKron(ps *pointSet, mbar, vbar []float64, grad []float64) {
 	}
 	C := make([]float64, nx*m) // coefficient of k_x(ux_b, u_j)
 	if vbar != nil {
-		BW := matmul(true, false, nw, nw, kr.qw, nw, m, KW)
+		BW := linalg.Gemm(true, false, nw, nw, kr.qw, nw, m, KW)
 		N := make([]float64, nx*m)
 		for a := 0; a < nx; a++ {
 			for i := 0; i < nw; i++ {
@@ -217,10 +218,10 @@ func (p *Post) adjointKron(ps *pointSet, mbar, vbar []float64, grad []float64) {
 				}
 			}
 		}
-		C = matmul(false, false, nx, nx, kr.qx, nx, m, N)
+		C = linalg.Gemm(false, false, nx, nx, kr.qx, nx, m, N)
 	}
 	if mbar != nil {
-		T := matmul(false, false, nx, nw, kr.am, nw, m, KW)
+		T := linalg.Gemm(false, false, nx, nw, kr.am, nw, m, KW)
 		for b := 0; b < nx; b++ {
 			for j := 0; j < m; j++ {
 				C[b*m+j] += mbar[j] * T[b*m+j]
@@ -242,38 +243,4 @@ func (p *Post) adjointKron(ps *pointSet, mbar, vbar []float64, grad []float64) {
 			}
 		}
 	}
-}
-
-// matmul is C = op(A)·op(B) for row-major matrices (A ar×ac, B br×bc).
-func matmul(tA, tB bool, ar, ac int, A []float64, br, bc int, B []float64) []float64 {
-	ta, tb := blas.NoTrans, blas.NoTrans
-	m := ar
-	if tA {
-		ta, m = blas.Trans, ac
-	}
-	nn := bc
-	if tB {
-		tb, nn = blas.Trans, br
-	}
-	C := make([]float64, m*nn)
-	blas64.Gemm(ta, tb, 1, blas64.General{Rows: ar, Cols: ac, Stride: ac, Data: A},
-		blas64.General{Rows: br, Cols: bc, Stride: bc, Data: B}, 0,
-		blas64.General{Rows: m, Cols: nn, Stride: nn, Data: C})
-	return C
-}
-
-// eigSym returns the eigenvalues (ascending, clamped at 0) and eigenvectors
-// (columns of an m×m row-major matrix) of the symmetric matrix A.
-func eigSym(m int, A []float64) ([]float64, []float64, bool) {
-	var es mat.EigenSym
-	if !es.Factorize(mat.NewSymDense(m, append([]float64(nil), A...)), true) {
-		return nil, nil, false
-	}
-	lam := es.Values(nil)
-	for i := range lam {
-		lam[i] = math.Max(lam[i], 0)
-	}
-	var Q mat.Dense
-	es.VectorsTo(&Q)
-	return lam, Q.RawMatrix().Data, true
 }

@@ -1,6 +1,8 @@
 package acq
 
 import (
+	"bohost/host/internal/linalg"
+
 	"math"
 
 	"gonum.org/v1/gonum/blas"
@@ -43,8 +45,8 @@ func (a *NEI) newGrid() {
 			kw[j*nw+i] = math.Exp(-0.5 * p.r2(kr.uw[j*dw:(j+1)*dw], wu[i*dw:(i+1)*dw], s))
 		}
 	}
-	g.bw = matmul(true, false, nwg, nwg, kr.qw, nwg, nw, kw)
-	g.t = matmul(false, false, nxg, nwg, kr.am, nwg, nw, kw)
+	g.bw = linalg.Gemm(true, false, nwg, nwg, kr.qw, nwg, nw, kw)
+	g.t = linalg.Gemm(false, false, nxg, nwg, kr.am, nwg, nw, kw)
 	g.kww = make([]float64, nw*nw)
 	for i := 0; i < nw; i++ {
 		for k := 0; k < nw; k++ {

@@ -1,11 +1,9 @@
 package gp
 
 import (
-	"math"
+	"bohost/host/internal/linalg"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/mat"
+	"math"
 )
 
 // Grid structure. Risk-averse BO in "all_w" mode evaluates every x at every
@@ -131,40 +129,6 @@ func rbfBlock(m int, sq, il []float64) []float64 {
 	return K
 }
 
-// eigSym returns the eigenvalues (clamped at 0) and the eigenvectors (columns
-// of an m×m row-major matrix) of the symmetric m×m matrix A.
-func eigSym(m int, A []float64) ([]float64, []float64, bool) {
-	var es mat.EigenSym
-	if !es.Factorize(mat.NewSymDense(m, append([]float64(nil), A...)), true) {
-		return nil, nil, false
-	}
-	lam := es.Values(nil)
-	for i := range lam {
-		lam[i] = math.Max(lam[i], 0)
-	}
-	var Q mat.Dense
-	es.VectorsTo(&Q)
-	return lam, Q.RawMatrix().Data, true
-}
-
-// gemm is C = op(A)·op(B) for row-major dense matrices.
-func gemm(tA, tB bool, ar, ac int, A []float64, br, bc int, B []float64) []float64 {
-	ta, tb := blas.NoTrans, blas.NoTrans
-	m := ar
-	if tA {
-		ta, m = blas.Trans, ac
-	}
-	nn := bc
-	if tB {
-		tb, nn = blas.Trans, br
-	}
-	C := make([]float64, m*nn)
-	blas64.Gemm(ta, tb, 1, blas64.General{Rows: ar, Cols: ac, Stride: ac, Data: A},
-		blas64.General{Rows: br, Cols: bc, Stride: bc, Data: B}, 0,
-		blas64.General{Rows: m, Cols: nn, Stride: nn, Data: C})
-	return C
-}
-
 // lmlGradKron is lmlGrad for grid data with the RBF kernel.
 func (p *problem) lmlGradKron(h Hyper, grad []float64) (lml, lp float64, ok bool) {
 	kd := p.kr
@@ -175,8 +139,8 @@ func (p *problem) lmlGradKron(h Hyper, grad []float64) (lml, lp float64, ok bool
 	}
 	Kx := rbfBlock(nx, kd.sqx, il[:s])
 	Kw := rbfBlock(nw, kd.sqw, il[s:])
-	lx, Qx, ok1 := eigSym(nx, Kx)
-	lw, Qw, ok2 := eigSym(nw, Kw)
+	lx, Qx, ok1 := linalg.EigSym(nx, Kx)
+	lw, Qw, ok2 := linalg.EigSym(nw, Kw)
 	if !ok1 || !ok2 {
 		return 0, 0, false
 	}
@@ -198,7 +162,7 @@ func (p *problem) lmlGradKron(h Hyper, grad []float64) (lml, lp float64, ok bool
 		R[t] = p.y[t] - h.Mean
 	}
 	// R̃ = Q_xᵀ R Q_w, Ã = R̃ / e
-	Rt := gemm(false, false, nx, nw, gemm(true, false, nx, nx, Qx, nx, nw, R), nw, nw, Qw)
+	Rt := linalg.Gemm(false, false, nx, nw, linalg.Gemm(true, false, nx, nx, Qx, nx, nw, R), nw, nw, Qw)
 	var quad float64
 	for t := range Rt {
 		a := Rt[t] / e[t]
@@ -211,7 +175,7 @@ func (p *problem) lmlGradKron(h Hyper, grad []float64) (lml, lp float64, ok bool
 		return lml, lp, true
 	}
 	At := Rt
-	Am := gemm(false, true, nx, nw, gemm(false, false, nx, nx, Qx, nx, nw, At), nw, nw, Qw) // α as nx×nw
+	Am := linalg.Gemm(false, true, nx, nw, linalg.Gemm(false, false, nx, nx, Qx, nx, nw, At), nw, nw, Qw) // α as nx×nw
 	clear(grad)
 	// x dimensions: G_x = A K_w Aᵀ, T_x = Q_x diag(c_x) Q_xᵀ
 	cx := make([]float64, nx)
@@ -238,7 +202,7 @@ func (p *problem) lmlGradKron(h Hyper, grad []float64) (lml, lp float64, ok bool
 				Qc[a*m+j] = Q[a*m+j] * c[j]
 			}
 		}
-		T := gemm(false, true, m, m, Qc, m, m, Q)
+		T := linalg.Gemm(false, true, m, m, Qc, m, m, Q)
 		for a := 0; a < m; a++ {
 			for b := 0; b < m; b++ {
 				wab := 0.5 * Kb[a*m+b] * (os*G[a*m+b] - T[a*m+b])
@@ -252,9 +216,9 @@ func (p *problem) lmlGradKron(h Hyper, grad []float64) (lml, lp float64, ok bool
 			dst[k] *= ilb[k]
 		}
 	}
-	Gx := gemm(false, true, nx, nw, gemm(false, false, nx, nw, Am, nw, nw, Kw), nx, nw, Am)
+	Gx := linalg.Gemm(false, true, nx, nw, linalg.Gemm(false, false, nx, nw, Am, nw, nw, Kw), nx, nw, Am)
 	blockGrad(nx, s, Kx, kd.sqx, Gx, Qx, cx, il[:s], grad[:s])
-	Gw := gemm(true, false, nx, nw, Am, nx, nw, gemm(false, false, nx, nx, Kx, nx, nw, Am))
+	Gw := linalg.Gemm(true, false, nx, nw, Am, nx, nw, linalg.Gemm(false, false, nx, nx, Kx, nx, nw, Am))
 	blockGrad(nw, d-s, Kw, kd.sqw, Gw, Qw, cw, il[s:], grad[s:d])
 	idx := d
 	pri := p.pri
