@@ -21,15 +21,15 @@ import (
 //     ddof-0 values shifted by (n/2)·ln(n/(n−1))): the matched Matérn/Gamma
 //     MAP fit ("gamma") ≥ BoTorch − lmlTol, the matched maximum-likelihood fit
 //     ("mle") ≥ scikit-learn − lmlTol, and the default MAP fit ≥ BoTorch − lmlTol;
-//   - test RMSE: the best bohost configuration within rmseHard of the better
-//     reference, and each matched fit within rmseHard of its own reference.
-//     The brief's 5 % goal is reported (MISS in the log) rather than enforced:
-//     see docs/gp.md for the one case that misses it and why.
+//   - test RMSE: the best bohost configuration within 5 % of the better
+//     reference (the goal), and each matched fit within 5 % of its own
+//     reference. The "mle" configuration runs 30 restarts: with the default 4
+//     it stops, at n = 100 seed 2, in an interpolating optimum 6 % worse on
+//     RMSE than scikit-learn's (docs/gp.md).
 func TestAnchorQuality(t *testing.T) {
 	const (
-		lmlTol   = 0.05 // nats, total
-		rmseGoal = 1.05
-		rmseHard = 1.10
+		lmlTol  = 0.05 // nats, total
+		rmseTol = 1.05
 	)
 	dir := testsupport.Require(t, "anchors", "gpdata")
 	refs, err := gpdata.LoadRefs(dir)
@@ -77,18 +77,15 @@ func TestAnchorQuality(t *testing.T) {
 			}
 			best := math.Min(def.RMSE, math.Min(gam.RMSE, mle.RMSE))
 			ref := math.Min(sk.RMSE, bt.RMSE)
-			if best > rmseGoal*ref {
-				tab.WriteString(sprintf("  MISS: best RMSE %.4f is %.1f %% above %.4f", best, 100*(best/ref-1), ref))
+			tab.WriteString(sprintf("  best %+.1f %%\n", 100*(best/ref-1)))
+			if best > rmseTol*ref {
+				t.Errorf("n=%d seed=%d: best bohost RMSE %.4f > %g × better reference %.4f", n, seed, best, rmseTol, ref)
 			}
-			tab.WriteString("\n")
-			if best > rmseHard*ref {
-				t.Errorf("n=%d seed=%d: best bohost RMSE %.4f > %g × better reference %.4f", n, seed, best, rmseHard, ref)
+			if gam.RMSE > rmseTol*bt.RMSE {
+				t.Errorf("n=%d seed=%d: gamma RMSE %.4f > %g × BoTorch %.4f", n, seed, gam.RMSE, rmseTol, bt.RMSE)
 			}
-			if gam.RMSE > rmseHard*bt.RMSE {
-				t.Errorf("n=%d seed=%d: gamma RMSE %.4f > %g × BoTorch %.4f", n, seed, gam.RMSE, rmseHard, bt.RMSE)
-			}
-			if mle.RMSE > rmseHard*sk.RMSE {
-				t.Errorf("n=%d seed=%d: mle RMSE %.4f > %g × scikit-learn %.4f", n, seed, mle.RMSE, rmseHard, sk.RMSE)
+			if mle.RMSE > rmseTol*sk.RMSE {
+				t.Errorf("n=%d seed=%d: mle RMSE %.4f > %g × scikit-learn %.4f", n, seed, mle.RMSE, rmseTol, sk.RMSE)
 			}
 		}
 	}
