@@ -135,6 +135,16 @@ func run(ctx context.Context, prob problems.Problem, s spec, nInit, iters int, c
 	t0 := time.Now()
 	var cpu float64
 	evalAll := func(c []bo.Candidate) {
+		if *trace && len(c) > 0 && xstar != nil {
+			seen := map[string]bool{}
+			for _, cand := range c {
+				if k := fmt.Sprint(cand.X); !seen[k] {
+					seen[k] = true
+					g := best - problems.TrueCVaR(prob, cand.X, s.alpha, s.conv, grid)
+					fmt.Fprintf(os.Stderr, "trace seed=%d n=%d regret %.3f dR %.2f dN %.2f\n", s.seed, len(o.Observations()), g, dist(cand.X, xstar), dist(cand.X, h6Nominal))
+				}
+			}
+		}
 		for _, cand := range c {
 			_ = o.Tell(cand, prob.F(cand.X, cand.W))
 		}
@@ -231,6 +241,7 @@ var (
 	ucbBeta    = flag.Float64("beta", 0, "UCB multiplier of the sd (0: default 2)")
 	recFrom    = flag.String("rec", "", "recommendation: evaluated | continuous (default: the mode's)")
 	recNW      = flag.Int("recnw", 0, "w's of the recommendation's risk measure (0: the config default)")
+	trace      = flag.Bool("trace", false, "print every evaluated x's true CVaR regret and distances to the robust and nominal optima (diagnostic)")
 	oracle     = flag.Bool("oracle", false, "also print, per run, the best true CVaR regret among the evaluated x's (diagnostic)")
 )
 
