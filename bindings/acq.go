@@ -159,6 +159,20 @@ func (Acq) Open(rt *lua.Runtime) *glua.LTable {
 			return 1
 		}},
 		{Name: "ucb", Sig: "acq.ucb{model=, w=W, alpha=, beta=2} -> f", Desc: "UCB of the posterior CVaR (mean + beta·sd, linearised variance)", Fn: meanRisk("ucb")},
+		{Name: "ts", Sig: "acq.ts{model=, w=W, alpha=, convention=, features=1024, seed=0} -> f", Desc: "Thompson sampling: the risk measure over W of one posterior draw of the GP (random Fourier features, conditioned pathwise on the data); a new seed draws a new function", Fn: func(L *glua.LState) int {
+			o := lua.CheckOpts(L, 1, "acq.ts", append(acqCommon, "features")...)
+			post, W, m, dx := acqSetup(L, "acq.ts", o)
+			feats := o.Int("features", 1024)
+			if feats < 1 || feats > 1<<16 {
+				return lua.Raisef(L, errs.BadArg, "acq.ts", "option 'features' must be in [1, 65536], got %d", feats)
+			}
+			ts, err := acq.NewTS(post, W, m, acq.TSOptions{Features: feats, Seed: uint64(o.Int("seed", 0))})
+			if err != nil {
+				return lua.Raise(L, "acq.ts", err)
+			}
+			L.Push(lua.NewObject(L, acqType, &acqFn{kind: "ts", dx: dx, W: W, value: func(x, _, g []float64) float64 { return ts.ValueGrad(x, g) }}))
+			return 1
+		}},
 		{Name: "ei", Sig: "acq.ei{model=, w=W, alpha=, best=} -> f", Desc: "EI of the posterior CVaR over best", Fn: meanRisk("ei")},
 		{Name: "posterior_risk", Sig: "acq.posterior_risk{model=, w=W, alpha=} -> f", Desc: "the posterior-mean CVaR over the W set (what the recommendation maximises)", Fn: meanRisk("posterior_risk")},
 		{Name: "optimize", Sig: "acq.optimize(f, bounds, {raw_samples=128, restarts=10, max_iter=100, seed=0}) -> x, value [, w]", Desc: "maximises f over the box of x (Sobol raw samples, then L-BFGS on the analytic gradient); for ρKG also picks w from the W set", Fn: func(L *glua.LState) int {

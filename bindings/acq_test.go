@@ -38,13 +38,24 @@ func TestAcqFromLua(t *testing.T) {
 		near(xr[1], 0.3, 0.15, "the posterior risk peaks near the robust optimum")
 		local e = acq.ei{model = m, w = W, alpha = 0.5, best = p:value(xr)}
 		assert(e:value({0.9}) >= 0)
+		local err
+		local t1 = acq.ts{model = m, w = W, alpha = 0.5, seed = 4}
+		local v1, g1 = t1:grad({0.4})
+		local fdt = (t1:value({0.4 + 1e-5}) - t1:value({0.4 - 1e-5})) / 2e-5
+		near(g1[1], fdt, 1e-3 * math.max(1, math.abs(fdt)), "ts gradient vs finite differences")
+		near(v1, acq.ts{model = m, w = W, alpha = 0.5, seed = 4}:value({0.4}), 0, "ts: the same seed draws the same function")
+		assert(v1 ~= acq.ts{model = m, w = W, alpha = 0.5, seed = 5}:value({0.4}), "ts: another seed draws another function")
+		local xt = acq.optimize(t1, bounds, {seed = 1})
+		assert(xt[1] >= 0 and xt[1] <= 1)
+		err = expect_error("bad_arg", acq.ts, {model = m, w = W, features = 0})
+		assert(err.msg:find("features"), err.msg)
 		local kg = acq.rho_kg{model = m, w = W, x_bounds = bounds, alpha = 0.5, fantasies = 8, seed = 2}
 		assert(kg:value({0.5}, {0.5}) >= -1e-12, "rho-KG is a value of information")
 		local xk, vk, wk = acq.optimize(kg, bounds, {raw_samples = 32, restarts = 4})
 		assert(#xk == 1 and #wk == 1 and vk >= 0)
 
 		-- errors name the bad option
-		local err = expect_error("bad_arg", acq.qlognei, {model = m, w = W, alpha = 0.5})
+		err = expect_error("bad_arg", acq.qlognei, {model = m, w = W, alpha = 0.5})
 		assert(err.msg:find("baseline"), err.msg)
 		err = expect_error("bad_state", acq.ucb, {model = gp.new{}, w = W})
 		err = expect_error("bad_arg", acq.ucb, {model = m, w = {{1, 2, 3}}})

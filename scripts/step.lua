@@ -22,7 +22,7 @@ local opt = bo.args({
   steps = "steps to run when used as a script (0: just set up)",
   alpha = "risk level: the fraction of worst environments averaged",
   n_w = "environments (images) in the W set",
-  acquisition = "rho_kg | qlognei | qnei | ucb | ei | random",
+  acquisition = "rho_kg | qlognei | qnei | ucb | ei | ts | random | sobol",
   images = "synthetic images to draw the W set from",
   smoke = "tiny images and few steps: a quick check that everything works",
 })

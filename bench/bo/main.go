@@ -282,7 +282,7 @@ func (r result) row() []string {
 
 func main() {
 	problem := flag.String("problem", "hart6", "hart6 | tutorial")
-	acqs := flag.String("acq", "qlognei", "comma list: rho_kg,qlognei,qnei,ucb,ei,random,sobol")
+	acqs := flag.String("acq", "qlognei", "comma list: rho_kg,qlognei,qnei,ucb,ei,ts,random,sobol")
 	nws := flag.String("nw", "16", "comma list of n_w")
 	alphas := flag.String("alpha", "0.7", "comma list of alphas in the convention of -conv")
 	convs := flag.String("conv", "botorch", "comma list: botorch (confidence level, the anchors') or bohost (tail fraction)")

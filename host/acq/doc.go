@@ -19,6 +19,9 @@
 //   - MeanRisk: ρ(μ_n(x, W)), its linearised variance, UCB and EI on it, and
 //     its analytic gradient; Recommend maximises it over the evaluated x's
 //     and, optionally, the box.
+//   - TS: Thompson sampling: one posterior draw of the GP as a function
+//     (random Fourier features of the prior, conditioned pathwise on the
+//     data), value ρ(f̃(x, W)) with its analytic gradient.
 //   - Maximize / MaximizeDiscrete: scrambled-Sobol raw samples, the best
 //     Restarts polished by boxopt's bounded L-BFGS (finite-difference
 //     gradients), in goroutines, deterministic for a seed. MaximizeGrad /
@@ -26,7 +29,7 @@
 //
 // # Gradients
 //
-// NEI.ValueGrad, KG.ValueGrad, MeanRisk.UCBGrad / EIGrad and MeanRisk.Grad
+// NEI.ValueGrad, KG.ValueGrad, TS.ValueGrad, MeanRisk.UCBGrad / EIGrad and MeanRisk.Grad
 // return exact gradients in x (ρKG: in (x, w)) for the fixed base samples,
 // in reverse mode: the risk measure contributes its (sub)gradient weights at
 // each sample, the sample path μ + A z_B + L_xx z_x is differentiated through

@@ -56,7 +56,7 @@ func loop(t *testing.T, o *Optimizer, n int) [][]Candidate {
 }
 
 func TestResumeBitExact(t *testing.T) {
-	for _, a := range []string{AcqRhoKG, AcqQLogNEI, AcqUCB, AcqRandom} {
+	for _, a := range []string{AcqRhoKG, AcqQLogNEI, AcqUCB, AcqTS, AcqRandom} {
 		t.Run(a, func(t *testing.T) {
 			full, err := New(smallCfg(a, 3))
 			if err != nil {

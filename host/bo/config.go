@@ -17,6 +17,7 @@ const (
 	AcqQNEI    = "qnei"
 	AcqUCB     = "ucb"
 	AcqEI      = "ei"
+	AcqTS      = "ts"
 	AcqRandom  = "random"
 	AcqSobol   = "sobol"
 )
@@ -180,9 +181,9 @@ func (c Config) Validate() error {
 		return bad("NW", "must be in [1, 4096], got %d", c.NW)
 	}
 	switch c.Acquisition {
-	case AcqRhoKG, AcqQLogNEI, AcqQNEI, AcqUCB, AcqEI, AcqRandom, AcqSobol:
+	case AcqRhoKG, AcqQLogNEI, AcqQNEI, AcqUCB, AcqEI, AcqTS, AcqRandom, AcqSobol:
 	default:
-		return bad("Acquisition", "must be one of rho_kg, qlognei, qnei, ucb, ei, random, sobol, got %q", c.Acquisition)
+		return bad("Acquisition", "must be one of rho_kg, qlognei, qnei, ucb, ei, ts, random, sobol, got %q", c.Acquisition)
 	}
 	if c.Mode != ModePair && c.Mode != ModeAllW {
 		return bad("Mode", "must be \"pair\" or \"all_w\", got %q", c.Mode)

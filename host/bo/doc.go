@@ -8,7 +8,7 @@
 // "sobol" / "sobol_fresh": continuous Sobol draws, fixed or redrawn every
 // iteration), the risk level Alpha under a risk.Convention (default
 // bohost: alpha is the worst fraction averaged), the acquisition (rho_kg,
-// qlognei, qnei, ucb, ei, random, sobol), the Mode ("pair": one (x, w) per
+// qlognei, qnei, ucb, ei, ts, random, sobol), the Mode ("pair": one (x, w) per
 // ask, the default for rho_kg; "all_w": one x at every w of W), the initial
 // design size, the seed and the GP options. Validate names the bad field.
 //

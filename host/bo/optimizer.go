@@ -527,6 +527,15 @@ func (o *Optimizer) propose(ctx context.Context, it int) ([]Candidate, error) {
 		if err != nil {
 			return nil, err
 		}
+	case AcqTS:
+		ts, err := acq.NewTS(post, o.wset, o.measure, acq.TSOptions{Seed: o.seedFor(it, purAcq)})
+		if err != nil {
+			return nil, err
+		}
+		z, val, err = acq.MaximizeGrad(ctx, ts.ValueGrad, o.xlo, o.xhi, top, oo)
+		if err != nil {
+			return nil, err
+		}
 	case AcqEI:
 		best := math.Inf(-1)
 		for _, v := range vals {
