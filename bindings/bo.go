@@ -216,7 +216,7 @@ func OptimizerConfig(L *glua.LState, op string, v glua.LValue) bo.Config {
 	cfg.Alpha = o.Number("alpha", 0.1)
 	cfg.Convention = risk.Convention(o.Enum("convention", "bohost", "bohost", "botorch"))
 	cfg.NW = o.Int("n_w", 0)
-	cfg.Acquisition = o.Enum("acquisition", bo.AcqRhoKG, bo.AcqRhoKG, bo.AcqQLogNEI, bo.AcqQNEI, bo.AcqUCB, bo.AcqEI, bo.AcqRandom, bo.AcqSobol)
+	cfg.Acquisition = o.Enum("acquisition", bo.AcqRhoKG, bo.AcqRhoKG, bo.AcqQLogNEI, bo.AcqQNEI, bo.AcqUCB, bo.AcqEI, bo.AcqTS, bo.AcqRandom, bo.AcqSobol)
 	cfg.Mode = o.String("mode", "")
 	cfg.NInitial = o.Int("n_initial", 0)
 	cfg.Seed = uint64(o.Int("seed", 0))
