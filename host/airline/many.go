@@ -45,8 +45,12 @@ func (e *Evaluator) EvalMany(ctx context.Context, x []float64, n int, image Imag
 	}
 	recs := make([]Record, n)
 	errAt := make([]error, n)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// A failure stops the feeding of new images but lets the images already
+	// handed out finish (they all have lower indices than any image not yet
+	// fed), so the error reported is the lowest failing index's whatever the
+	// timing. Only the caller's ctx interrupts running evaluations.
+	stop := make(chan struct{})
+	var stopOnce sync.Once
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -56,7 +60,7 @@ func (e *Evaluator) EvalMany(ctx context.Context, x []float64, n int, image Imag
 			for i := range next {
 				errAt[i] = e.evalOne(ctx, x, i, image, &recs[i])
 				if errAt[i] != nil {
-					cancel()
+					stopOnce.Do(func() { close(stop) })
 				}
 			}
 		}()
@@ -66,6 +70,8 @@ feed:
 	for ; i < n; i++ {
 		select {
 		case <-ctx.Done():
+			break feed
+		case <-stop:
 			break feed
 		case next <- i:
 		}
