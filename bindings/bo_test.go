@@ -31,6 +31,15 @@ func TestOptimizerFromLua(t *testing.T) {
 		assert_eq(#opt:observations(), 16)
 		assert(tostring(opt:model()):find("bohost.gp.Model"))
 
+		-- Thompson sampling steps the same way
+		local ts = bo.optimizer{space = {{0, 1}, {0, 1}}, env = {{0, 1}}, alpha = 0.3, n_w = 3, acquisition = "ts", n_initial = 3, seed = 5}
+		for i = 1, 15 do
+			local x, w = ts:ask()
+			ts:tell(x, w, f(x, w))
+		end
+		assert(tostring(ts):find("ts, alpha=0.3"), tostring(ts))
+		assert(ts:diagnostics().iteration >= 1, "no Thompson-sampling iteration ran")
+
 		-- errors name the bad option
 		local e = expect_error("bad_arg", bo.optimizer, {space = {{0, 1}}, env = {{0, 1}}, alpah = 0.1})
 		assert(e.msg:find("did you mean 'alpha'"), e.msg)
