@@ -64,7 +64,8 @@ type Config struct {
 	Faults bool
 	// Script and Args are the script that made the run and its arguments:
 	// script.lua and args.json are copies, and a changed script refuses a
-	// resume unless forced. Both optional.
+	// resume unless forced; a run that had finished, with nothing else
+	// changed, is reused with a warning. Both optional.
 	Script string
 	Args   []string
 	// Data describes the data set for config.json (filled in for airline

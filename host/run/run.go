@@ -80,6 +80,7 @@ type Run struct {
 	finished    *Summary // set when the directory holds a finished run
 	forced      bool     // resumed with Force over changed settings
 	forceDiffs  []string
+	scriptNote  string // a finished run reopened by a changed script (a warning once the journal is open)
 	closeOnce   sync.Once
 }
 
@@ -168,6 +169,9 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Run, err error) {
 	if r.trials, err = journal.Open(filepath.Join(r.dir, TrialsFile), &journal.Options{TruncateTorn: true, Exclusive: true}); err != nil {
 		return nil, err
 	}
+	if r.scriptNote != "" {
+		r.warn("warning", r.scriptNote, nil)
+	}
 	if rep := r.trials.Repaired(); rep.Torn {
 		r.warn("warning", "trials.jsonl had a torn last line (an evaluation being written when the run died): cut off: "+rep.String(), nil)
 	}
@@ -178,6 +182,12 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Run, err error) {
 	if resume {
 		if err := r.resume(ctx, o); err != nil {
 			return nil, err
+		}
+		if r.scriptNote != "" && r.finished == nil {
+			// summary.json said finished but the journal does not: refuse as
+			// for any other changed script.
+			return nil, errs.New(errs.BadState, op, "cannot resume %s: the script (%s differs from the run's script.lua) changed since the run started", r.dir, r.cfg.Script).
+				WithHint("use a new run directory, or force the resume (force = true, bohost resume --force) to continue with the new settings")
 		}
 	} else {
 		r.opt = o
@@ -345,12 +355,11 @@ func (r *Run) checkResume(cf configFile, fp []byte, manifest any) (float64, erro
 	if !bytes.Equal(bytes.TrimSpace(old), fp) {
 		diffs = append(diffs, "configuration ("+describeDiff(old, fp)+")")
 	}
+	scriptDiff := false
 	if r.cfg.Script != "" {
 		cur, err1 := os.ReadFile(r.cfg.Script)
 		saved, err2 := os.ReadFile(filepath.Join(r.dir, ScriptFile))
-		if err1 == nil && err2 == nil && !bytes.Equal(cur, saved) {
-			diffs = append(diffs, "script ("+r.cfg.Script+" differs from the run's script.lua)")
-		}
+		scriptDiff = err1 == nil && err2 == nil && !bytes.Equal(cur, saved)
 	}
 	mb, _ := json.Marshal(manifest)
 	if oldm, err := os.ReadFile(filepath.Join(r.dir, ManifestFile)); err == nil {
@@ -361,6 +370,16 @@ func (r *Run) checkResume(cf configFile, fp []byte, manifest any) (float64, erro
 		json.Unmarshal(mb, &b)
 		if a.SHA256 != b.SHA256 {
 			diffs = append(diffs, fmt.Sprintf("data set (manifest sha256 %.12s… now %.12s…)", a.SHA256, b.SHA256))
+		}
+	}
+	if scriptDiff {
+		if len(diffs) == 0 && !r.opts.Force && r.finishedAt(r.cfg.Iterations) {
+			// Nothing is left to evaluate, and what the evaluations were
+			// (configuration, objective, data) is unchanged: a sweep re-run
+			// with an edited or updated script reuses the finished run.
+			r.scriptNote = fmt.Sprintf("the script %s differs from the run's script.lua, but the run had finished with the same configuration, objective and data set: its results are kept (use a new run directory to redo it)", r.cfg.Script)
+		} else {
+			diffs = append(diffs, "script ("+r.cfg.Script+" differs from the run's script.lua)")
 		}
 	}
 	if len(diffs) > 0 && !r.opts.Force {
@@ -634,4 +653,15 @@ func (r *Run) bestObservedCVaR() *float64 {
 		}
 	}
 	return best
+}
+
+// finishedAt reports whether the directory's summary.json records a finished
+// run of at least iters iterations.
+func (r *Run) finishedAt(iters int) bool {
+	b, err := os.ReadFile(filepath.Join(r.dir, SummaryFile))
+	if err != nil {
+		return false
+	}
+	var s Summary
+	return json.Unmarshal(b, &s) == nil && s.Status == "finished" && s.Iterations >= iters
 }

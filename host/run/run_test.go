@@ -278,6 +278,71 @@ func TestResumeRefusesChangedConfig(t *testing.T) {
 	}
 }
 
+// TestChangedScript: an unfinished run refuses a changed script (unless
+// forced); a finished run with the same configuration is reused with a
+// warning, its script.lua and trials untouched; asking it for more
+// iterations under the changed script refuses again.
+func TestChangedScript(t *testing.T) {
+	tmp := t.TempDir()
+	script := filepath.Join(tmp, "sweep.lua")
+	write := func(src string) {
+		if err := os.WriteFile(script, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("-- version 1\n")
+	dir := filepath.Join(tmp, "run")
+	cfg := testConfig(dir, smooth)
+	cfg.Script, cfg.Iterations = script, 2
+	s1 := mustDo(t, cfg, testOptions())
+	trials1, _ := os.ReadFile(filepath.Join(dir, TrialsFile))
+
+	write("-- version 2: a comment changed\n")
+	var log strings.Builder
+	opts := testOptions()
+	opts.Log = &log
+	s2, err := Do(context.Background(), cfg, opts)
+	if err != nil || s2.Status != "finished" || s2.Trials != s1.Trials {
+		t.Fatalf("finished run, changed script: %v %+v", err, s2)
+	}
+	if !strings.Contains(log.String(), "differs from the run's script.lua") || !strings.Contains(log.String(), "results are kept") {
+		t.Errorf("no warning about the changed script:\n%s", log.String())
+	}
+	if readEvents(t, dir)["warning"] == 0 {
+		t.Error("no warning event")
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, ScriptFile)); string(b) != "-- version 1\n" {
+		t.Errorf("script.lua was replaced: %q", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, TrialsFile)); string(b) != string(trials1) {
+		t.Error("trials.jsonl changed")
+	}
+
+	cfg.Iterations = 4
+	_, err = Do(context.Background(), cfg, testOptions())
+	if errs.KindOf(err) != errs.BadState || !strings.Contains(err.Error(), "script (") || !strings.Contains(err.Error(), "force") {
+		t.Fatalf("more iterations under a changed script: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, TrialsFile)); string(b) != string(trials1) {
+		t.Error("trials.jsonl changed by a refused resume")
+	}
+	// a run short of its iteration target refuses as well, unless forced
+	dir2 := filepath.Join(tmp, "run2")
+	cfg2 := testConfig(dir2, smooth)
+	cfg2.Script, cfg2.Iterations = script, 1
+	mustDo(t, cfg2, testOptions())
+	write("-- version 3\n")
+	cfg2.Iterations = 3
+	if _, err := Do(context.Background(), cfg2, testOptions()); errs.KindOf(err) != errs.BadState || !strings.Contains(err.Error(), "script (") {
+		t.Fatalf("unfinished run, changed script: %v", err)
+	}
+	opts = testOptions()
+	opts.Force = true
+	if s, err := Do(context.Background(), cfg2, opts); err != nil || s.Status != "finished" {
+		t.Fatalf("forced: %v %+v", err, s)
+	}
+}
+
 func TestFailurePolicies(t *testing.T) {
 	const failing = `{"test": {"fail": 3}}`
 	for _, tc := range []struct {
