@@ -119,43 +119,35 @@ func checkCanny(op string, lo, hi float64) error {
 // Resize scales img to w×h: area averaging when shrinking both sides, bilinear
 // otherwise.
 func Resize(img *imgbuf.Gray, w, h int) (*imgbuf.Gray, error) {
-	const op = "cv.resize"
-	if err := checkSize(op, w, h); err != nil {
-		return nil, err
-	}
-	src, err := GrayToMat(img)
-	if err != nil {
-		return nil, errs.Wrap(errs.BadArg, op, err)
-	}
-	defer src.Close()
-	if w == img.W && h == img.H {
-		return MatToGray(src)
-	}
-	dst := gocv.NewMat()
-	defer dst.Close()
-	gocv.Resize(src, &dst, image.Pt(w, h), 0, 0, interp(img.W, img.H, w, h))
-	return MatToGray(dst)
+	return resize("cv.resize", w, h, func() (gocv.Mat, error) { return GrayToMat(img) }, MatToGray)
 }
 
 // ResizeFloat scales a float image (edge logits, gradients) to w×h, bilinear
 // (area averaging when shrinking both sides).
 func ResizeFloat(img *imgbuf.Float, w, h int) (*imgbuf.Float, error) {
-	const op = "cv.resize_float"
+	return resize("cv.resize_float", w, h, func() (gocv.Mat, error) { return FloatToMat(img) }, MatToFloat)
+}
+
+// resize is Resize and ResizeFloat: toMat makes the source Mat, fromMat
+// converts the result back; both Mats are closed on every path.
+func resize[T any](op string, w, h int, toMat func() (gocv.Mat, error), fromMat func(gocv.Mat) (T, error)) (T, error) {
+	var zero T
 	if err := checkSize(op, w, h); err != nil {
-		return nil, err
+		return zero, err
 	}
-	src, err := FloatToMat(img)
+	src, err := toMat()
 	if err != nil {
-		return nil, errs.Wrap(errs.BadArg, op, err)
+		return zero, errs.Wrap(errs.BadArg, op, err)
 	}
 	defer src.Close()
-	if w == img.W && h == img.H {
-		return MatToFloat(src)
+	w0, h0 := src.Cols(), src.Rows()
+	if w == w0 && h == h0 {
+		return fromMat(src)
 	}
 	dst := gocv.NewMat()
 	defer dst.Close()
-	gocv.Resize(src, &dst, image.Pt(w, h), 0, 0, interp(img.W, img.H, w, h))
-	return MatToFloat(dst)
+	gocv.Resize(src, &dst, image.Pt(w, h), 0, 0, interp(w0, h0, w, h))
+	return fromMat(dst)
 }
 
 func interp(w0, h0, w, h int) gocv.InterpolationFlags {
