@@ -56,15 +56,9 @@ func (p *Post) newKron(s, nx, nw int, y []float64, jit float64) bool {
 	for t := range R {
 		R[t] = (y[t]-p.ymu)/p.ysd - p.c0
 	}
-	// α = Q D⁻¹ Qᵀ r
-	Rt := linalg.Gemm(true, false, nx, nx, qx, nx, nw, R)
-	Rt = linalg.Gemm(false, false, nx, nw, Rt, nw, nw, qw)
-	for t := range Rt {
-		Rt[t] *= kr.isq[t] * kr.isq[t]
-	}
-	kr.am = linalg.Gemm(false, true, nx, nw, linalg.Gemm(false, false, nx, nx, qx, nx, nw, Rt), nw, nw, qw)
-	p.alpha = kr.am
 	p.kr = kr
+	p.solve(R) // α = Q D⁻¹ Qᵀ r
+	kr.am, p.alpha = R, R
 	return true
 }
 

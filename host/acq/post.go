@@ -9,6 +9,7 @@ import (
 
 	"bohost/host/errs"
 	"bohost/host/gp"
+	"bohost/host/internal/linalg"
 )
 
 var sqrt5 = math.Sqrt(5)
@@ -128,8 +129,7 @@ ok:
 	for i := range y {
 		p.alpha[i] = (y[i]-p.ymu)/p.ysd - p.c0
 	}
-	blas64.Trsv(blas.NoTrans, p.l, blas64.Vector{N: n, Inc: 1, Data: p.alpha})
-	blas64.Trsv(blas.Trans, p.l, blas64.Vector{N: n, Inc: 1, Data: p.alpha})
+	p.solve(p.alpha)
 	return p, nil
 }
 
@@ -319,4 +319,21 @@ func cholTry(a []float64, m int, jitter float64) bool {
 		}
 	}
 	return true
+}
+
+// solve overwrites r with (K + σ²I)⁻¹ r (standardised units).
+func (p *Post) solve(r []float64) {
+	if kr := p.kr; kr != nil {
+		nx, nw := kr.nx, kr.nw
+		Rt := linalg.Gemm(true, false, nx, nx, kr.qx, nx, nw, r)
+		Rt = linalg.Gemm(false, false, nx, nw, Rt, nw, nw, kr.qw)
+		for t := range Rt {
+			Rt[t] *= kr.isq[t] * kr.isq[t]
+		}
+		copy(r, linalg.Gemm(false, true, nx, nw, linalg.Gemm(false, false, nx, nx, kr.qx, nx, nw, Rt), nw, nw, kr.qw))
+		return
+	}
+	v := blas64.Vector{N: p.n, Inc: 1, Data: r}
+	blas64.Trsv(blas.NoTrans, p.l, v)
+	blas64.Trsv(blas.Trans, p.l, v)
 }

@@ -3,12 +3,9 @@ package acq
 import (
 	"math"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"bohost/host/errs"
-	"bohost/host/internal/linalg"
 	"bohost/host/risk"
 )
 
@@ -159,21 +156,4 @@ func (t *TS) ValueGrad(x, grad []float64) float64 {
 		}
 	}
 	return val
-}
-
-// solve overwrites r with (K + σ²I)⁻¹ r (standardised units).
-func (p *Post) solve(r []float64) {
-	if kr := p.kr; kr != nil {
-		nx, nw := kr.nx, kr.nw
-		Rt := linalg.Gemm(true, false, nx, nx, kr.qx, nx, nw, r)
-		Rt = linalg.Gemm(false, false, nx, nw, Rt, nw, nw, kr.qw)
-		for t := range Rt {
-			Rt[t] *= kr.isq[t] * kr.isq[t]
-		}
-		copy(r, linalg.Gemm(false, true, nx, nw, linalg.Gemm(false, false, nx, nx, kr.qx, nx, nw, Rt), nw, nw, kr.qw))
-		return
-	}
-	v := blas64.Vector{N: p.n, Inc: 1, Data: r}
-	blas64.Trsv(blas.NoTrans, p.l, v)
-	blas64.Trsv(blas.Trans, p.l, v)
 }
