@@ -133,27 +133,6 @@ ok:
 	return p, nil
 }
 
-// standardise returns the mean and the ddof=1 standard deviation of y (1 when
-// y has one value or is constant), as BoTorch's Standardize.
-func standardise(y []float64) (mu, sd float64) {
-	for _, v := range y {
-		mu += v
-	}
-	mu /= float64(len(y))
-	if len(y) < 2 {
-		return mu, 1
-	}
-	var ss float64
-	for _, v := range y {
-		ss += (v - mu) * (v - mu)
-	}
-	sd = math.Sqrt(ss / float64(len(y)-1))
-	if !(sd >= 1e-8) {
-		sd = 1
-	}
-	return mu, sd
-}
-
 // Dim is the input dimension (x and w together).
 func (p *Post) Dim() int { return p.d }
 
