@@ -220,29 +220,7 @@ func (p *problem) lmlGradKron(h Hyper, grad []float64) (lml, lp float64, ok bool
 	blockGrad(nx, s, Kx, kd.sqx, Gx, Qx, cx, il[:s], grad[:s])
 	Gw := linalg.Gemm(true, false, nx, nw, Am, nx, nw, linalg.Gemm(false, false, nx, nx, Kx, nx, nw, Am))
 	blockGrad(nw, d-s, Kw, kd.sqw, Gw, Qw, cw, il[s:], grad[s:d])
-	idx := d
-	pri := p.pri
-	for k := 0; k < d; k++ {
-		if !pri.flat {
-			grad[k] += pri.ls.dLogPDF(h.Lengthscales[k]) * h.Lengthscales[k]
-		}
-	}
-	if pri.learnOS {
-		grad[idx] = 0.5 * gos
-		if !pri.flat {
-			grad[idx] += pri.os.dLogPDF(h.Outputscale) * h.Outputscale
-		}
-		idx++
-	}
-	if p.learnNoise {
-		ex := h.Noise - p.floor
-		grad[idx] = 0.5 * gnoise * ex
-		if !pri.flat {
-			grad[idx] += pri.noise.dLogPDF(h.Noise) * ex
-		}
-		idx++
-	}
-	grad[idx] = sumA
+	p.finishGrad(h, grad, 0.5*gos, 0.5*gnoise, sumA)
 	return lml, lp, true
 }
 

@@ -298,17 +298,29 @@ func (p *problem) lmlGrad(w *work, h Hyper, grad []float64) (lml, lp float64, ok
 			q++
 		}
 	}
-	idx := d
 	for k := range gl {
 		gl[k] *= 1 / (h.Lengthscales[k] * h.Lengthscales[k])
-		if !pri.flat {
-			gl[k] += pri.ls.dLogPDF(h.Lengthscales[k]) * h.Lengthscales[k]
+	}
+	// ∂K/∂log σ² = K_f: off-diagonal pairs twice (counted once above, halved
+	// by the ½ of the trace formula) and σ² on the diagonal.
+	p.finishGrad(h, grad, gos+0.5*trW*h.Outputscale, 0.5*trW, sumA)
+	return lml, lp, true
+}
+
+// finishGrad completes a log-space gradient whose lengthscale entries
+// grad[:d] hold the data terms: it adds their prior terms and writes the
+// outputscale entry (gos: the data's ∂/∂log σ²), the noise entry (gnoise:
+// the data's ∂/∂noise, through the floor) and the constant mean's (sumA).
+func (p *problem) finishGrad(h Hyper, grad []float64, gos, gnoise, sumA float64) {
+	pri, d := p.pri, len(h.Lengthscales)
+	if !pri.flat {
+		for k := 0; k < d; k++ {
+			grad[k] += pri.ls.dLogPDF(h.Lengthscales[k]) * h.Lengthscales[k]
 		}
 	}
+	idx := d
 	if pri.learnOS {
-		// ∂K/∂log σ² = K_f: off-diagonal pairs twice (counted once above, halved
-		// by the ½ of the trace formula) and σ² on the diagonal.
-		grad[idx] = gos + 0.5*trW*h.Outputscale
+		grad[idx] = gos
 		if !pri.flat {
 			grad[idx] += pri.os.dLogPDF(h.Outputscale) * h.Outputscale
 		}
@@ -316,12 +328,11 @@ func (p *problem) lmlGrad(w *work, h Hyper, grad []float64) (lml, lp float64, ok
 	}
 	if p.learnNoise {
 		ex := h.Noise - p.floor
-		grad[idx] = 0.5 * trW * ex
+		grad[idx] = gnoise * ex
 		if !pri.flat {
 			grad[idx] += pri.noise.dLogPDF(h.Noise) * ex
 		}
 		idx++
 	}
 	grad[idx] = sumA
-	return lml, lp, true
 }
