@@ -148,12 +148,7 @@ func finiteSeg(s imgbuf.Segment) bool {
 // least minWeight. Inliers are consumed. Deterministic for a seed.
 func (f *fuser) fuseLines(sets [3][]imgbuf.Segment, w, h int, p fusionParams) []imgbuf.Segment {
 	n := w * h
-	if cap(f.bits) < n {
-		f.bits = make([]uint8, n)
-		f.wt = make([]float32, n)
-		f.stamp = make([]uint32, n)
-		f.gen = 0
-	}
+	f.grow(n)
 	bits, wt, stamp := f.bits[:n], f.wt[:n], f.stamp[:n]
 	clear(bits)
 	for k, set := range sets {
@@ -360,17 +355,23 @@ func distLine(x, y float64, s imgbuf.Segment) float64 {
 	return math.Abs((x-s.X1)*dy-(y-s.Y1)*dx) / l
 }
 
-// fuseSeam is the original's per-ROI fusion: one weighted-RANSAC line over all
-// weighted pixels of the ROI, extended to the ROI border. It returns false
-// when nothing could be fitted.
-func (f *fuser) fuseSeam(sets [3][]imgbuf.Segment, w, h int, p fusionParams) (imgbuf.Segment, bool) {
-	n := w * h
+// grow makes the per-pixel maps hold at least n pixels (new maps restart
+// the stamp generation).
+func (f *fuser) grow(n int) {
 	if cap(f.bits) < n {
 		f.bits = make([]uint8, n)
 		f.wt = make([]float32, n)
 		f.stamp = make([]uint32, n)
 		f.gen = 0
 	}
+}
+
+// fuseSeam is the original's per-ROI fusion: one weighted-RANSAC line over all
+// weighted pixels of the ROI, extended to the ROI border. It returns false
+// when nothing could be fitted.
+func (f *fuser) fuseSeam(sets [3][]imgbuf.Segment, w, h int, p fusionParams) (imgbuf.Segment, bool) {
+	n := w * h
+	f.grow(n)
 	bits := f.bits[:n]
 	clear(bits)
 	for k, set := range sets {
