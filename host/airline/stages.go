@@ -42,7 +42,9 @@ type EdgeParams struct {
 	Floor float64 // logit of pixels that are not kept (default -30, below every edgeThresh)
 }
 
-func (p EdgeParams) withDefaults() EdgeParams {
+// WithDefaults returns p with its unset (non-positive; Floor: non-negative)
+// fields at the documented defaults.
+func (p EdgeParams) WithDefaults() EdgeParams {
 	if !(p.Ref > 0) {
 		p.Ref = 100
 	}
@@ -234,7 +236,7 @@ const (
 )
 
 func edgesInto(dst []float32, b *edgeBufs, src []uint8, w, h int, p EdgeParams) {
-	p = p.withDefaults()
+	p = p.WithDefaults()
 	n := w * h
 	blurInto(b.blur[:n], b.tmp[:n], src, w, h, GaussianKernel(p.Sigma))
 	sobelInto(b.gx[:n], b.gy[:n], b.mag[:n], b.blur[:n], w, h)

@@ -176,7 +176,7 @@ func compareStages(t *testing.T, s Stages, name string, img *imgbuf.Gray) (float
 		want := airline.ClassicalEdges(img, p)
 		floats.add(cmpFloats(t, fmt.Sprintf("%s ClassicalEdges(%+v)", name, p), w, got.Pix, want.Pix))
 		// The kept set is an integer output: it must match exactly.
-		floor := float32(edgeDefaults(p).Floor)
+		floor := float32(p.WithDefaults().Floor)
 		gk, wk := make([]uint8, len(want.Pix)), make([]uint8, len(want.Pix))
 		for i := range want.Pix {
 			if got.Pix[i] != floor {

@@ -290,20 +290,6 @@ func (c *Context) Sobel(src *imgbuf.Float) (gx, gy, mag *imgbuf.Float, err error
 	return gx, gy, mag, nil
 }
 
-// edgeDefaults are airline.EdgeParams' documented defaults.
-func edgeDefaults(p airline.EdgeParams) airline.EdgeParams {
-	if !(p.Ref > 0) {
-		p.Ref = 100
-	}
-	if !(p.Gain > 0) {
-		p.Gain = 4
-	}
-	if !(p.Floor < 0) {
-		p.Floor = -30
-	}
-	return p
-}
-
 // ClassicalEdges is airline.ClassicalEdges on the device: blur, Sobel,
 // non-maximum suppression, hysteresis (rounds of a parallel flood fill until
 // nothing changes) and the logit map.
@@ -312,7 +298,7 @@ func (c *Context) ClassicalEdges(src *imgbuf.Gray, p airline.EdgeParams) (*imgbu
 	if err := checkGray(op, src); err != nil {
 		return nil, err
 	}
-	p = edgeDefaults(p)
+	p = p.WithDefaults()
 	w, h, n := src.W, src.H, src.W*src.H
 	out := imgbuf.NewFloat(w, h)
 	hyst := 0
