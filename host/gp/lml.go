@@ -256,18 +256,7 @@ func (p *problem) lmlGrad(w *work, h Hyper, grad []float64) (lml, lp float64, ok
 	blas64.Trsv(blas.NoTrans, ut, av)
 	lml = -0.5*dot(w.r, w.a) - 0.5*logDet - 0.5*float64(n)*math.Log(2*math.Pi)
 
-	pri := p.pri
-	if !pri.flat {
-		for _, l := range h.Lengthscales {
-			lp += pri.ls.logPDF(l)
-		}
-		if pri.learnOS {
-			lp += pri.os.logPDF(h.Outputscale)
-		}
-		if p.learnNoise {
-			lp += pri.noise.logPDF(h.Noise)
-		}
-	}
+	lp = p.logPrior(h)
 	if grad == nil {
 		return lml, lp, true
 	}
