@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"bohost/host/bo"
 	runpkg "bohost/host/run"
 )
 
@@ -134,45 +133,20 @@ func replayMain(env *Env, args []string) int {
 	return ExitOK
 }
 
-// replayConfig rebuilds a run's configuration from its config.json.
+// replayConfig is the run's configuration (run.ReadConfig), with --data
+// replacing the data directory of an airline objective.
 func replayConfig(dir, data string) (runpkg.Config, error) {
-	var raw struct {
-		Optimizer       bo.Config       `json:"optimizer"`
-		Objective       json.RawMessage `json:"objective"`
-		Iterations      int             `json:"iterations"`
-		Workers         int             `json:"workers"`
-		TimeoutS        float64         `json:"timeout_s"`
-		MaxRSS          string          `json:"max_rss"`
-		MaxRSSBytes     int64           `json:"max_rss_bytes"`
-		OnFailure       string          `json:"on_failure"`
-		Retries         int             `json:"retries"`
-		RetryFallback   string          `json:"retry_fallback"`
-		MaxConsecutive  int             `json:"max_consecutive_failures"`
-		CheckpointEvery int             `json:"checkpoint_every"`
+	cfg, err := runpkg.ReadConfig(dir)
+	if err != nil || data == "" {
+		return cfg, err
 	}
-	p := filepath.Join(dir, runpkg.ConfigFile)
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return runpkg.Config{}, fmt.Errorf("cannot read %s: %v (is %s a run directory?)", p, err, dir)
+	var spec map[string]map[string]any
+	if err := json.Unmarshal(cfg.Objective, &spec); err != nil || spec["airline"] == nil {
+		return runpkg.Config{}, fmt.Errorf("--data applies to airline objectives; %s has %s", filepath.Join(dir, runpkg.ConfigFile), string(cfg.Objective))
 	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return runpkg.Config{}, fmt.Errorf("%s: %v", p, err)
-	}
-	obj := raw.Objective
-	if data != "" {
-		var spec map[string]map[string]any
-		if err := json.Unmarshal(obj, &spec); err != nil || spec["airline"] == nil {
-			return runpkg.Config{}, fmt.Errorf("--data applies to airline objectives; %s has %s", p, string(obj))
-		}
-		spec["airline"]["data"] = data
-		obj, _ = json.Marshal(spec)
-	}
-	return runpkg.Config{
-		Optimizer: raw.Optimizer, Objective: obj, Iterations: raw.Iterations, Workers: raw.Workers,
-		TimeoutS: raw.TimeoutS, MaxRSS: raw.MaxRSS, MaxRSSBytes: raw.MaxRSSBytes, OnFailure: raw.OnFailure,
-		Retries: raw.Retries, RetryFallback: raw.RetryFallback, MaxConsecutiveFailures: raw.MaxConsecutive,
-		CheckpointEvery: raw.CheckpointEvery,
-	}, nil
+	spec["airline"]["data"] = data
+	cfg.Objective, _ = json.Marshal(spec)
+	return cfg, nil
 }
 
 func trialDiff(a, b runpkg.Trial) string {

@@ -541,6 +541,33 @@ func ReadTrials(dir string) ([]Trial, error) {
 	return out, err
 }
 
+// ReadConfig rebuilds, from a run directory's config.json, the Config the
+// run was made with: optimiser (complete, defaults filled in), objective,
+// failure policy, iterations, workers, limits and checkpoint cadence; not
+// the script, the data description or the sweep.
+func ReadConfig(dir string) (Config, error) {
+	const op = "run.read_config"
+	p := filepath.Join(dir, ConfigFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return Config{}, errs.New(errs.IO, op, "cannot read %s: %v (is %s a run directory?)", p, err, dir)
+	}
+	var cf configFile
+	if err := json.Unmarshal(b, &cf); err != nil {
+		return Config{}, errs.New(errs.BadArg, op, "%s: %v", p, err)
+	}
+	var oc bo.Config
+	if err := json.Unmarshal(cf.Optimizer, &oc); err != nil {
+		return Config{}, errs.New(errs.BadArg, op, "%s: optimizer: %v", p, err)
+	}
+	return Config{
+		Optimizer: oc, Objective: cf.Objective, Iterations: cf.Iterations, Workers: cf.Workers,
+		TimeoutS: cf.TimeoutS, MaxRSS: cf.MaxRSS, MaxRSSBytes: cf.MaxRSSBytes, OnFailure: cf.OnFailure,
+		Retries: cf.Retries, RetryFallback: cf.RetryFallback, MaxConsecutiveFailures: cf.MaxConsecutiveFailures,
+		CheckpointEvery: cf.CheckpointEvery,
+	}, nil
+}
+
 func (r *Run) elapsed() float64 { return time.Since(r.start).Seconds() }
 
 func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
