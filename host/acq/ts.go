@@ -122,15 +122,23 @@ func (t *TS) Value(x []float64) float64 { return t.ValueGrad(x, nil) }
 // ValueGrad returns ρ(f̃(x, W)) and fills grad (len(x), when non-nil) with
 // its gradient (the measure's weights at the sampled values).
 func (t *TS) ValueGrad(x, grad []float64) float64 {
-	p, nw := t.p, len(t.w)
+	p, nw, dx := t.p, len(t.w), len(x)
 	z := make([]float64, p.d)
 	u := make([]float64, p.d)
 	vals := make([]float64, nw)
+	var gs []float64 // nw×dx: ∂f̃(x, w_i)/∂x, filled in the same pass as the values
+	if grad != nil {
+		gs = make([]float64, nw*dx)
+	}
 	for i, w := range t.w {
 		copy(z, x)
-		copy(z[len(x):], w)
+		copy(z[dx:], w)
 		p.unit(z, u)
-		vals[i] = p.ymu + p.ysd*t.sample(u, nil)
+		var g []float64
+		if gs != nil {
+			g = gs[i*dx : (i+1)*dx]
+		}
+		vals[i] = p.ymu + p.ysd*t.sample(u, g)
 	}
 	a := make([]float64, nw)
 	val := t.r.evalW(vals, make([]float64, nw+1), make([]int, nw+1), a)
@@ -138,20 +146,12 @@ func (t *TS) ValueGrad(x, grad []float64) float64 {
 		for k := range grad {
 			grad[k] = 0
 		}
-		g := make([]float64, len(x))
-		for i, w := range t.w {
+		for i := range t.w {
 			if a[i] == 0 {
 				continue
 			}
-			copy(z, x)
-			copy(z[len(x):], w)
-			p.unit(z, u)
-			for k := range g {
-				g[k] = 0
-			}
-			t.sample(u, g)
 			for k := range grad {
-				grad[k] += a[i] * p.ysd * g[k]
+				grad[k] += a[i] * p.ysd * gs[i*dx+k]
 			}
 		}
 	}
