@@ -25,7 +25,8 @@ func (BO) Name() string { return "bohost.bo" }
 // optimizerOptions are the keys of bo.optimizer{...}; the run module
 // accepts the same table as its optimizer option.
 var optimizerOptions = []string{"space", "env", "alpha", "convention", "n_w", "acquisition", "mode", "n_initial", "seed",
-	"kernel", "prior", "mc_samples", "fantasies", "ucb_beta", "restarts", "raw_samples", "recommend_from", "recommend_n_w"}
+	"kernel", "prior", "mc_samples", "fantasies", "ucb_beta", "restarts", "raw_samples", "recommend_from", "recommend_n_w",
+	"hyper_samples"}
 
 func (BO) Open(rt *lua.Runtime) *glua.LTable {
 	if err := rt.Require("bohost.gp"); err != nil { // opt:model() returns gp models
@@ -235,6 +236,7 @@ func OptimizerConfig(L *glua.LState, op string, v glua.LValue) bo.Config {
 	cfg.Optim.RawSamples = o.Int("raw_samples", 0)
 	cfg.RecommendFrom = o.String("recommend_from", "")
 	cfg.RecommendNW = o.Int("recommend_n_w", 0)
+	cfg.HyperSamples = o.Int("hyper_samples", 0)
 	if err := cfg.Validate(); err != nil {
 		lua.Raise(L, op, err)
 	}

@@ -40,8 +40,20 @@ func TestOptimizerFromLua(t *testing.T) {
 		assert(tostring(ts):find("ts, alpha=0.3"), tostring(ts))
 		assert(ts:diagnostics().iteration >= 1, "no Thompson-sampling iteration ran")
 
+		-- the acquisition averaged over posterior draws of the GP hyper-parameters
+		local fb = bo.optimizer{space = {{0, 1}, {0, 1}}, env = {{0, 1}}, alpha = 0.3, n_w = 3, acquisition = "ucb", n_initial = 3, seed = 5, hyper_samples = 3}
+		for i = 1, 5 do
+			local x, w = fb:ask()
+			fb:tell(x, w, f(x, w))
+		end
+		local fx = fb:ask()
+		local gx = bo.restore(fb:state()):ask()
+		assert(fx[1] == gx[1] and fx[2] == gx[2], "restore changed the next ask with hyper_samples")
+		local e = expect_error("bad_arg", bo.optimizer, {space = {{0, 1}}, env = {{0, 1}}, hyper_samples = 4})
+		assert(e.msg:find("HyperSamples works with the ucb, ei, qnei and qlognei"), e.msg)
+
 		-- errors name the bad option
-		local e = expect_error("bad_arg", bo.optimizer, {space = {{0, 1}}, env = {{0, 1}}, alpah = 0.1})
+		e = expect_error("bad_arg", bo.optimizer, {space = {{0, 1}}, env = {{0, 1}}, alpah = 0.1})
 		assert(e.msg:find("did you mean 'alpha'"), e.msg)
 		e = expect_error("bad_arg", bo.optimizer, {space = {{1, 0}}, env = {{0, 1}}})
 		assert(e.msg:find("space%[1%]") and e.msg:find("lo < hi"), e.msg)

@@ -116,7 +116,7 @@ func run(ctx context.Context, prob problems.Problem, s spec, nInit, iters int, c
 	cfg := bo.Config{Space: space, Env: bo.Env{Bounds: wb}, Alpha: s.alpha, Convention: s.conv, NW: s.nw,
 		Acquisition: s.acq, Mode: s.mode, NInitial: nInit, Seed: uint64(s.seed),
 		Optim: acq.OptimOptions{Workers: 1, RawSamples: *rawSamples, Restarts: *restarts, Boltzmann: *boltz}, GP: gpOpts(),
-		UCBBeta: *ucbBeta, RecommendFrom: *recFrom, RecommendNW: *recNW}
+		UCBBeta: *ucbBeta, RecommendFrom: *recFrom, RecommendNW: *recNW, HyperSamples: *hyperS}
 	if s.problem == "tutorial" {
 		cfg.Env.Select = bo.SelectSobolFresh
 	}
@@ -239,6 +239,7 @@ var (
 	restarts   = flag.Int("restarts", 0, "acquisition optimiser restarts (0: default 10)")
 	boltz      = flag.Bool("boltzmann", false, "pick the restarts by Boltzmann sampling (BoTorch's initialize_q_batch)")
 	ucbBeta    = flag.Float64("beta", 0, "UCB multiplier of the sd (0: default 2)")
+	hyperS     = flag.Int("hyper", 0, "average the acquisition over this many GP hyper-parameter posterior draws (0: MAP only)")
 	recFrom    = flag.String("rec", "", "recommendation: evaluated | continuous (default: the mode's)")
 	recNW      = flag.Int("recnw", 0, "w's of the recommendation's risk measure (0: the config default)")
 	trace      = flag.Bool("trace", false, "print every evaluated x's true CVaR regret and distances to the robust and nominal optima (diagnostic)")

@@ -10,6 +10,7 @@ import (
 
 	"bohost/host/acq"
 	"bohost/host/errs"
+	"bohost/host/gp"
 	"bohost/host/risk"
 )
 
@@ -56,14 +57,18 @@ func loop(t *testing.T, o *Optimizer, n int) [][]Candidate {
 }
 
 func TestResumeBitExact(t *testing.T) {
-	for _, a := range []string{AcqRhoKG, AcqQLogNEI, AcqUCB, AcqTS, AcqRandom} {
+	for _, a := range []string{AcqRhoKG, AcqQLogNEI, AcqUCB, AcqTS, AcqRandom, AcqUCB + "+hyper"} {
 		t.Run(a, func(t *testing.T) {
-			full, err := New(smallCfg(a, 3))
+			cfg := smallCfg(strings.TrimSuffix(a, "+hyper"), 3)
+			if strings.HasSuffix(a, "+hyper") {
+				cfg.HyperSamples = 3
+			}
+			full, err := New(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			want := loop(t, full, 12)
-			half, _ := New(smallCfg(a, 3))
+			half, _ := New(cfg)
 			got := loop(t, half, 6)
 			b, err := json.Marshal(half.State())
 			if err != nil {
@@ -168,6 +173,8 @@ func TestConfigValidation(t *testing.T) {
 		}, "Env.Indices must be distinct indices in [0, 3), got 0"},
 		{"select", func(c *Config) { c.Env.Select = SelectSnap }, "Env.Select must be \"sobol\" or \"sobol_fresh\" for continuous w"},
 		{"nw", func(c *Config) { c.NW = -1 }, "NW must be in [1, 4096], got -1"},
+		{"hyper samples", func(c *Config) { c.HyperSamples = -2 }, "HyperSamples must be in [0, 64] (0: the MAP fit alone), got -2"},
+		{"hyper samples acq", func(c *Config) { c.HyperSamples = 4 }, "HyperSamples works with the ucb, ei, qnei and qlognei acquisitions, not \"rho_kg\""},
 	}
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("valid config: %v", err)
@@ -214,5 +221,77 @@ func TestFiniteEnvsAndFailures(t *testing.T) {
 	}
 	if _, err := o.Recommend(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestHyperEnsemble: with HyperSamples the acquisition is the mean of the
+// per-draw acquisitions (each from a model refitted at one posterior draw of
+// the hyper-parameters), its gradient matches finite differences, and the
+// asks differ from the MAP-only run's.
+func TestHyperEnsemble(t *testing.T) {
+	for _, a := range []string{AcqUCB, AcqEI, AcqQLogNEI} {
+		t.Run(a, func(t *testing.T) {
+			cfg := smallCfg(a, 4)
+			cfg.HyperSamples = 3
+			o := mustNew(t, cfg)
+			loop(t, o, 3)
+			ctx := context.Background()
+			it := o.Iteration()
+			m, X, y, err := o.fit(ctx, it, purFit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := o.ensemble(ctx, it, m, X, y, o.evaluatedX())
+			if err != nil {
+				t.Fatal(err)
+			}
+			hs, err := m.SampleHyper(ctx, gp.SampleOptions{Samples: 3, Seed: o.seedFor(it, purHyper)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := []float64{0.37}
+			var mean float64
+			for _, h := range hs {
+				mk, _ := gp.New(m.Options())
+				if err := mk.FitWithHyper(X, y, h); err != nil {
+					t.Fatal(err)
+				}
+				post, err := acq.NewPost(mk, X, y)
+				if err != nil {
+					t.Fatal(err)
+				}
+				mr, err := acq.NewMeanRisk(post, o.wset, o.measure)
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch a {
+				case AcqUCB:
+					mean += mr.UCBGrad(x, 2, nil) / 3
+				case AcqEI:
+					best := math.Inf(-1)
+					for _, v := range mr.Batch(o.evaluatedX()) {
+						best = math.Max(best, v[0])
+					}
+					mean += mr.EIGrad(x, best, nil) / 3
+				}
+			}
+			g := make([]float64, 1)
+			v := f(x, g)
+			if a != AcqQLogNEI && math.Abs(v-mean) > 1e-12*math.Max(1, math.Abs(mean)) {
+				t.Errorf("ensemble value %.15g, mean of the draws' acquisitions %.15g", v, mean)
+			}
+			const h = 1e-6
+			fd := (f([]float64{x[0] + h}, nil) - f([]float64{x[0] - h}, nil)) / (2 * h)
+			if math.Abs(fd-g[0]) > 1e-4*math.Max(1, math.Abs(fd)) {
+				t.Errorf("gradient %.8g, finite difference %.8g", g[0], fd)
+			}
+			if hs[0].Lengthscales[0] == hs[1].Lengthscales[0] || hs[0].Lengthscales[0] == m.Hyper().Lengthscales[0] {
+				t.Errorf("draws do not move: %v %v, MAP %v", hs[0].Lengthscales, hs[1].Lengthscales, m.Hyper().Lengthscales)
+			}
+			plain := smallCfg(a, 4)
+			if reflect.DeepEqual(loop(t, mustNew(t, plain), 6), loop(t, mustNew(t, cfg), 6)) {
+				t.Error("hyper_samples 3 gave the same asks as the MAP fit alone")
+			}
+		})
 	}
 }

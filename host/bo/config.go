@@ -79,6 +79,10 @@ type Config struct {
 	// measure is taken over for a continuous Env (default: NW for all_w, 128
 	// for pair); finite envs always use the W set.
 	RecommendNW int `json:"recommend_n_w,omitempty"`
+	// HyperSamples > 0 averages the acquisition over that many posterior
+	// draws of the GP hyper-parameters (gp.SampleHyper) instead of using the
+	// MAP fit alone (ucb, qlognei, qnei, ei). 0: MAP only.
+	HyperSamples int `json:"hyper_samples,omitempty"`
 }
 
 func bad(field, format string, args ...any) error {
@@ -249,6 +253,16 @@ func (c Config) Validate() error {
 	}
 	if c.MCSamples < 0 || c.Fantasies < 0 || c.UCBBeta < 0 {
 		return bad("MCSamples/Fantasies/UCBBeta", "must be >= 0 (0: default), got %d/%d/%g", c.MCSamples, c.Fantasies, c.UCBBeta)
+	}
+	if c.HyperSamples < 0 || c.HyperSamples > 64 {
+		return bad("HyperSamples", "must be in [0, 64] (0: the MAP fit alone), got %d", c.HyperSamples)
+	}
+	if c.HyperSamples > 0 {
+		switch c.Acquisition {
+		case AcqUCB, AcqEI, AcqQNEI, AcqQLogNEI:
+		default:
+			return bad("HyperSamples", "works with the ucb, ei, qnei and qlognei acquisitions, not %q", c.Acquisition)
+		}
 	}
 	if err := c.GP.Validate(); err != nil {
 		return err

@@ -93,6 +93,7 @@ const (
 	purWSet
 	purRecW
 	purRec
+	purHyper
 )
 
 // seedFor derives the seed of (iteration, purpose): every random choice of
@@ -512,6 +513,23 @@ func (o *Optimizer) propose(ctx context.Context, it int) ([]Candidate, error) {
 			return o.allW(zx), nil
 		}
 		return []Candidate{{X: o.toUser(zx), W: slices.Clone(o.wset[i]), EnvIndex: o.widx[i]}}, nil
+	}
+	if cfg.HyperSamples > 0 {
+		f, err := o.ensemble(ctx, it, m, X, y, evaluated)
+		if err != nil {
+			return nil, err
+		}
+		z, val, err = acq.MaximizeGrad(ctx, f, o.xlo, o.xhi, top, oo)
+		if err != nil {
+			return nil, err
+		}
+		o.diag.AcqValue = val
+		if cfg.Mode == ModeAllW {
+			return o.allW(z), nil
+		}
+		return []Candidate{o.pairVar(post, z)}, nil
+	}
+	switch cfg.Acquisition {
 	case AcqQLogNEI, AcqQNEI:
 		nei, err := acq.NewNEI(post, o.wset, evaluated, o.measure,
 			acq.NEIOptions{Log: cfg.Acquisition == AcqQLogNEI, Samples: cfg.MCSamples, Seed: o.seedFor(it, purAcq)})
@@ -551,6 +569,67 @@ func (o *Optimizer) propose(ctx context.Context, it int) ([]Candidate, error) {
 		return o.allW(z), nil
 	}
 	return []Candidate{o.pairVar(post, z)}, nil
+}
+
+// ensemble returns the acquisition averaged over cfg.HyperSamples posterior
+// draws of the GP hyper-parameters (one model per draw, same data).
+func (o *Optimizer) ensemble(ctx context.Context, it int, m *gp.Model, X [][]float64, y []float64, evaluated [][]float64) (func(x, g []float64) float64, error) {
+	cfg := o.cfg
+	hs, err := m.SampleHyper(ctx, gp.SampleOptions{Samples: cfg.HyperSamples, Seed: o.seedFor(it, purHyper)})
+	if err != nil {
+		return nil, err
+	}
+	var fs []func(x, g []float64) float64
+	for k, h := range hs {
+		mk, err := gp.New(m.Options())
+		if err != nil {
+			return nil, err
+		}
+		if err := mk.FitWithHyper(X, y, h); err != nil {
+			return nil, err
+		}
+		post, err := acq.NewPost(mk, X, y)
+		if err != nil {
+			return nil, err
+		}
+		mr, err := acq.NewMeanRisk(post, o.wset, o.measure)
+		if err != nil {
+			return nil, err
+		}
+		switch cfg.Acquisition {
+		case AcqUCB:
+			fs = append(fs, func(x, g []float64) float64 { return mr.UCBGrad(x, cfg.UCBBeta, g) })
+		case AcqEI:
+			best := math.Inf(-1)
+			for _, v := range mr.Batch(evaluated) {
+				best = math.Max(best, v[0])
+			}
+			fs = append(fs, func(x, g []float64) float64 { return mr.EIGrad(x, best, g) })
+		case AcqQLogNEI, AcqQNEI:
+			nei, err := acq.NewNEI(post, o.wset, evaluated, o.measure,
+				acq.NEIOptions{Log: cfg.Acquisition == AcqQLogNEI, Samples: cfg.MCSamples, Seed: mix(o.seedFor(it, purAcq) + uint64(k))})
+			if err != nil {
+				return nil, err
+			}
+			fs = append(fs, nei.ValueGrad)
+		}
+	}
+	inv := 1 / float64(len(fs))
+	return func(x, g []float64) float64 {
+		var gk []float64
+		if g != nil {
+			clear(g)
+			gk = make([]float64, len(g))
+		}
+		var v float64
+		for _, f := range fs {
+			v += f(x, gk) * inv
+			for i := range gk {
+				g[i] += gk[i] * inv
+			}
+		}
+		return v
+	}, nil
 }
 
 // pairRandom completes x with a random w (random and sobol acquisitions).
