@@ -514,55 +514,18 @@ func (o *Optimizer) propose(ctx context.Context, it int) ([]Candidate, error) {
 		}
 		return []Candidate{{X: o.toUser(zx), W: slices.Clone(o.wset[i]), EnvIndex: o.widx[i]}}, nil
 	}
+	var f func(x, g []float64) float64
 	if cfg.HyperSamples > 0 {
-		f, err := o.ensemble(ctx, it, m, X, y, evaluated)
-		if err != nil {
-			return nil, err
-		}
-		z, val, err = acq.MaximizeGrad(ctx, f, o.xlo, o.xhi, top, oo)
-		if err != nil {
-			return nil, err
-		}
-		o.diag.AcqValue = val
-		if cfg.Mode == ModeAllW {
-			return o.allW(z), nil
-		}
-		return []Candidate{o.pairVar(post, z)}, nil
+		f, err = o.ensemble(ctx, it, m, X, y, evaluated)
+	} else {
+		f, err = o.acqFunc(post, mr, evaluated, o.seedFor(it, purAcq))
 	}
-	switch cfg.Acquisition {
-	case AcqQLogNEI, AcqQNEI:
-		nei, err := acq.NewNEI(post, o.wset, evaluated, o.measure,
-			acq.NEIOptions{Log: cfg.Acquisition == AcqQLogNEI, Samples: cfg.MCSamples, Seed: o.seedFor(it, purAcq)})
-		if err != nil {
-			return nil, err
-		}
-		z, val, err = acq.MaximizeGrad(ctx, nei.ValueGrad, o.xlo, o.xhi, top, oo)
-		if err != nil {
-			return nil, err
-		}
-	case AcqUCB:
-		z, val, err = acq.MaximizeGrad(ctx, func(x, g []float64) float64 { return mr.UCBGrad(x, cfg.UCBBeta, g) }, o.xlo, o.xhi, top, oo)
-		if err != nil {
-			return nil, err
-		}
-	case AcqTS:
-		ts, err := acq.NewTS(post, o.wset, o.measure, acq.TSOptions{Seed: o.seedFor(it, purAcq)})
-		if err != nil {
-			return nil, err
-		}
-		z, val, err = acq.MaximizeGrad(ctx, ts.ValueGrad, o.xlo, o.xhi, top, oo)
-		if err != nil {
-			return nil, err
-		}
-	case AcqEI:
-		best := math.Inf(-1)
-		for _, v := range vals {
-			best = math.Max(best, v[0])
-		}
-		z, val, err = acq.MaximizeGrad(ctx, func(x, g []float64) float64 { return mr.EIGrad(x, best, g) }, o.xlo, o.xhi, top, oo)
-		if err != nil {
-			return nil, err
-		}
+	if err != nil {
+		return nil, err
+	}
+	z, val, err = acq.MaximizeGrad(ctx, f, o.xlo, o.xhi, top, oo)
+	if err != nil {
+		return nil, err
 	}
 	o.diag.AcqValue = val
 	if cfg.Mode == ModeAllW {
@@ -571,11 +534,41 @@ func (o *Optimizer) propose(ctx context.Context, it int) ([]Candidate, error) {
 	return []Candidate{o.pairVar(post, z)}, nil
 }
 
+// acqFunc returns the acquisition (value and gradient in x) of one posterior
+// for the acquisitions optimised over x alone; mr is the posterior-mean risk
+// of the same posterior.
+func (o *Optimizer) acqFunc(post *acq.Post, mr *acq.MeanRisk, evaluated [][]float64, seed uint64) (func(x, g []float64) float64, error) {
+	cfg := o.cfg
+	switch cfg.Acquisition {
+	case AcqQLogNEI, AcqQNEI:
+		nei, err := acq.NewNEI(post, o.wset, evaluated, o.measure,
+			acq.NEIOptions{Log: cfg.Acquisition == AcqQLogNEI, Samples: cfg.MCSamples, Seed: seed})
+		if err != nil {
+			return nil, err
+		}
+		return nei.ValueGrad, nil
+	case AcqUCB:
+		return func(x, g []float64) float64 { return mr.UCBGrad(x, cfg.UCBBeta, g) }, nil
+	case AcqTS:
+		ts, err := acq.NewTS(post, o.wset, o.measure, acq.TSOptions{Seed: seed})
+		if err != nil {
+			return nil, err
+		}
+		return ts.ValueGrad, nil
+	case AcqEI:
+		best := math.Inf(-1)
+		for _, v := range mr.Batch(evaluated) {
+			best = math.Max(best, v[0])
+		}
+		return func(x, g []float64) float64 { return mr.EIGrad(x, best, g) }, nil
+	}
+	return nil, errs.New(errs.BadState, "bo.ask", "acquisition %q has no x-only form", cfg.Acquisition)
+}
+
 // ensemble returns the acquisition averaged over cfg.HyperSamples posterior
 // draws of the GP hyper-parameters (one model per draw, same data).
 func (o *Optimizer) ensemble(ctx context.Context, it int, m *gp.Model, X [][]float64, y []float64, evaluated [][]float64) (func(x, g []float64) float64, error) {
-	cfg := o.cfg
-	hs, err := m.SampleHyper(ctx, gp.SampleOptions{Samples: cfg.HyperSamples, Seed: o.seedFor(it, purHyper)})
+	hs, err := m.SampleHyper(ctx, gp.SampleOptions{Samples: o.cfg.HyperSamples, Seed: o.seedFor(it, purHyper)})
 	if err != nil {
 		return nil, err
 	}
@@ -596,23 +589,11 @@ func (o *Optimizer) ensemble(ctx context.Context, it int, m *gp.Model, X [][]flo
 		if err != nil {
 			return nil, err
 		}
-		switch cfg.Acquisition {
-		case AcqUCB:
-			fs = append(fs, func(x, g []float64) float64 { return mr.UCBGrad(x, cfg.UCBBeta, g) })
-		case AcqEI:
-			best := math.Inf(-1)
-			for _, v := range mr.Batch(evaluated) {
-				best = math.Max(best, v[0])
-			}
-			fs = append(fs, func(x, g []float64) float64 { return mr.EIGrad(x, best, g) })
-		case AcqQLogNEI, AcqQNEI:
-			nei, err := acq.NewNEI(post, o.wset, evaluated, o.measure,
-				acq.NEIOptions{Log: cfg.Acquisition == AcqQLogNEI, Samples: cfg.MCSamples, Seed: mix(o.seedFor(it, purAcq) + uint64(k))})
-			if err != nil {
-				return nil, err
-			}
-			fs = append(fs, nei.ValueGrad)
+		f, err := o.acqFunc(post, mr, evaluated, mix(o.seedFor(it, purAcq)+uint64(k)))
+		if err != nil {
+			return nil, err
 		}
+		fs = append(fs, f)
 	}
 	inv := 1 / float64(len(fs))
 	return func(x, g []float64) float64 {
