@@ -26,7 +26,8 @@ type SampleOptions struct {
 // box. The sampler is univariate slice sampling with stepping out (Neal 2003),
 // one sweep over the coordinates in order, started at the fitted
 // (MAP) hyper-parameters. The density on θ includes the Jacobian of the log
-// transforms, so it is the posterior of the priors' own parameters. The
+// transforms, so it is the posterior of the priors' own parameters (with
+// PriorNone the prior is flat in θ: log-uniform on the fit's box). The
 // draws depend only on the data, the fitted hyper-parameters and the seed.
 //
 // This is the hyper-parameter marginalisation of a fully Bayesian GP
@@ -70,7 +71,7 @@ func (m *Model) SampleHyper(ctx context.Context, so SampleOptions) ([]Hyper, err
 			return math.Inf(-1)
 		}
 		if pri.flat {
-			lp = 0
+			return lml // PriorNone: flat in θ, i.e. log-uniform on the box
 		}
 		for i := 0; i < nlog; i++ {
 			lp += th[i] // Jacobian of the exp transform
