@@ -85,16 +85,12 @@ func (m *Model) SampleHyper(ctx context.Context, so SampleOptions) ([]Hyper, err
 			WithHint("refit the model")
 	}
 	rng := rand.New(rand.NewPCG(so.Seed, 0x51ce))
-	step := make([]float64, p.dim())
-	for i := range step {
-		step[i] = 1 // one unit in log space: a factor e
-	}
 	sweep := func() error {
 		if err := ctx.Err(); err != nil {
 			return errs.Wrap(errs.Canceled, op, err)
 		}
 		for i := range th {
-			cur = slice1(th, i, cur, step[i], logpost, rng)
+			cur = slice1(th, i, cur, 1, logpost, rng) // width 1 in log space: a factor e
 		}
 		return nil
 	}
