@@ -160,11 +160,13 @@ func powmod(x, e, p uint64, s int) uint64 {
 // Seq is a Sobol sequence in [0, 1)^dim, generated in Gray-code order. A Seq
 // is not safe for concurrent use.
 type Seq struct {
-	dim   int
-	v     [][]uint64 // direction numbers, scrambled when requested
-	shift []uint64   // digital shift (zero when unscrambled)
-	x     []uint64   // the next point, as Bits-bit integers
-	index uint64     // the index of the next point
+	dim    int
+	v      [][]uint64 // direction numbers, scrambled when requested
+	shift  []uint64   // digital shift (zero when unscrambled)
+	x      []uint64   // the next point, as nbits-bit integers
+	index  uint64     // the index of the next point
+	nbits  uint       // bits per coordinate: Bits, or TorchBits for NewTorch
+	f32At0 bool       // point 0 rounded to float32, as torch's SobolEngine returns it
 }
 
 // New returns a Sobol sequence of dimension dim in [1, MaxDim]. With
@@ -177,7 +179,7 @@ func New(dim int, scramble bool, seed uint64) (*Seq, error) {
 		return nil, errs.New(errs.BadArg, "sobol.New", "dim must be in [1, %d], got %d", MaxDim, dim)
 	}
 	base := directions(dim)
-	s := &Seq{dim: dim, v: base, shift: make([]uint64, dim), x: make([]uint64, dim)}
+	s := &Seq{dim: dim, v: base, shift: make([]uint64, dim), x: make([]uint64, dim), nbits: Bits}
 	if scramble {
 		rng := rand.New(rand.NewPCG(seed, 0x50b01)) // stream constant: "sobol"
 		s.v = make([][]uint64, dim)
@@ -216,10 +218,10 @@ func (s *Seq) Index() uint64 { return s.index }
 
 // Seek positions the sequence so that the next point is point i (0-based).
 // Seek(i) followed by Next gives the same point as drawing i+1 points from a
-// fresh sequence. It panics if i >= 2^Bits.
+// fresh sequence. It panics if i >= 2^Bits (2^TorchBits for NewTorch).
 func (s *Seq) Seek(i uint64) {
-	if i >= 1<<Bits {
-		panic(fmt.Sprintf("sobol: Seek(%d) beyond 2^%d points", i, Bits))
+	if i >= 1<<s.nbits {
+		panic(fmt.Sprintf("sobol: Seek(%d) beyond 2^%d points", i, s.nbits))
 	}
 	g := i ^ i>>1
 	for j := range s.dim {
@@ -232,24 +234,26 @@ func (s *Seq) Seek(i uint64) {
 	s.index = i
 }
 
-const scale = 1.0 / (1 << Bits)
-
 // Next stores the next point in dst, reused when it has room for Dim values,
-// and returns it. It panics after 2^Bits points.
+// and returns it. It panics after 2^Bits points (2^TorchBits for NewTorch).
 func (s *Seq) Next(dst []float64) []float64 {
 	if cap(dst) >= s.dim {
 		dst = dst[:s.dim]
 	} else {
 		dst = make([]float64, s.dim)
 	}
-	if s.index >= 1<<Bits {
+	if s.index >= 1<<s.nbits {
 		panic("sobol: sequence exhausted")
 	}
+	scale := 1 / float64(uint64(1)<<s.nbits)
 	for j, x := range s.x {
 		dst[j] = float64(x) * scale
+		if s.f32At0 && s.index == 0 {
+			dst[j] = float64(float32(dst[j]))
+		}
 	}
 	s.index++
-	if s.index < 1<<Bits {
+	if s.index < 1<<s.nbits {
 		c := bits.TrailingZeros64(s.index)
 		for j := range s.x {
 			s.x[j] ^= s.v[j][c]
