@@ -114,7 +114,7 @@ func run(ctx context.Context, prob problems.Problem, s spec, nInit, iters int, c
 		wb[i] = [2]float64{0, 1}
 	}
 	cfg := bo.Config{Space: space, Env: bo.Env{Bounds: wb}, Alpha: s.alpha, Convention: s.conv, NW: s.nw,
-		Acquisition: s.acq, Mode: s.mode, NInitial: nInit, Seed: uint64(s.seed),
+		Acquisition: s.acq, Mode: s.mode, NInitial: nInit, Seed: uint64(s.seed), Design: *design,
 		Optim: acq.OptimOptions{Workers: 1, RawSamples: *rawSamples, Restarts: *restarts, Boltzmann: *boltz}, GP: gpOpts(),
 		UCBBeta: *ucbBeta, RecommendFrom: *recFrom, RecommendNW: *recNW, HyperSamples: *hyperS}
 	if s.problem == "tutorial" {
@@ -243,6 +243,7 @@ var (
 	recFrom    = flag.String("rec", "", "recommendation: evaluated | continuous (default: the mode's)")
 	recNW      = flag.Int("recnw", 0, "w's of the recommendation's risk measure (0: the config default)")
 	trace      = flag.Bool("trace", false, "print every evaluated x's true CVaR regret and distances to the robust and nominal optima (diagnostic)")
+	design     = flag.String("design", bo.DesignBohost, "initial design and W set stream: bohost, or torch (BoTorch's draw_sobol_samples(seed=seed): seed s starts from the anchors' seed-s initial x's)")
 	oracle     = flag.Bool("oracle", false, "also print, per run, the best true CVaR regret among the evaluated x's (diagnostic)")
 )
 
@@ -272,13 +273,15 @@ func g3(x float64) string { return strconv.FormatFloat(x, 'g', 3, 64) }
 
 var csvHeader = []string{"problem", "acq", "n_w", "alpha", "conv", "kernel", "prior", "seed", "iters", "n_train",
 	"cpu_s_iter", "cpu_fit_s_iter", "cpu_acq_s_iter", "fit_wall_s_iter", "acq_wall_s_iter",
-	"regret0", "regret10", "regret20", "regret_final", "peak", "dist_xstar", "acq_zero_iters", "peak_rss_mb", "wall_s"}
+	"regret0", "regret10", "regret20", "regret_final", "peak", "dist_xstar", "acq_zero_iters", "peak_rss_mb", "wall_s",
+	"design"}
 
 func (r result) row() []string {
 	f := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
 	return []string{r.problem, r.acq, strconv.Itoa(r.nw), f(r.alpha), string(r.conv), *kernel, *prior, strconv.Itoa(r.seed),
 		strconv.Itoa(r.iters), strconv.Itoa(r.nTrain), f(r.cpuPerIt), f(r.cpuFit), f(r.cpuAcq), f(r.fitWall), f(r.acqWall),
-		f(r.regret[0]), f(r.regret[10]), f(r.regret[20]), f(r.final), r.peak, f(r.dist), strconv.Itoa(r.acqZero), f(r.rss), f(r.wall)}
+		f(r.regret[0]), f(r.regret[10]), f(r.regret[20]), f(r.final), r.peak, f(r.dist), strconv.Itoa(r.acqZero), f(r.rss), f(r.wall),
+		*design}
 }
 
 func main() {
@@ -426,6 +429,9 @@ func printTables(files []string) error {
 			return fmt.Errorf("%s: %w", fn, err)
 		}
 		for _, r := range recs {
+			if len(r) == len(csvHeader)-1 && r[0] != "problem" {
+				r = append(r, bo.DesignBohost) // written before the design column existed
+			}
 			if len(r) == len(csvHeader) && r[0] != "problem" {
 				rows = append(rows, r)
 			}
@@ -466,11 +472,14 @@ func summarize(rows [][]string, perSeed bool) {
 		col[h] = i
 	}
 	num := func(r []string, h string) float64 { v, _ := strconv.ParseFloat(r[col[h]], 64); return v }
-	type key struct{ problem, acq, nw, alpha, conv, kernel, prior string }
+	type key struct{ problem, acq, nw, alpha, conv, kernel, prior, design string }
 	groups := map[key][][]string{}
 	var keys []key
 	for _, r := range rows {
-		k := key{r[0], r[1], r[2], r[3], r[4], r[5], r[6]}
+		k := key{r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[col["design"]]}
+		if k.design == bo.DesignTorch {
+			k.acq += " (torch design)"
+		}
 		if _, ok := groups[k]; !ok {
 			keys = append(keys, k)
 		}
@@ -496,7 +505,7 @@ func summarize(rows [][]string, perSeed bool) {
 			maxRSS = math.Max(maxRSS, v)
 		}
 		bt, ratio, btFin, btPeak, btRSS := "—", "—", "—", "—", "—"
-		if rf, ok := botorchRef[k.problem+"/"+k.acq+"/"+k.nw+"/"+k.alpha]; ok && k.conv == string(risk.BoTorch) {
+		if rf, ok := botorchRef[k.problem+"/"+strings.TrimSuffix(k.acq, " (torch design)")+"/"+k.nw+"/"+k.alpha]; ok && k.conv == string(risk.BoTorch) {
 			tot := rf.fit + rf.acq
 			m, _ := meanSD(ct)
 			bt = fmt.Sprintf("%s + %s = %s", g3(rf.fit), g3(rf.acq), g3(tot))

@@ -175,6 +175,14 @@ func TestConfigValidation(t *testing.T) {
 		{"nw", func(c *Config) { c.NW = -1 }, "NW must be in [1, 4096], got -1"},
 		{"hyper samples", func(c *Config) { c.HyperSamples = -2 }, "HyperSamples must be in [0, 64] (0: the MAP fit alone), got -2"},
 		{"hyper samples acq", func(c *Config) { c.HyperSamples = 4 }, "HyperSamples works with the ucb, ei, qnei and qlognei acquisitions, not \"rho_kg\""},
+		{"design", func(c *Config) { c.Design = "scipy" }, "Design must be \"bohost\" or \"torch\", got \"scipy\""},
+		{"torch design dims", func(c *Config) {
+			c.Design = DesignTorch
+			c.Space = make([][2]float64, 60)
+			for i := range c.Space {
+				c.Space[i] = [2]float64{0, 1}
+			}
+		}, "Design \"torch\" supports designs of at most 53 dimensions, this one has 61"},
 	}
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("valid config: %v", err)

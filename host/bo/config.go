@@ -8,6 +8,7 @@ import (
 	"bohost/host/errs"
 	"bohost/host/gp"
 	"bohost/host/risk"
+	"bohost/host/sobol"
 )
 
 // Acquisition names.
@@ -26,6 +27,12 @@ const (
 const (
 	ModePair = "pair"  // one (x, w) pair per ask
 	ModeAllW = "all_w" // one x, evaluated at every w of the W set
+)
+
+// Designs: the stream of the initial design (Config.Design).
+const (
+	DesignBohost = "bohost" // sobol.New, seeded from Config.Seed through derived seeds
+	DesignTorch  = "torch"  // sobol.NewTorch(d, Config.Seed): BoTorch's draw_sobol_samples(seed=Seed)
 )
 
 // W-set selections.
@@ -63,6 +70,13 @@ type Config struct {
 	Mode        string          `json:"mode"`        // "pair" (default for rho_kg) or "all_w" (default otherwise)
 	NInitial    int             `json:"n_initial"`   // initial design size: x's (all_w) or pairs (pair); default 2·dim(x)+2
 	Seed        uint64          `json:"seed"`
+	// Design picks the random stream of the initial design and of a
+	// run-long continuous Sobol W set: DesignBohost (default: scrambled
+	// Sobol seeded from Seed through the optimiser's derived seeds) or
+	// DesignTorch (torch.quasirandom.SobolEngine(d, scramble=True,
+	// seed=Seed), i.e. BoTorch's draw_sobol_samples(bounds, n, q=1,
+	// seed=Seed): the same initial x's as a BoTorch script seeded with Seed).
+	Design string `json:"design,omitempty"`
 	// GP options; nil means gp.DefaultOptions with Restarts 1. Bounds are
 	// always set by the optimiser (x box in optimiser space, then w box).
 	GP *gp.Options `json:"gp,omitempty"`
@@ -108,6 +122,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.NInitial == 0 {
 		c.NInitial = 2*len(c.Space) + 2
+	}
+	if c.Design == "" {
+		c.Design = DesignBohost
 	}
 	if c.Env.Select == "" {
 		c.Env.Select = SelectSobol
@@ -244,6 +261,22 @@ func (c Config) Validate() error {
 		default:
 			return bad("Env.Select", "must be \"snap\" or \"fixed\" for finite envs, got %q", e.Select)
 		}
+	}
+	switch c.Design {
+	case DesignBohost:
+	case DesignTorch:
+		d := len(c.Space) // all_w: the x design
+		if c.Mode == ModePair {
+			d += len(c.Env.Bounds) // pair: joint (x, w), or (x, env) for finite envs
+			if len(c.Env.List) > 0 {
+				d++
+			}
+		}
+		if d > sobol.TorchMaxDim || len(c.Env.Bounds) > sobol.TorchMaxDim {
+			return bad("Design", "\"torch\" supports designs of at most %d dimensions, this one has %d", sobol.TorchMaxDim, max(d, len(c.Env.Bounds)))
+		}
+	default:
+		return bad("Design", "must be \"bohost\" or \"torch\", got %q", c.Design)
 	}
 	if c.RecommendFrom != "evaluated" && c.RecommendFrom != "continuous" {
 		return bad("RecommendFrom", "must be \"evaluated\" or \"continuous\", got %q", c.RecommendFrom)

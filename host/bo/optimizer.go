@@ -149,7 +149,10 @@ func (o *Optimizer) chooseW(it int) error {
 	e := o.cfg.Env
 	switch e.Select {
 	case SelectSobol:
-		if o.wset == nil {
+		if o.wset == nil && o.cfg.Design == DesignTorch {
+			s, _ := sobol.NewTorch(o.dw, o.cfg.Seed)
+			o.wset = o.scaleW(s.Draw(o.cfg.NW))
+		} else if o.wset == nil {
 			o.wset = o.sobolW(o.cfg.NW, o.seedFor(0, purWSet))
 		}
 	case SelectSobolFresh:
@@ -176,7 +179,11 @@ func (o *Optimizer) chooseW(it int) error {
 
 // sobolW returns n scrambled-Sobol w's in the continuous Env box.
 func (o *Optimizer) sobolW(n int, seed uint64) [][]float64 {
-	W := wset.SobolW(o.dw, n, seed)
+	return o.scaleW(wset.SobolW(o.dw, n, seed))
+}
+
+// scaleW maps w's from [0, 1]^dw to the continuous Env box, in place.
+func (o *Optimizer) scaleW(W [][]float64) [][]float64 {
 	for _, w := range W {
 		for k := range w {
 			w[k] = o.wlo[k] + w[k]*(o.whi[k]-o.wlo[k])
@@ -298,8 +305,7 @@ func (o *Optimizer) initial() []Candidate {
 	if o.widx != nil {
 		dj = o.dx + 1
 	}
-	s, _ := sobol.New(dj, true, o.seedFor(0, purInit))
-	for _, u := range s.Draw(n) {
+	for _, u := range o.designSeq(dj).Draw(n) {
 		z := make([]float64, o.dx)
 		for k := range z {
 			z[k] = o.xlo[k] + u[k]*(o.xhi[k]-o.xlo[k])
@@ -319,9 +325,20 @@ func (o *Optimizer) initial() []Candidate {
 	return out
 }
 
+// designSeq returns the run's design sequence of dimension d (Config.Design;
+// Validate has checked d).
+func (o *Optimizer) designSeq(d int) *sobol.Seq {
+	if o.cfg.Design == DesignTorch {
+		s, _ := sobol.NewTorch(d, o.cfg.Seed)
+		return s
+	}
+	s, _ := sobol.New(d, true, o.seedFor(0, purInit))
+	return s
+}
+
 // sobolX returns points first..first+n-1 of the run's x Sobol sequence.
 func (o *Optimizer) sobolX(first, n int) [][]float64 {
-	s, _ := sobol.New(o.dx, true, o.seedFor(0, purInit))
+	s := o.designSeq(o.dx)
 	s.Seek(uint64(first))
 	out := make([][]float64, n)
 	for j, u := range s.Draw(n) {
