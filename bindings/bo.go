@@ -26,7 +26,7 @@ func (BO) Name() string { return "bohost.bo" }
 // accepts the same table as its optimizer option.
 var optimizerOptions = []string{"space", "env", "alpha", "convention", "n_w", "acquisition", "mode", "n_initial", "seed",
 	"kernel", "prior", "mc_samples", "fantasies", "ucb_beta", "restarts", "raw_samples", "recommend_from", "recommend_n_w",
-	"hyper_samples"}
+	"hyper_samples", "design"}
 
 func (BO) Open(rt *lua.Runtime) *glua.LTable {
 	if err := rt.Require("bohost.gp"); err != nil { // opt:model() returns gp models
@@ -221,6 +221,7 @@ func OptimizerConfig(L *glua.LState, op string, v glua.LValue) bo.Config {
 	cfg.Mode = o.String("mode", "")
 	cfg.NInitial = o.Int("n_initial", 0)
 	cfg.Seed = uint64(o.Int("seed", 0))
+	cfg.Design = o.Enum("design", bo.DesignBohost, bo.DesignBohost, bo.DesignTorch)
 	if o.Has("kernel") || o.Has("prior") {
 		opts := gpDefault()
 		opts.Kernel = gpKernel(o.Enum("kernel", "rbf", "rbf", "matern52"))

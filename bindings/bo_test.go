@@ -52,6 +52,15 @@ func TestOptimizerFromLua(t *testing.T) {
 		local e = expect_error("bad_arg", bo.optimizer, {space = {{0, 1}}, env = {{0, 1}}, hyper_samples = 4})
 		assert(e.msg:find("HyperSamples works with the ucb, ei, qnei and qlognei"), e.msg)
 
+		-- design = "torch": BoTorch's draw_sobol_samples(n, q=1, seed=seed) initial x's
+		local tb = bo.optimizer{space = {{0, 1}, {0, 1}, {0, 1}, {0, 1}, {0, 1}, {0, 1}}, env = {{0, 1}, {0, 1}}, alpha = 0.5,
+			n_w = 3, acquisition = "ucb", n_initial = 5, seed = 0, design = "torch"}
+		local tx = tb:ask()
+		-- torch.quasirandom.SobolEngine(6, scramble=True, seed=0).draw(5, dtype=torch.double)[0][0] (float32-rounded)
+		assert(tx[1] == 0.47510719299316406, "torch design x[1] = " .. tx[1])
+		e = expect_error("bad_arg", bo.optimizer, {space = {{0, 1}}, env = {{0, 1}}, design = "scipy"})
+		assert(e.msg:find("design"), e.msg)
+
 		-- errors name the bad option
 		e = expect_error("bad_arg", bo.optimizer, {space = {{0, 1}}, env = {{0, 1}}, alpah = 0.1})
 		assert(e.msg:find("did you mean 'alpha'"), e.msg)
