@@ -3,6 +3,7 @@ package problems
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"os"
 	"testing"
 
@@ -29,7 +30,12 @@ func hartmann6Grad(z, g []float64) {
 // negCVaRHart6 is -TrueCVaR of hart6 and its gradient, chained through
 // risk.Measure.Weights: d CVaR/dx = sum_i w_i d f(x, w_i)/dx.
 func negCVaRHart6(alpha float64, conv risk.Convention) boxopt.Func {
-	grid := WGrid(2, 64)
+	return negCVaRHart6Grid(alpha, conv, 64)
+}
+
+// negCVaRHart6Grid is negCVaRHart6 over the perDim × perDim midpoint w grid.
+func negCVaRHart6Grid(alpha float64, conv risk.Convention, perDim int) boxopt.Func {
+	grid := WGrid(2, perDim)
 	p := Hart6Env()
 	m := risk.Measure{Kind: risk.KindCVaR, Alpha: alpha, Convention: conv}
 	return func(x, g []float64) float64 {
@@ -167,6 +173,82 @@ func TestTrapFloor(t *testing.T) {
 		t.Logf("alpha %.1f: trap-basin optimum regret %.5f at %.4f (%.3f from the nominal optimum, %s)", alpha, regret, r.X, math.Sqrt(dist), r.Status)
 		if math.Abs(regret-want[alpha]) > 5e-4 || math.Sqrt(dist) > 0.1 {
 			t.Errorf("alpha %.1f: trap-basin optimum regret %.5f at distance %.3f, want %.4f within 0.1", alpha, regret, math.Sqrt(dist), want[alpha])
+		}
+	}
+}
+
+// TestBasinShares maps hart6's basins of attraction under the true CVaR
+// (alpha 0.1, BoTorch convention; 8 × 8 w grid) by climbing with L-BFGS from
+// 2000 uniform points, and checks what docs/engine.md says about the
+// robust-peak criterion: the robust peak's basin is the smaller one, and a
+// method that spends K evaluations on uniform random x's and then climbs
+// perfectly from the best of them ends at the robust peak in fewer than half
+// of the runs, for every K up to the anchors' whole budget of 35.
+func TestBasinShares(t *testing.T) {
+	const n, alpha = 2000, 0.1
+	f := negCVaRHart6Grid(alpha, risk.BoTorch, 8)
+	xstar, _ := BestTrueX("hart6", alpha, risk.BoTorch)
+	nominal := []float64{0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573}
+	dist := func(a, b []float64) float64 {
+		var s float64
+		for j := range a {
+			s += (a[j] - b[j]) * (a[j] - b[j])
+		}
+		return math.Sqrt(s)
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	lo, hi := make([]float64, 6), []float64{1, 1, 1, 1, 1, 1}
+	start := make([]float64, n) // CVaR at each start
+	label := make([]int, n)     // 0 robust peak, 1 trap, 2 neither
+	var count [3]int
+	for i := range n {
+		x := make([]float64, 6)
+		for j := range x {
+			x[j] = rng.Float64()
+		}
+		start[i] = -f(x, nil)
+		r, err := boxopt.Minimize(context.Background(), f, x, lo, hi, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case dist(r.X, xstar) < 0.15:
+			label[i] = 0
+		case dist(r.X, nominal) < 0.15:
+			label[i] = 1
+		default:
+			label[i] = 2
+		}
+		count[label[i]]++
+	}
+	t.Logf("basins of %d uniform starts: robust peak %.3f, trap %.3f, neither %.3f", n,
+		float64(count[0])/n, float64(count[1])/n, float64(count[2])/n)
+	if count[0] == 0 || count[0] >= count[1] {
+		t.Errorf("robust basin %d starts, trap basin %d: want the robust one non-empty and smaller", count[0], count[1])
+	}
+	for _, k := range []int{5, 10, 20, 35} {
+		const trials = 4000
+		best, any := 0, 0
+		for range trials {
+			bi, hasR := -1, false
+			for range k {
+				i := rng.IntN(n)
+				if bi < 0 || start[i] > start[bi] {
+					bi = i
+				}
+				hasR = hasR || label[i] == 0
+			}
+			if label[bi] == 0 {
+				best++
+			}
+			if hasR {
+				any++
+			}
+		}
+		pb, pa := float64(best)/trials, float64(any)/trials
+		t.Logf("K = %2d uniform x's: P(the best one climbs to the robust peak) = %.3f, P(some one does) = %.3f", k, pb, pa)
+		if pb >= 0.5 {
+			t.Errorf("K = %d: best-of-K reaches the robust peak with probability %.3f, docs/engine.md says < 0.5", k, pb)
 		}
 	}
 }
