@@ -56,6 +56,24 @@ func loop(t *testing.T, o *Optimizer, n int) [][]Candidate {
 	return asks
 }
 
+// roundTrip restores o from its State sent through JSON.
+func roundTrip(t *testing.T, o *Optimizer) *Optimizer {
+	t.Helper()
+	b, err := json.Marshal(o.State())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s State
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Restore(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func TestResumeBitExact(t *testing.T) {
 	for _, a := range []string{AcqRhoKG, AcqQLogNEI, AcqUCB, AcqTS, AcqRandom, AcqUCB + "+hyper"} {
 		t.Run(a, func(t *testing.T) {
@@ -70,19 +88,7 @@ func TestResumeBitExact(t *testing.T) {
 			want := loop(t, full, 12)
 			half, _ := New(cfg)
 			got := loop(t, half, 6)
-			b, err := json.Marshal(half.State())
-			if err != nil {
-				t.Fatal(err)
-			}
-			var s State
-			if err := json.Unmarshal(b, &s); err != nil {
-				t.Fatal(err)
-			}
-			res, err := Restore(s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, loop(t, res, 6)...)
+			got = append(got, loop(t, roundTrip(t, half), 6)...)
 			if !reflect.DeepEqual(got, want) {
 				for i := range want {
 					if !reflect.DeepEqual(got[i], want[i]) {

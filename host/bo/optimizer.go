@@ -149,11 +149,8 @@ func (o *Optimizer) chooseW(it int) error {
 	e := o.cfg.Env
 	switch e.Select {
 	case SelectSobol:
-		if o.wset == nil && o.cfg.Design == DesignTorch {
-			s, _ := sobol.NewTorch(o.dw, o.cfg.Seed)
-			o.wset = o.scaleW(s.Draw(o.cfg.NW))
-		} else if o.wset == nil {
-			o.wset = o.sobolW(o.cfg.NW, o.seedFor(0, purWSet))
+		if o.wset == nil {
+			o.wset = o.runW()
 		}
 	case SelectSobolFresh:
 		o.wset = o.sobolW(o.cfg.NW, o.seedFor(it, purWSet))
@@ -175,6 +172,16 @@ func (o *Optimizer) chooseW(it int) error {
 		}
 	}
 	return nil
+}
+
+// runW returns the run-long Sobol W set of a continuous Env (Config.Design's
+// stream).
+func (o *Optimizer) runW() [][]float64 {
+	if o.cfg.Design == DesignTorch {
+		s, _ := sobol.NewTorch(o.dw, o.cfg.Seed)
+		return o.scaleW(s.Draw(o.cfg.NW))
+	}
+	return o.sobolW(o.cfg.NW, o.seedFor(0, purWSet))
 }
 
 // sobolW returns n scrambled-Sobol w's in the continuous Env box.

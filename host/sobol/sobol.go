@@ -166,6 +166,7 @@ type Seq struct {
 	x      []uint64   // the next point, as nbits-bit integers
 	index  uint64     // the index of the next point
 	nbits  uint       // bits per coordinate: Bits, or TorchBits for NewTorch
+	scale  float64    // 2^-nbits
 	f32At0 bool       // point 0 rounded to float32, as torch's SobolEngine returns it
 }
 
@@ -179,7 +180,7 @@ func New(dim int, scramble bool, seed uint64) (*Seq, error) {
 		return nil, errs.New(errs.BadArg, "sobol.New", "dim must be in [1, %d], got %d", MaxDim, dim)
 	}
 	base := directions(dim)
-	s := &Seq{dim: dim, v: base, shift: make([]uint64, dim), x: make([]uint64, dim), nbits: Bits}
+	s := &Seq{dim: dim, v: base, shift: make([]uint64, dim), x: make([]uint64, dim), nbits: Bits, scale: 1.0 / (1 << Bits)}
 	if scramble {
 		rng := rand.New(rand.NewPCG(seed, 0x50b01)) // stream constant: "sobol"
 		s.v = make([][]uint64, dim)
@@ -245,11 +246,12 @@ func (s *Seq) Next(dst []float64) []float64 {
 	if s.index >= 1<<s.nbits {
 		panic("sobol: sequence exhausted")
 	}
-	scale := 1 / float64(uint64(1)<<s.nbits)
 	for j, x := range s.x {
-		dst[j] = float64(x) * scale
-		if s.f32At0 && s.index == 0 {
-			dst[j] = float64(float32(dst[j]))
+		dst[j] = float64(x) * s.scale
+	}
+	if s.f32At0 && s.index == 0 {
+		for j, v := range dst {
+			dst[j] = float64(float32(v))
 		}
 	}
 	s.index++

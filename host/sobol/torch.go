@@ -34,7 +34,7 @@ func NewTorch(dim int, seed uint64) (*Seq, error) {
 			WithHint("torch-compatible points exist for the Joe-Kuo dimensions only; use sobol.New for more")
 	}
 	base := directions(dim)
-	s := &Seq{dim: dim, v: make([][]uint64, dim), shift: make([]uint64, dim), x: make([]uint64, dim), nbits: TorchBits, f32At0: true}
+	s := &Seq{dim: dim, v: make([][]uint64, dim), shift: make([]uint64, dim), x: make([]uint64, dim), nbits: TorchBits, scale: 1.0 / (1 << TorchBits), f32At0: true}
 	for j := range dim {
 		s.v[j] = make([]uint64, TorchBits)
 		for k := range TorchBits {
