@@ -97,6 +97,14 @@ type Config struct {
 	// draws of the GP hyper-parameters (gp.SampleHyper) instead of using the
 	// MAP fit alone (ucb, qlognei, qnei, ei). 0: MAP only.
 	HyperSamples int `json:"hyper_samples,omitempty"`
+	// OutlierFactor bounds the values Tell accepts: a y more than
+	// OutlierFactor times the successful observations' scale below their
+	// median (HighOutlierScale times that above their upper quartile) is
+	// refused, because the GP's fit degenerates around it (CheckY; the fit
+	// also replaces such values told before there was a scale to judge them
+	// by). 0: the default, DefaultOutlierFactor; negative: no relative check
+	// (|y| must still be at most MaxAbsY).
+	OutlierFactor float64 `json:"outlier_factor,omitempty"`
 }
 
 func bad(field, format string, args ...any) error {

@@ -370,6 +370,7 @@ func (o *Optimizer) trainData() ([][]float64, []float64) {
 		X = append(X, append(o.toInternal(ob.X), ob.W...))
 		y = append(y, ob.Y)
 	}
+	o.clipY(y)
 	return X, y
 }
 
@@ -689,7 +690,7 @@ func (o *Optimizer) checkCand(op string, c Candidate) error {
 			return errs.New(errs.BadArg, op, "candidate X[%d] = %g outside Space [%g, %g]", i, v, o.cfg.Space[i][0], o.cfg.Space[i][1])
 		}
 	}
-	return nil
+	return o.checkW(op, c)
 }
 
 // Tell records the result y of candidate c (normally one returned by Ask;
@@ -701,6 +702,9 @@ func (o *Optimizer) Tell(c Candidate, y float64) error {
 	}
 	if math.IsNaN(y) || math.IsInf(y, 0) {
 		return errs.New(errs.BadArg, op, "y must be finite, got %g", y).WithHint("use TellFailed for a failed evaluation")
+	}
+	if err := o.CheckY(y); err != nil {
+		return err
 	}
 	o.record(c, y, "ok")
 	return nil
@@ -717,12 +721,7 @@ func (o *Optimizer) TellFailed(c Candidate, policy string) error {
 	case FailSkip:
 		o.record(c, 0, FailSkip)
 	case FailWorst:
-		worst, any := math.Inf(1), false
-		for _, ob := range o.obs {
-			if ob.How != FailSkip {
-				worst, any = math.Min(worst, ob.Y), true
-			}
-		}
+		worst, any := o.WorstY()
 		if !any {
 			o.record(c, 0, FailSkip)
 			return nil

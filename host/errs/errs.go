@@ -20,6 +20,7 @@ const (
 	Canceled    = "canceled"    // Ctrl-C, SIGTERM or a deadline
 	Internal    = "internal"    // a recovered Go panic: a bohost bug
 	Failed      = "failed"      // an evaluation or user callback failed
+	BadValue    = "bad_value"   // an objective value the model cannot use (non-finite, overflowing, absurd outlier)
 	Usage       = "usage"       // a command-line usage error (exit code 2)
 	Help        = "help"        // --help was asked for: Msg is the help text (exit code 0)
 )
