@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
@@ -11,6 +12,7 @@ import (
 
 	"bohost/host/bo"
 	"bohost/host/errs"
+	"bohost/host/journal"
 	"bohost/host/memctl"
 	"bohost/host/monitor"
 	"bohost/host/risk"
@@ -47,6 +49,13 @@ func (r *Run) Execute(ctx context.Context) (Summary, error) {
 				break
 			}
 			status, reason, runErr = "failed", fmt.Sprintf("the optimiser failed at iteration %d: %v", r.opt.Iteration()+1, err), err
+			if r.nOK() == 0 {
+				// Not the raw API's "tell the results first": say what
+				// happened in the run's terms.
+				reason = fmt.Sprintf("none of the %d evaluations so far succeeded, so the model has nothing to fit (the last failure: %s)", r.nTold, r.lastFailure)
+				runErr = errs.New(errs.Failed, "run", "%s", reason).
+					WithHint("fix the objective: trials.jsonl and events.jsonl hold every failure's error (and death certificate); try one evaluation by hand before the next run")
+			}
 			break
 		}
 		r.pending = len(cands)
@@ -80,8 +89,14 @@ func (r *Run) Execute(ctx context.Context) (Summary, error) {
 	if err := r.checkpoint(); err != nil {
 		r.warn("warning", fmt.Sprintf("final checkpoint failed: %v (the journal is enough to resume)", err), nil)
 	}
-	s := r.summary(ctx, status, reason)
-	r.prog.finish()
+	s, serr := r.summary(ctx, status, reason)
+	if serr != nil && runErr == nil {
+		// The results are in the journal, but a run without its summary is
+		// not finished as far as readers (and the exit code) can tell.
+		runErr = errs.New(errs.IO, "run", "the run %s but summary.json could not be written: %v", status, serr).
+			WithHint("trials.jsonl, iterations.jsonl and checkpoint.json hold the results; fix the directory (space, permissions) and run again: a finished run only writes its summary")
+	}
+	r.prog.finish(status == "finished")
 	switch status {
 	case "finished":
 		r.event("finish", reason, nil)
@@ -186,6 +201,7 @@ func (r *Run) evaluate(ctx context.Context, iter int, cands []bo.Candidate) (str
 				r.failures[t.Status]++
 				r.consecutive++
 				msg := fmt.Sprintf("trial %d (iteration %d, env %d, attempt %d): %s: %s", t.Trial, iter, c.EnvIndex, a.n, t.Status, deref(t.Error))
+				r.lastFailure = fmt.Sprintf("trial %d: %s: %s", t.Trial, t.Status, deref(t.Error))
 				if t.Death == nil { // deaths are logged by the pool's OnDeath
 					r.event("warning", msg, nil)
 				}
@@ -226,12 +242,26 @@ func (r *Run) trial(iter int, c bo.Candidate, a attempt) Trial {
 		t.Error = &e
 	}
 	if res.Status == worker.StatusOK {
-		t.Y, t.Told, t.Tell = ptr(res.Y), ptr(res.Y), "ok"
 		if t.Score == nil {
 			t.Score = map[string]any{"f": res.Y}
 		}
+		if err := r.opt.CheckY(res.Y); err != nil {
+			// A value the model cannot use (-math.huge, -1e200, an absurd
+			// outlier) is a failed evaluation: the score stays in the
+			// record, the optimiser is told what the failure policy says.
+			e := fmt.Sprintf("objective returned a value the model cannot use: %v", err)
+			t.Status, t.Error, t.ErrorKind = worker.StatusFailed, &e, errs.BadValue
+			return r.failedTell(t, a)
+		}
+		t.Y, t.Told, t.Tell = ptr(res.Y), ptr(res.Y), "ok"
 		return t
 	}
+	return r.failedTell(t, a)
+}
+
+// failedTell decides what the optimiser is told about a failed attempt
+// under the failure policy (Trial.Tell, Trial.Told).
+func (r *Run) failedTell(t Trial, a attempt) Trial {
 	policy := r.cfg.OnFailure
 	if policy == FailRetry {
 		if !a.final {
@@ -242,17 +272,18 @@ func (r *Run) trial(iter int, c bo.Candidate, a attempt) Trial {
 	}
 	t.Tell = policy
 	if policy == FailWorst {
-		// bo's rule: the worst y told so far, or a skip when there is none.
+		// bo's rule: the worst y the model uses, or a skip when there is none.
 		var worst *float64
-		for _, ob := range r.opt.Observations() {
-			if ob.How != bo.FailSkip && (worst == nil || ob.Y < *worst) {
-				y := ob.Y
-				worst = &y
-			}
+		if y, ok := r.opt.WorstY(); ok {
+			worst = &y
 		}
 		t.Told = worst
 		if worst == nil {
 			t.Tell = FailSkip
+			if !r.warnedNoWorst {
+				r.warnedNoWorst = true
+				r.warn("warning", fmt.Sprintf("trial %d failed before any evaluation succeeded: on_failure = \"worst\" tells a failure the worst score seen so far, and there is none yet, so this failure is left out of the model (tell \"skip\" in trials.jsonl); failures after the first success are told the worst score", t.Trial), nil)
+			}
 		}
 	}
 	return t
@@ -268,6 +299,7 @@ func (r *Run) bestCVaR() *float64 {
 // finishIteration writes the iteration record, samples the monitor, runs
 // the hooks and writes the checkpoint.
 func (r *Run) finishIteration(ctx context.Context, iter int) error {
+	r.warnOutliers()
 	it := r.writeIteration(ctx, iter)
 	r.kill.at("iteration")
 	if !r.opts.KeepMemory {
@@ -347,7 +379,7 @@ func (r *Run) writeIteration(ctx context.Context, iter int) Iteration {
 
 // summary writes summary.json (and the final evaluation of a finished
 // airline run).
-func (r *Run) summary(ctx context.Context, status, reason string) Summary {
+func (r *Run) summary(ctx context.Context, status, reason string) (Summary, error) {
 	oc := r.cfg.Optimizer
 	s := Summary{Status: status, Reason: reason, Iterations: r.opt.Iteration(), Trials: r.nTrials, Alpha: oc.Alpha,
 		Convention: string(oc.Convention), NW: oc.NW, Seed: oc.Seed, Acquisition: oc.Acquisition, Failures: r.failures,
@@ -355,6 +387,9 @@ func (r *Run) summary(ctx context.Context, status, reason string) Summary {
 	if prev, err := readSummary(r.dir); err == nil {
 		s.Sessions += prev.Sessions
 	}
+	// Sessions that were killed never wrote a summary: count every session
+	// that opened the directory (its start or resume event).
+	s.Sessions = max(s.Sessions, r.countSessions())
 	rctx := context.WithoutCancel(ctx)
 	if rec, err := r.opt.Recommend(rctx); err == nil {
 		s.RecommendedX, s.RecommendedXVec, s.PosteriorCVaR = r.named(rec.X), rec.X, ptr(rec.CVaR)
@@ -376,8 +411,25 @@ func (r *Run) summary(ctx context.Context, status, reason string) Summary {
 	}
 	if err := writeJSONAtomic(filepath.Join(r.dir, SummaryFile), s); err != nil {
 		r.warn("warning", fmt.Sprintf("cannot write summary.json: %v", err), nil)
+		return s, err
 	}
-	return s
+	return s, nil
+}
+
+// countSessions counts the sessions that opened the run directory: its
+// start and resume events.
+func (r *Run) countSessions() int {
+	n := 0
+	journal.ReadAll(filepath.Join(r.dir, EventsFile), func(line []byte) error {
+		var e struct {
+			Event string `json:"event"`
+		}
+		if json.Unmarshal(line, &e) == nil && (e.Event == "start" || e.Event == "resume") {
+			n++
+		}
+		return nil
+	})
+	return n
 }
 
 func readSummary(dir string) (Summary, error) {
@@ -499,4 +551,34 @@ func (r *Run) envImage(i int, name string, res worker.Result) (*EnvImage, error)
 		ei.GT = append(ei.GT, [4]float64{g.X1, g.Y1, g.X2, g.Y2})
 	}
 	return ei, nil
+}
+
+// warnOutliers warns, once per session, about each successful observation
+// the model has come to treat as an outlier (bo.Optimizer.Outliers): a value
+// told before there was a scale to judge it by.
+func (r *Run) warnOutliers() {
+	obs := r.opt.Observations()
+	for _, i := range r.opt.Outliers() {
+		if r.outliersWarned[i] {
+			continue
+		}
+		if r.outliersWarned == nil {
+			r.outliersWarned = map[int]bool{}
+		}
+		r.outliersWarned[i] = true
+		ob := obs[i]
+		worst, _ := r.opt.WorstY()
+		r.warn("warning", fmt.Sprintf("the evaluation at x = %v, w = %v returned y = %g, an outlier of the successful evaluations since told: the model uses %g (the worst other value) in its place; trials.jsonl keeps the value (optimizer.outlier_factor sets the limit)", ob.X, ob.W, ob.Y, worst), nil)
+	}
+}
+
+// nOK counts the successful evaluations told to the optimiser.
+func (r *Run) nOK() int {
+	n := 0
+	for _, ob := range r.opt.Observations() {
+		if ob.How == "ok" {
+			n++
+		}
+	}
+	return n
 }

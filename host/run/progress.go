@@ -11,12 +11,13 @@ import (
 // progress shows a bar with ETA and the best CVaR on a terminal, and plain
 // log lines otherwise.
 type progress struct {
-	w   io.Writer
-	bar *progressbar.ProgressBar
+	w           io.Writer
+	bar         *progressbar.ProgressBar
+	done, total int
 }
 
 func newProgress(w io.Writer, bar, terminal bool, total, done int) *progress {
-	p := &progress{w: w}
+	p := &progress{w: w, done: done, total: total}
 	if bar && terminal && w != io.Discard {
 		p.bar = progressbar.NewOptions(total,
 			progressbar.OptionSetWriter(w),
@@ -45,6 +46,7 @@ func (p *progress) update(done, iter int, best *float64) {
 	}
 	p.bar.Describe(d)
 	p.bar.Set(done)
+	p.done = done
 }
 
 // logf prints a line: above the bar on a terminal, plainly otherwise.
@@ -73,9 +75,23 @@ func (p *progress) iteration(it Iteration, total int) {
 	fmt.Fprintln(p.w, line)
 }
 
-func (p *progress) finish() {
-	if p.bar != nil {
+// finish ends the bar: at 100 % when the run completed; otherwise it is
+// replaced by a line saying where the run stopped (the bar's last drawing
+// may be older than its count, and it must not claim what was not done).
+func (p *progress) finish(complete bool) {
+	if p.bar == nil {
+		return
+	}
+	if complete {
 		p.bar.Finish()
 		fmt.Fprintln(p.w)
+		return
 	}
+	p.bar.Clear()
+	p.bar.Exit()
+	pct := 0
+	if p.total > 0 {
+		pct = 100 * p.done / p.total
+	}
+	fmt.Fprintf(p.w, "bo %d%% (%d/%d evals): stopped before the end\n", pct, p.done, p.total)
 }

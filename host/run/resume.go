@@ -81,6 +81,7 @@ func (r *Run) resume(ctx context.Context, fresh *bo.Optimizer) error {
 		} else {
 			r.failures[t.Status]++
 			r.consecutive++
+			r.lastFailure = fmt.Sprintf("trial %d: %s: %s", t.Trial, t.Status, deref(t.Error))
 		}
 	}
 	journal.ReadAll(filepath.Join(r.dir, IterationsFile), func(line []byte) error {
@@ -172,7 +173,13 @@ func warmStart(o *bo.Optimizer, trials []Trial) (*bo.Optimizer, error) {
 		if t.Told == nil || (t.Tell != "ok" && t.Tell != "worst") {
 			continue
 		}
-		if err := o.Tell(bo.Candidate{X: t.XVec, W: t.W, EnvIndex: t.EnvIndex}, *t.Told); err != nil {
+		c := bo.Candidate{X: t.XVec, W: t.W, EnvIndex: t.EnvIndex}
+		err := o.Tell(c, *t.Told)
+		if errs.Is(err, errs.BadValue) {
+			// A value an older bohost accepted that the model cannot use.
+			err = o.TellFailed(c, bo.FailSkip)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -69,19 +69,22 @@ type Run struct {
 	session  time.Time
 	sessions int
 
-	nTrials     int // lines in trials.jsonl
-	nTold       int // evaluations told (final attempts)
-	pending     int // untold candidates of the last ask
-	lastIterRec int // last iteration with a line in iterations.jsonl (-1: none)
-	carry       int // attempts already journaled for the first pending candidate
-	failures    map[string]int
-	consecutive int
-	last        *Iteration
-	finished    *Summary // set when the directory holds a finished run
-	forced      bool     // resumed with Force over changed settings
-	forceDiffs  []string
-	scriptNote  string // a finished run reopened by a changed script (a warning once the journal is open)
-	closeOnce   sync.Once
+	nTrials        int // lines in trials.jsonl
+	nTold          int // evaluations told (final attempts)
+	pending        int // untold candidates of the last ask
+	lastIterRec    int // last iteration with a line in iterations.jsonl (-1: none)
+	carry          int // attempts already journaled for the first pending candidate
+	failures       map[string]int
+	consecutive    int
+	last           *Iteration
+	finished       *Summary // set when the directory holds a finished run
+	forced         bool     // resumed with Force over changed settings
+	forceDiffs     []string
+	scriptNote     string       // a finished run reopened by a changed script (a warning once the journal is open)
+	outliersWarned map[int]bool // observations reported as outliers this session
+	warnedNoWorst  bool         // the "worst before the first success" warning was given this session
+	lastFailure    string       // the last failed trial, for messages
+	closeOnce      sync.Once
 }
 
 // Do opens, executes and closes a run.

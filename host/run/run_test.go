@@ -44,6 +44,12 @@ type testSpec struct {
 		Fail  int    `json:"fail"`  // 1 in Fail evaluations fails (0: none)
 		Crash string `json:"crash"` // "segv": failures crash the worker instead
 		Sleep int    `json:"sleep_ms"`
+		// BadY, when set, is returned as a successful score for x[0] >
+		// BadAbove (a sentinel such as -math.huge, or an absurd value).
+		BadY     float64 `json:"bad_y"`
+		BadAbove float64 `json:"bad_above"`
+		// FailBelow > 0 fails the evaluations with x[0] < FailBelow.
+		FailBelow float64 `json:"fail_below"`
 	} `json:"test"`
 }
 
@@ -59,6 +65,12 @@ func testFactory(ctx context.Context, h worker.Hello) (worker.Objective, error) 
 			time.Sleep(time.Duration(t.Sleep) * time.Millisecond)
 		}
 		x, w := req.X, req.W
+		if t.BadY != 0 && x[0] > t.BadAbove {
+			return worker.Result{Y: t.BadY, Score: map[string]any{"f": t.BadY}}, nil
+		}
+		if x[0] < t.FailBelow {
+			return worker.Result{}, errs.New(errs.Failed, "test", "deliberate failure below x0=%v", t.FailBelow)
+		}
 		if t.Fail > 0 && int(math.Float64bits(x[0]+w[0])%uint64(t.Fail)) == 0 {
 			if t.Crash == "segv" {
 				fault.Segv()
