@@ -102,6 +102,18 @@ func (m Run) run(rt *lua.Runtime, L *glua.LState) int {
 	if cfg.Dir == "" {
 		return lua.Raisef(L, errs.BadArg, op, "option 'dir' is required (the run directory)")
 	}
+	// Under bohost resume: the run being resumed opens where it is now (a
+	// copy resumes itself); another run directory is skipped, untouched.
+	if dir, skip, err := run.ResumeTarget(rt.Getenv(run.ResumeDirEnv), cfg.Dir); err != nil {
+		return lua.Raise(L, op, err)
+	} else if skip != "" {
+		fmt.Fprintf(rt.Stderr, "bohost: resume: %s\n", skip)
+		v, _ := toLuaJSON(L, map[string]any{"status": "skipped", "reason": skip, "dir": cfg.Dir})
+		L.Push(v)
+		return 1
+	} else {
+		cfg.Dir = dir
+	}
 	// objective
 	obj := o.Table("objective")
 	if obj == nil {

@@ -2,17 +2,22 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	runpkg "bohost/host/run"
 )
 
 // `bohost resume RUN_DIR [--force]` re-runs the run's saved script with its
-// saved arguments; the script's bo.run on the same directory resumes it.
+// saved arguments; the script's bo.run on the run directory resumes it. A
+// run directory locates itself: args.json records its path, and bo.run on
+// that path opens RUN_DIR, so a copy (or a moved directory) resumes itself
+// and never the original. Any other run directory the script names (the
+// other cells of a sweep) is skipped (docs/runs.md, "Resume").
 func init() {
 	register(&Command{Name: "resume", Usage: "bohost resume RUN_DIR [--force]",
-		Summary: "Resume a run: re-run its saved script (RUN_DIR/script.lua) with its saved arguments (args.json) from the directory it was started in. --force resumes even when the script, configuration or data set changed.",
+		Summary: "Resume a run: re-run its saved script (RUN_DIR/script.lua) with its saved arguments (args.json) from the directory it was started in, opening RUN_DIR itself (also when it is a copy or was moved) and skipping any other run directory the script names. --force resumes even when the script, configuration or data set changed.",
 		Run:     resumeMain})
 }
 
@@ -34,21 +39,22 @@ func resumeMain(env *Env, args []string) int {
 	if dir == "" {
 		return usageError(env, "resume: RUN_DIR is required (usage: bohost resume RUN_DIR [--force])")
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "args.json"))
+	// Absolute before anything changes the working directory.
+	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return usageError(env, "resume: %s is not a resumable run directory: %v", dir, err)
+		return usageError(env, "resume: %s: %v", dir, err)
 	}
-	var saved struct {
-		Script string   `json:"script"`
-		Args   []string `json:"args"`
-		Cwd    string   `json:"cwd"`
+	dir = abs
+	saved, err := runpkg.ReadArgs(dir)
+	if err != nil {
+		return usageError(env, "resume: %v", err)
 	}
-	if err := json.Unmarshal(b, &saved); err != nil {
-		return usageError(env, "resume: %s/args.json: %v", dir, err)
+	if !fileExists(filepath.Join(dir, runpkg.ConfigFile)) {
+		return usageError(env, "resume: %s has args.json but no %s: not a run directory I can resume", dir, runpkg.ConfigFile)
 	}
 	// The saved copy; the original path when it still holds the same text
 	// (so arg[0] and paths relative to the script are unchanged).
-	script := filepath.Join(dir, "script.lua")
+	script := filepath.Join(dir, runpkg.ScriptFile)
 	if cp, err := os.ReadFile(script); err != nil {
 		script = saved.Script
 	} else if orig, err := os.ReadFile(saved.Script); err == nil && bytes.Equal(orig, cp) {
@@ -57,24 +63,60 @@ func resumeMain(env *Env, args []string) int {
 	if script == "" || !fileExists(script) {
 		return usageError(env, "resume: %s has no script.lua and its script %q is gone; resume by running the script that calls bo.run", dir, saved.Script)
 	}
-	// The script is the saved copy, so relative paths in it resolve from the
-	// directory the run was started in.
+	if a, err := filepath.Abs(script); err == nil {
+		script = a
+	}
+	// Relative paths in the script resolve from the directory the run was
+	// started in, when it is still there; bo.run's directory is mapped
+	// whatever the working directory (runpkg.ResumeTarget).
 	if saved.Cwd != "" {
 		if err := os.Chdir(saved.Cwd); err != nil {
-			return usageError(env, "resume: the run was started in %s: %v", saved.Cwd, err)
+			fmt.Fprintf(env.Stderr, "bohost: resume: the run was started in %s, which is not here (%v): running the script from %s\n", saved.Cwd, err, cwdOr("the current directory"))
 		}
 	}
-	if abs, err := filepath.Abs(script); err == nil {
-		script = abs
-	}
+	rr := runpkg.ResumeRedirect{Dir: dir, Recorded: saved.Dir, Cwd: saved.Cwd}
 	e := *env
 	getenv := env.Getenv
 	e.Getenv = func(k string) string {
-		if k == "BOHOST_RESUME_FORCE" && force {
+		switch {
+		case k == "BOHOST_RESUME_FORCE" && force:
 			return "1"
+		case k == runpkg.ResumeDirEnv:
+			return rr.Encode()
 		}
 		return getenv(k)
 	}
-	fmt.Fprintf(env.Stderr, "bohost: resuming %s: %s %v\n", dir, script, saved.Args)
-	return runScript(&e, script, saved.Args)
+	if saved.Dir != "" && !samePath(saved.Dir, dir) {
+		fmt.Fprintf(env.Stderr, "bohost: resuming %s, a copy or move of %s: the script's bo.run on %s opens %s, and no other run directory is touched: %s %v\n", dir, saved.Dir, saved.Dir, dir, script, saved.Args)
+	} else {
+		fmt.Fprintf(env.Stderr, "bohost: resuming %s: %s %v\n", dir, script, saved.Args)
+	}
+	before := runpkg.ResumeHits()
+	code := runScript(&e, script, saved.Args)
+	if runpkg.ResumeHits() == before {
+		why := "its script named no run directory that is this one (see the skipped directories above)"
+		if saved.Dir == "" {
+			why = "its args.json does not record the directory's own path (it was made by an older bohost), so its script opens the directory the run was made in, not this one (see the skipped directories above): resume the original, or run the script yourself with its directory option set to " + dir
+		}
+		fmt.Fprintf(env.Stderr, "bohost: resume: the script did not open %s, so it was not resumed: %s\n", dir, why)
+		if code == ExitOK {
+			code = ExitScriptError
+		}
+	}
+	return code
+}
+
+func cwdOr(def string) string {
+	if wd, err := os.Getwd(); err == nil {
+		return wd
+	}
+	return def
+}
+
+// samePath reports whether a and b name the same directory (symbolic links
+// resolved).
+func samePath(a, b string) bool {
+	ra, err1 := runpkg.RealPath(a)
+	rb, err2 := runpkg.RealPath(b)
+	return err1 == nil && err2 == nil && ra == rb
 }

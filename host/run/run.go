@@ -316,6 +316,10 @@ func (r *Run) fingerprint(cf configFile, objSHA string) []byte {
 const fingerprintFile = ".fingerprint.json"
 
 func (r *Run) writeRecords(cf configFile, fp []byte, manifest any) error {
+	fresh := !fileExists(filepath.Join(r.dir, ConfigFile))
+	if err := r.copyObjective(fp, fresh); err != nil {
+		return err
+	}
 	if err := writeJSONAtomic(filepath.Join(r.dir, ConfigFile), cf); err != nil {
 		return err
 	}
@@ -343,7 +347,13 @@ func (r *Run) writeRecords(cf configFile, fp []byte, manifest any) error {
 		script = abs
 	}
 	cwd, _ := os.Getwd()
-	return writeJSONAtomic(filepath.Join(r.dir, ArgsFile), map[string]any{"script": script, "args": args, "cwd": cwd})
+	// The run directory's own path: `bohost resume` of a copy (or a moved
+	// directory) maps bo.run on this path to the copy (locate.go).
+	dir, err := filepath.Abs(r.dir)
+	if err != nil {
+		return errs.New(errs.IO, "run.open", "the run directory's absolute path: %v", err)
+	}
+	return writeJSONAtomic(filepath.Join(r.dir, ArgsFile), Args{Script: script, Args: args, Cwd: cwd, Dir: dir})
 }
 
 // checkResume compares the directory's records with cfg and returns the
