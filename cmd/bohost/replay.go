@@ -51,15 +51,24 @@ func replayMain(env *Env, args []string) int {
 		return usageError(env, "replay: --trials must be >= 1, got %d", *n)
 	}
 	src := dirs[0]
-	cfg, err := replayConfig(src, *data)
-	if err != nil {
+	fail := func(err error) int {
 		fmt.Fprintf(env.Stderr, "bohost: replay: %v\n", err)
 		return ExitScriptError
 	}
+	cfg, err := replayConfig(src, *data)
+	if err != nil {
+		return fail(err)
+	}
+	if real, err := runpkg.RealPath(src); err == nil {
+		src = real
+	}
+	id, err := runpkg.Identity(src)
+	if err != nil {
+		return fail(err)
+	}
 	orig, err := runpkg.ReadTrials(src)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "bohost: replay: %v\n", err)
-		return ExitScriptError
+		return fail(err)
 	}
 	if len(orig) == 0 {
 		fmt.Fprintf(env.Stderr, "bohost: replay: %s has no trials to compare with\n", filepath.Join(src, "trials.jsonl"))
@@ -68,14 +77,23 @@ func replayMain(env *Env, args []string) int {
 	if *n > len(orig) {
 		*n = len(orig)
 	}
-	cfg.Dir = *out
-	if cfg.Dir == "" { // outside the sweep, so bohost report never mistakes it for a run
-		abs, _ := filepath.Abs(src)
-		cfg.Dir = filepath.Join(os.TempDir(), "bohost-replay-"+strings.NewReplacer("/", "_", "\\", "_").Replace(strings.TrimPrefix(abs, "/")))
+	// What runs: the run directory's copy of a Lua objective (or, for an
+	// older directory, the recorded file), only with the recorded hash.
+	objFile, objSHA, copied, err := runpkg.ReplayObjective(src, cfg)
+	if err != nil {
+		return fail(err)
 	}
-	if err := os.RemoveAll(cfg.Dir); err != nil {
-		fmt.Fprintf(env.Stderr, "bohost: replay: %v\n", err)
-		return ExitScriptError
+	if objFile != "" {
+		if cfg.Objective, err = runpkg.WithObjectiveFile(cfg.Objective, objFile); err != nil {
+			return fail(err)
+		}
+	}
+	dest := *out
+	if dest == "" { // outside the sweep, so bohost report never mistakes it for a run
+		dest = filepath.Join(os.TempDir(), "bohost-replay-"+strings.NewReplacer("/", "_", "\\", "_").Replace(strings.TrimPrefix(src, "/")))
+	}
+	if _, err := runpkg.CheckReplayOut(dest, src, id); err != nil {
+		return fail(err)
 	}
 	if *workers > 0 {
 		cfg.Workers = *workers
@@ -84,6 +102,27 @@ func replayMain(env *Env, args []string) int {
 	if exe == "" {
 		exe, _ = os.Executable()
 	}
+	// Replay into a fresh sibling of the destination, moved into place at
+	// the end: an interrupted replay never leaves a half-replaced directory.
+	parent := filepath.Dir(dest)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fail(err)
+	}
+	tmp, err := os.MkdirTemp(parent, ".bohost-replay-tmp-")
+	if err != nil {
+		return fail(err)
+	}
+	os.Chmod(tmp, 0o755) // as a run directory is made (MkdirTemp makes it private)
+	placed := false
+	defer func() {
+		if !placed {
+			os.RemoveAll(tmp) // made above, by this replay
+		}
+	}()
+	if err := runpkg.WriteReplayMark(tmp, runpkg.ReplayMark{ReplayOf: src, Identity: id, Trials: *n}); err != nil {
+		return fail(err)
+	}
+	cfg.Dir = tmp
 	opts := runpkg.Options{
 		WorkerCommand: []string{exe, "worker"}, Log: io.Discard, HookErrorsFatal: true,
 		OnIteration: func(r *runpkg.Run, it runpkg.Iteration) error {
@@ -93,28 +132,50 @@ func replayMain(env *Env, args []string) int {
 			return nil
 		},
 	}
-	fmt.Fprintf(env.Stdout, "replaying the first %d trials of %s in %s\n", *n, src, cfg.Dir)
+	fmt.Fprintf(env.Stdout, "replaying the first %d trials of %s in %s\n", *n, src, dest)
+	fmt.Fprintf(env.Stdout, "  configuration: %s (the run's script.lua is not executed)\n", filepath.Join(src, runpkg.ConfigFile))
+	switch {
+	case objFile != "" && copied:
+		fmt.Fprintf(env.Stdout, "  objective: %s (the run's copy), sha256 %s as recorded\n", objFile, objSHA)
+	case objFile != "":
+		fmt.Fprintf(env.Stdout, "  objective: %s (the recorded path: this run directory has no copy), sha256 %s as recorded\n", objFile, objSHA)
+	default:
+		fmt.Fprintf(env.Stdout, "  objective: %s\n", string(cfg.Objective))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	r, err := runpkg.Open(ctx, cfg, opts)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "bohost: replay: %v\n", err)
-		return ExitScriptError
+		return fail(err)
+	}
+	if want := runpkg.ManifestSHA(src); want != "" {
+		got := runpkg.ManifestSHA(tmp)
+		if got != want {
+			r.Close()
+			return fail(fmt.Errorf("the data set differs from the run's: manifest sha256 %s here, %s in %s (give the run's data with --data)", got, want, filepath.Join(src, runpkg.ManifestFile)))
+		}
+		fmt.Fprintf(env.Stdout, "  data: manifest sha256 %s as recorded\n", want)
 	}
 	_, err = r.Execute(ctx)
 	r.Close()
-	if err != nil && !errors.Is(err, errEnoughTrials) {
-		if got, _ := runpkg.ReadTrials(cfg.Dir); len(got) < *n {
-			fmt.Fprintf(env.Stderr, "bohost: replay: %v\n", err)
-			return ExitScriptError
-		}
+	runErr := err
+	if errors.Is(err, errEnoughTrials) {
+		runErr = nil
 	}
-	got, err := runpkg.ReadTrials(cfg.Dir)
+	// Move the replay into place: dest is new, empty, or a replay of this
+	// very run (checked again now; it is replaced).
+	if err := placeReplay(tmp, dest, src, id); err != nil {
+		return fail(err)
+	}
+	placed = true
+	got, err := runpkg.ReadTrials(dest)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "bohost: replay: %v\n", err)
-		return ExitScriptError
+		return fail(err)
 	}
 	if len(got) < *n {
+		if runErr != nil {
+			return fail(runErr)
+		}
 		fmt.Fprintf(env.Stderr, "bohost: replay: the replay produced %d trials, fewer than %d\n", len(got), *n)
 		return ExitScriptError
 	}
@@ -131,6 +192,28 @@ func replayMain(env *Env, args []string) int {
 	}
 	fmt.Fprintf(env.Stdout, "replay: the first %d trials match bit for bit (x, environment, status, score)\n", *n)
 	return ExitOK
+}
+
+// placeReplay renames the finished replay tmp to dest, replacing what
+// CheckReplayOut allows there (an empty directory, or a replay directory of
+// the same run).
+func placeReplay(tmp, dest, src, id string) error {
+	exists, err := runpkg.CheckReplayOut(dest, src, id)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		return os.Rename(tmp, dest)
+	}
+	old := tmp + ".old"
+	if err := os.Rename(dest, old); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dest); err != nil {
+		os.Rename(old, dest)
+		return err
+	}
+	return os.RemoveAll(old) // the previous replay of this run (or an empty directory)
 }
 
 // replayConfig is the run's configuration (run.ReadConfig), with --data
