@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	runpkg "bohost/host/run"
 )
@@ -18,7 +19,7 @@ import (
 func init() {
 	register(&Command{
 		Name:    "replay",
-		Summary: "Re-run a run's experiment from scratch, from its run directory alone (config.json), into a fresh directory, and check that the first trials match the recorded ones: same x, same environment, same status and the same score, bit for bit. Use it on a copied run directory to check a shared result reproduces.",
+		Summary: "Re-run a run's experiment from scratch, from its run directory alone (config.json, and its copy of a Lua objective, checked against the recorded sha256; the script is not run), into a fresh directory marked by replay.json (an existing --out is replaced only when it is a replay of the same run), and check that the first trials match the recorded ones: same x, same environment, same status and the same score, bit for bit. Use it on a copied run directory to check a shared result reproduces.",
 		Usage:   "bohost replay RUN_DIR [--trials N] [--out DIR] [--data DIR] [--workers N]",
 		Run:     replayMain,
 	})
@@ -30,7 +31,7 @@ func replayMain(env *Env, args []string) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	n := fs.Int("trials", 10, "how many trials to re-run and compare")
-	out := fs.String("out", "", "where to replay (default: a directory under the system temp dir, replaced)")
+	out := fs.String("out", "", "where to replay: a new or empty directory, or an earlier replay of this run (default: a directory under the system temp dir)")
 	data := fs.String("data", "", "the data set directory, when the run's path does not exist here")
 	workers := fs.Int("workers", 0, "worker processes (default: the run's)")
 	var dirs []string
@@ -144,6 +145,16 @@ func replayMain(env *Env, args []string) int {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	var sig os.Signal
+	if env.Signals != nil { // Ctrl-C: stop, and remove the unfinished replay
+		go func() {
+			select {
+			case sig = <-env.Signals:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
 	r, err := runpkg.Open(ctx, cfg, opts)
 	if err != nil {
 		return fail(err)
@@ -158,6 +169,13 @@ func replayMain(env *Env, args []string) int {
 	}
 	_, err = r.Execute(ctx)
 	r.Close()
+	if ctx.Err() != nil {
+		fmt.Fprintf(env.Stderr, "bohost: replay: interrupted; %s is left as it was\n", dest)
+		if sig == syscall.SIGTERM {
+			return ExitTerminated
+		}
+		return ExitInterrupt
+	}
 	runErr := err
 	if errors.Is(err, errEnoughTrials) {
 		runErr = nil

@@ -239,4 +239,12 @@ func TestReplayObjectiveCopy(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "match bit for bit") || !strings.Contains(out, objPath) {
 		t.Fatalf("old directory, objective unchanged: exit %d\n%s", code, out)
 	}
+	// The data set is checked too: a run whose manifest records another
+	// data set is refused (a Lua objective's manifest is empty).
+	mp := filepath.Join(c.cwd, "orig", "manifest.json")
+	os.WriteFile(mp, []byte(`{"dir": "elsewhere", "files": [], "sha256": "0123abcd"}`), 0o644)
+	code, out = c.run(nil, "replay", "orig", "--trials", "6", "--out", "r4")
+	if code == 0 || !strings.Contains(out, "manifest sha256") || !strings.Contains(out, "0123abcd") {
+		t.Fatalf("another data set: exit %d\n%s", code, out)
+	}
 }
