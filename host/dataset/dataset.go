@@ -45,6 +45,11 @@ type Options struct {
 	// CacheImages bounds the LRU cache of decoded images: 0 means the
 	// default 8, a negative value disables caching.
 	CacheImages int
+	// MaxPixels bounds every image's width × height, checked from the
+	// header before any pixel is decoded: an image over it is an io error
+	// naming the file. 0 means BOHOST_MAX_PIXELS when that is set, else
+	// imgbuf.DefaultMaxPixels (2^26 = 67,108,864, 8192 × 8192).
+	MaxPixels int64
 }
 
 // DefaultCacheImages is the LRU cache size used when CacheImages is 0.
@@ -54,6 +59,9 @@ const DefaultCacheImages = 8
 func (o Options) Validate() error {
 	if strings.TrimSpace(o.Split) != o.Split {
 		return errs.New(errs.BadArg, "dataset.open", "split %q has surrounding spaces", o.Split)
+	}
+	if _, err := imgbuf.ResolveLimit(o.MaxPixels); err != nil {
+		return errs.Wrap(errs.BadArg, "dataset.open", err)
 	}
 	return nil
 }
@@ -79,6 +87,7 @@ type Dataset struct {
 	synth  *SynthOptions       // non-nil for Synthetic
 	gen    *generator
 	cache  *lru
+	maxPx  int64 // Options.MaxPixels
 }
 
 // Len is the number of images.
@@ -118,7 +127,7 @@ func (d *Dataset) Image(i int) (*imgbuf.Gray, error) {
 	if d.gen != nil {
 		g = d.gen.render(d.globalIndex(it)).img
 	} else {
-		g, err = Decode(it.Path)
+		g, err = decodeFile(it.Path, d.maxPx)
 		if err != nil {
 			return nil, err
 		}
@@ -199,7 +208,7 @@ func Open(dir string, opts Options) (*Dataset, error) {
 		}
 	}
 
-	d := &Dataset{dir: dir, split: "all", cache: newLRU(opts.cacheSize())}
+	d := &Dataset{dir: dir, split: "all", cache: newLRU(opts.cacheSize()), maxPx: opts.MaxPixels}
 	if present["split.json"] {
 		d.splits, err = readSplit(filepath.Join(dir, "split.json"), stems)
 		if err != nil {
@@ -236,7 +245,7 @@ func Open(dir string, opts Options) (*Dataset, error) {
 		if !keep(stem) {
 			continue
 		}
-		it, err := readItem(dir, name, stem)
+		it, err := readItem(dir, name, stem, opts.MaxPixels)
 		if err != nil {
 			return nil, err
 		}
@@ -275,7 +284,7 @@ func readSplit(path string, stems map[string]string) (map[string][]string, error
 	return m, nil
 }
 
-func readItem(dir, name, stem string) (Item, error) {
+func readItem(dir, name, stem string, maxPixels int64) (Item, error) {
 	const op = "dataset.open"
 	jpath := filepath.Join(dir, stem+".json")
 	ipath := filepath.Join(dir, name)
@@ -316,18 +325,15 @@ func readItem(dir, name, stem string) (Item, error) {
 		}
 		it.Boxes = append(it.Boxes, imgbuf.Box{X0: bx[0], Y0: bx[1], X1: bx[2], Y1: bx[3]})
 	}
-	f, err := os.Open(ipath)
+	// The header alone: its size is checked against the pixel limit and the
+	// annotation now, before anything is decoded.
+	hd, err := imgbuf.CheckFile(ipath, maxPixels)
 	if err != nil {
 		return Item{}, errs.Wrap(errs.IO, op, err)
 	}
-	cfg, _, err := image.DecodeConfig(f)
-	f.Close()
-	if err != nil {
-		return Item{}, errs.New(errs.IO, op, "%s: cannot read the image header: %v", ipath, err)
-	}
-	if cfg.Width != it.Width || cfg.Height != it.Height {
+	if hd.Width != it.Width || hd.Height != it.Height {
 		return Item{}, errs.New(errs.IO, op, "%s: image is %dx%d but %s says width=%d height=%d",
-			ipath, cfg.Width, cfg.Height, jpath, it.Width, it.Height)
+			ipath, hd.Width, hd.Height, jpath, it.Width, it.Height)
 	}
 	return it, nil
 }
@@ -360,26 +366,26 @@ func lineCol(b []byte, off int64) (line, col int) {
 	return line, col
 }
 
-// Decode reads a JPEG or PNG file into an 8-bit gray image with OpenCV's
-// COLOR_BGR2GRAY weights in its fixed-point form,
+// Decode reads a JPEG or PNG (or GIF) file into an 8-bit gray image with
+// OpenCV's COLOR_BGR2GRAY weights in its fixed-point form,
 // Y = (4899 R + 9617 G + 1868 B + 8192) >> 14 (0.299, 0.587, 0.114, rounded).
-// Gray files are copied as they are; alpha is ignored.
-func Decode(path string) (*imgbuf.Gray, error) {
-	f, err := os.Open(path)
+// Gray files are copied as they are; alpha is ignored. The header's size is
+// checked first against the process's pixel limit (BOHOST_MAX_PIXELS, else
+// imgbuf.DefaultMaxPixels): a larger image is an io error naming the file.
+func Decode(path string) (*imgbuf.Gray, error) { return decodeFile(path, 0) }
+
+func decodeFile(path string, maxPixels int64) (*imgbuf.Gray, error) {
+	m, _, err := imgbuf.DecodeFile(path, maxPixels)
 	if err != nil {
-		return nil, errs.New(errs.IO, "dataset.decode", "%s: %v", path, unwrapPathErr(err))
+		return nil, errs.Wrap(errs.IO, "dataset.decode", err)
 	}
-	defer f.Close()
-	g, err := DecodeReader(f)
-	if err != nil {
-		return nil, errs.New(errs.IO, "dataset.decode", "%s: %v", path, err)
-	}
-	return g, nil
+	return ToGray(m), nil
 }
 
-// DecodeReader is Decode on a stream.
+// DecodeReader is Decode on a stream (the pixel limit is checked from the
+// header as in Decode).
 func DecodeReader(r io.Reader) (*imgbuf.Gray, error) {
-	m, _, err := image.Decode(r)
+	m, _, err := imgbuf.Decode(r, "", 0)
 	if err != nil {
 		return nil, err
 	}
