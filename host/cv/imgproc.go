@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"strconv"
+	"sync"
 
 	"gocv.io/x/gocv"
 
@@ -36,6 +38,20 @@ func Decode(path string) (*imgbuf.Gray, error) {
 		return nil, errs.New(errs.IO, op, "cannot read image %s: %v", quote(path), err)
 	}
 	f.Close()
+	// The size from the header, before OpenCV allocates anything: OpenCV
+	// 4.6 throws (and, through gocv, aborts the process) for images over its
+	// own limits, and allocates up to 1 GiB below them.
+	h, err := imgbuf.CheckFile(path, 0)
+	if err != nil {
+		if he := (*imgbuf.HeaderError)(nil); errors.As(err, &he) {
+			return nil, errs.New(errs.IO, op, "cannot decode image %s (%d bytes): %v", quote(path), fi.Size(), he).
+				WithHint("the size is read from the header first: PNG, JPEG, GIF, BMP, WebP, TIFF, PBM/PGM/PPM/PAM/PFM and Sun raster are checked; other formats are refused")
+		}
+		return nil, errs.Wrap(errs.IO, op, err)
+	}
+	if err := checkOpenCVLimits(path, h); err != nil {
+		return nil, err
+	}
 	m := gocv.IMRead(path, gocv.IMReadGrayScale)
 	defer m.Close()
 	if m.Empty() {
@@ -43,6 +59,37 @@ func Decode(path string) (*imgbuf.Gray, error) {
 			WithHint("OpenCV reads PNG, JPEG, BMP, TIFF, PGM/PPM and WebP")
 	}
 	return MatToGray(m)
+}
+
+// checkOpenCVLimits refuses what OpenCV's validateInputImageSize would
+// refuse with an exception (which gocv does not catch: the process aborts):
+// a side over OPENCV_IO_MAX_IMAGE_WIDTH/HEIGHT (default 2^20) or more than
+// OPENCV_IO_MAX_IMAGE_PIXELS pixels (default 2^30). OpenCV reads those
+// variables once, when it is loaded; so does this, on first use.
+func checkOpenCVLimits(path string, h imgbuf.Header) error {
+	cvLimitsOnce.Do(func() {
+		cvMaxW = cvEnvLimit("OPENCV_IO_MAX_IMAGE_WIDTH", 1<<20)
+		cvMaxH = cvEnvLimit("OPENCV_IO_MAX_IMAGE_HEIGHT", 1<<20)
+		cvMaxPx = cvEnvLimit("OPENCV_IO_MAX_IMAGE_PIXELS", 1<<30)
+	})
+	if int64(h.Width) > cvMaxW || int64(h.Height) > cvMaxH || int64(h.Width)*int64(h.Height) > cvMaxPx {
+		return errs.New(errs.IO, "cv.decode", "cannot decode image %s: it is %d x %d, over OpenCV's limits (%d x %d, %d pixels)",
+			quote(path), h.Width, h.Height, cvMaxW, cvMaxH, cvMaxPx).
+			WithHint("OpenCV's limits are set by OPENCV_IO_MAX_IMAGE_WIDTH, _HEIGHT and _PIXELS")
+	}
+	return nil
+}
+
+var (
+	cvLimitsOnce            sync.Once
+	cvMaxW, cvMaxH, cvMaxPx int64
+)
+
+func cvEnvLimit(name string, def int64) int64 {
+	if v, err := strconv.ParseInt(os.Getenv(name), 10, 64); err == nil && v > 0 {
+		return v
+	}
+	return def
 }
 
 // GaussianBlur blurs img with a Gaussian of standard deviation sigma pixels
