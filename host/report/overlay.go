@@ -3,9 +3,6 @@ package report
 import (
 	"image"
 	"image/color"
-	_ "image/jpeg" // final/ images may be JPEG
-	_ "image/png"
-	"os"
 	"sort"
 	"strings"
 
@@ -16,17 +13,14 @@ import (
 )
 
 // LoadImage decodes a PNG or JPEG file and returns it lightened to grey, so
-// that coloured line overlays stand out on it.
+// that coloured line overlays stand out on it. The header's size is checked
+// first against the process's pixel limit (BOHOST_MAX_PIXELS, else
+// imgbuf.DefaultMaxPixels): a larger image is an io error naming the file.
 func LoadImage(path string) (image.Image, error) {
 	const op = "report.image"
-	fh, err := os.Open(path)
+	img, _, err := imgbuf.DecodeFile(path, 0)
 	if err != nil {
 		return nil, errs.Wrap(errs.IO, op, err)
-	}
-	defer fh.Close()
-	img, _, err := image.Decode(fh)
-	if err != nil {
-		return nil, errs.New(errs.IO, op, "decoding %s: %v (want PNG or JPEG)", path, err)
 	}
 	return faded(img), nil
 }
