@@ -115,7 +115,7 @@ func (Airline) Open(rt *lua.Runtime) *glua.LTable {
 	})
 
 	return rt.Funcs("airline", []lua.Func{
-		{Name: "dataset", Sig: "airline.dataset{dir=, split=\"all\"|\"train\"|\"test\", cache=8} or airline.dataset{synthetic={n=24, width=640, height=480, seed=1}, split=} -> ds",
+		{Name: "dataset", Sig: "airline.dataset{dir=, split=\"all\"|\"train\"|\"test\", cache=8, max_pixels=67108864} or airline.dataset{synthetic={n=24, width=640, height=480, seed=1}, split=} -> ds",
 			Desc: "a data set of images with ground-truth segments (York Urban's layout, or the built-in synthetic scenes)", Fn: datasetNew},
 		{Name: "try_dataset", Sig: "airline.try_dataset{...} -> ds | nil, err", Desc: "as airline.dataset, returning nil, err instead of raising", Fn: func(L *glua.LState) int {
 			return tryCall(L, "airline.try_dataset", datasetNew)
@@ -174,16 +174,24 @@ func tryCall(L *glua.LState, op string, fn glua.LGFunction) int {
 
 func datasetNew(L *glua.LState) int {
 	const op = "airline.dataset"
-	o := lua.CheckOpts(L, 1, op, "dir", "split", "cache", "synthetic")
+	o := lua.CheckOpts(L, 1, op, "dir", "split", "cache", "synthetic", "max_pixels")
 	split := o.String("split", "")
 	cache := o.Int("cache", 0)
+	// max_pixels bounds each image file's width × height (checked from the
+	// header at open, before decoding); absent: BOHOST_MAX_PIXELS, else
+	// imgbuf.DefaultMaxPixels. Synthetic scenes (at most 4096 × 4096) are
+	// rendered, not read, and do not use it.
+	maxPx := o.Int("max_pixels", 0)
+	if o.Has("max_pixels") && maxPx <= 0 {
+		return lua.Raisef(L, errs.BadArg, op, "option 'max_pixels' must be a positive number of pixels, got %d", maxPx)
+	}
 	var ds *dataset.Dataset
 	var err error
 	switch {
 	case o.Has("dir") && o.Has("synthetic"):
 		return lua.Raisef(L, errs.BadArg, op, "give dir or synthetic, not both")
 	case o.Has("dir"):
-		ds, err = dataset.Open(o.String("dir", ""), dataset.Options{Split: split, CacheImages: cache})
+		ds, err = dataset.Open(o.String("dir", ""), dataset.Options{Split: split, CacheImages: cache, MaxPixels: int64(maxPx)})
 	default:
 		so := dataset.SynthOptions{Split: split, CacheImages: cache}
 		if t := o.Table("synthetic"); t != nil {

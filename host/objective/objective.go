@@ -42,6 +42,10 @@ type AirlineSpec struct {
 	Split string `json:"split,omitempty"`
 	// CacheImages bounds the decoded-image cache (0: the data set's default 8).
 	CacheImages int `json:"cache_images,omitempty"`
+	// MaxPixels bounds each image file's width × height, checked from the
+	// header in the parent and in every worker (0: BOHOST_MAX_PIXELS, else
+	// imgbuf.DefaultMaxPixels); see dataset.Options.MaxPixels.
+	MaxPixels int64 `json:"max_pixels,omitempty"`
 	// Evaluator options (zero: AirLine's defaults).
 	Evaluator EvaluatorSpec `json:"evaluator,omitempty"`
 	// Perturbations multiply the environments: every image under every
@@ -108,6 +112,9 @@ func ParseSpec(raw []byte) (Spec, error) {
 // Validate names the first bad field.
 func (s AirlineSpec) Validate() error {
 	const op = "objective.airline"
+	if s.MaxPixels < 0 {
+		return errs.New(errs.BadArg, op, "max_pixels must be a positive number of pixels (0 or absent: the default), got %d", s.MaxPixels)
+	}
 	if s.Data == "" || s.Data == "synthetic" {
 		if err := s.Synth.Validate(); err != nil {
 			return errs.Wrap(errs.BadArg, op, err)
@@ -186,7 +193,7 @@ func (a *Airline) load() error {
 			a.ds, a.err = dataset.Synthetic(o)
 			return
 		}
-		a.ds, a.err = dataset.Open(a.spec.Data, dataset.Options{Split: a.spec.Split, CacheImages: a.spec.CacheImages})
+		a.ds, a.err = dataset.Open(a.spec.Data, dataset.Options{Split: a.spec.Split, CacheImages: a.spec.CacheImages, MaxPixels: a.spec.MaxPixels})
 	})
 	return a.err
 }
