@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 
@@ -39,6 +40,9 @@ type Report struct {
 	TornOffset int64 // byte offset where the ignored end starts (the size after repair)
 	TornBytes  int64 // number of ignored bytes
 	TornReason string
+	// SavedTo is the file Open saved the cut-off bytes to before truncating
+	// (PATH.torn-OFFSET): a cut never destroys what was written.
+	SavedTo string
 }
 
 // String describes the torn end in one line, or "" when there is none.
@@ -46,7 +50,11 @@ func (r Report) String() string {
 	if !r.Torn {
 		return ""
 	}
-	return fmt.Sprintf("ignored a torn end at line %d (byte %d, %d bytes): %s", r.TornLine, r.TornOffset, r.TornBytes, r.TornReason)
+	s := fmt.Sprintf("ignored a torn end at line %d (byte %d, %d bytes): %s", r.TornLine, r.TornOffset, r.TornBytes, r.TornReason)
+	if r.SavedTo != "" {
+		s += "; the bytes cut off are kept in " + r.SavedTo
+	}
+	return s
 }
 
 // ReadAll calls fn with every complete, valid JSON line of the file at path, in
@@ -178,6 +186,11 @@ func Open(path string, opts *Options) (*Writer, error) {
 			return fail(errs.New(errs.BadState, "journal.open", "%s: %s", path, rep.String()).
 				WithHint("open with TruncateTorn to cut the torn end off before appending (resume does this)"))
 		}
+		saved, err := saveTorn(f, path, size)
+		if err != nil {
+			return fail(err)
+		}
+		rep.SavedTo = saved
 		if err := f.Truncate(size); err != nil {
 			return fail(&errs.Error{Kind: errs.IO, Op: "journal.open", Msg: fmt.Sprintf("%s: truncating torn end: %v", path, err), Err: err})
 		}
@@ -199,6 +212,46 @@ func Open(path string, opts *Options) (*Writer, error) {
 		w.repaired = rep
 	}
 	return w, nil
+}
+
+// saveTorn copies the bytes of f from off to its end into a new file
+// PATH.torn-OFF (PATH.torn-OFF.N when that exists) and fsyncs it, so that
+// cutting a torn end never destroys bytes: a torn write is usually a record
+// cut short, but an invalid complete line at the end may be a record
+// damaged by hand or by the disk, which a person can still repair.
+func saveTorn(f *os.File, path string, off int64) (string, error) {
+	fail := func(err error) (string, error) {
+		return "", &errs.Error{Kind: errs.IO, Op: "journal.open", Msg: fmt.Sprintf("%s: saving the torn end before cutting it: %v", path, err), Err: err}
+	}
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return fail(err)
+	}
+	name := fmt.Sprintf("%s.torn-%d", path, off)
+	var out *os.File
+	for i := 1; ; i++ {
+		var err error
+		out, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, os.ErrExist) || i > 1000 {
+			return fail(err)
+		}
+		name = fmt.Sprintf("%s.torn-%d.%d", path, off, i)
+	}
+	_, err := io.Copy(out, f)
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(name)
+		return fail(err)
+	}
+	syncDir(path)
+	return name, nil
 }
 
 // Path returns the file's path.
@@ -268,4 +321,13 @@ func (w *Writer) Close() error {
 		return &errs.Error{Kind: errs.IO, Op: "journal.close", Msg: fmt.Sprintf("%s: %v", w.path, err), Err: err}
 	}
 	return nil
+}
+
+// syncDir fsyncs the directory holding path, so that a new file's name is
+// durable (best effort: some file systems refuse directory fsync).
+func syncDir(path string) {
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }

@@ -258,3 +258,45 @@ func TestConcurrentAppend(t *testing.T) {
 		t.Fatalf("err=%v rep=%+v n=%d", err, rep, len(got))
 	}
 }
+
+// TestCutEndIsSaved: what Open cuts off (a torn write, or invalid complete
+// lines at the end, which may be a record damaged by hand or by the disk)
+// is saved byte for byte beside the journal before the file is truncated.
+func TestCutEndIsSaved(t *testing.T) {
+	for _, end := range []string{`{"a": 3`, "A\n", "{\"a\": 3, \"b\": tru\n\n", "\x00\x00\x00\x00"} {
+		p := filepath.Join(t.TempDir(), "j.jsonl")
+		good := "{\"a\": 1}\n{\"a\": 2}\n"
+		os.WriteFile(p, []byte(good+end), 0o644)
+		w, err := Open(p, &Options{TruncateTorn: true})
+		if err != nil {
+			t.Fatalf("%q: %v", end, err)
+		}
+		rep := w.Repaired()
+		w.Close()
+		b, _ := os.ReadFile(p)
+		if string(b) != good {
+			t.Fatalf("%q: journal after repair %q", end, b)
+		}
+		saved, err := os.ReadFile(rep.SavedTo)
+		if err != nil || string(saved) != end {
+			t.Fatalf("%q: saved %q to %q (%v)", end, saved, rep.SavedTo, err)
+		}
+		if !strings.Contains(rep.String(), rep.SavedTo) {
+			t.Errorf("the report does not say where the bytes went: %s", rep.String())
+		}
+		// A second cut at the same offset does not overwrite the first.
+		os.WriteFile(p, []byte(good+"B\n"), 0o644)
+		w, err = Open(p, &Options{TruncateTorn: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep2 := w.Repaired()
+		w.Close()
+		if rep2.SavedTo == rep.SavedTo {
+			t.Fatalf("second cut saved over the first: %s", rep2.SavedTo)
+		}
+		if b, _ := os.ReadFile(rep.SavedTo); string(b) != end {
+			t.Fatalf("first saved end changed to %q", b)
+		}
+	}
+}
