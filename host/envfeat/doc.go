@@ -17,6 +17,12 @@
 //	noise_level       Immerkær's fast noise estimate: sqrt(pi/2) / (6 (W-2)(H-2)) * sum |g * N|,
 //	                  N = [1 -2 1; -2 4 -2; 1 -2 1], in grey levels (sigma of additive noise)
 //
+// Features allocates about 9 bytes a pixel (the Sobel gradients and L1
+// magnitudes the Canny step keeps) plus the edge stack; the local contrast
+// uses running column sums, not integral images. The images themselves are
+// bounded where they are read (imgbuf.ResolveLimit: max_pixels,
+// BOHOST_MAX_PIXELS, default 2^26 pixels).
+//
 // Normalise min-max scales each column over the data set to [0, 1]; a
 // constant column (range < 1e-12) becomes 0.5, NaN stays NaN, ragged rows
 // are allowed (each column uses the rows that have it).

@@ -98,30 +98,43 @@ func abs32(v int32) int32 {
 }
 
 // localContrast is the mean over pixels of the local standard deviation in
-// a (2r+1)² box, from integral images (windows clipped at the border).
+// a (2r+1)² box (windows clipped at the border). It keeps integer column
+// sums over the window's rows and their prefix sums along the row, O(w)
+// memory instead of two float64 integral images (16 bytes a pixel): every
+// box sum is the same whole number (below 2^53) either way, so the result is
+// bit-identical.
 func localContrast(img *imgbuf.Gray, r int) float64 {
 	w, h := img.W, img.H
-	W := w + 1
-	s1 := make([]float64, W*(h+1))
-	s2 := make([]float64, W*(h+1))
-	for y := 0; y < h; y++ {
-		var r1, r2 float64
-		for x := 0; x < w; x++ {
-			v := float64(img.Pix[y*w+x])
-			r1 += v
-			r2 += v * v
-			s1[(y+1)*W+x+1] = s1[y*W+x+1] + r1
-			s2[(y+1)*W+x+1] = s2[y*W+x+1] + r2
-		}
-	}
+	c1 := make([]int64, w) // sum of v over rows [ya, yb) of column x
+	c2 := make([]int64, w) // sum of v²
+	p1 := make([]int64, w+1)
+	p2 := make([]int64, w+1)
+	ya, yb := 0, 0
 	var tot float64
 	for y := 0; y < h; y++ {
-		ya, yb := max(0, y-r), min(h, y+r+1)
+		for ; yb < min(h, y+r+1); yb++ {
+			row := img.Pix[yb*w : yb*w+w]
+			for x, v := range row {
+				c1[x] += int64(v)
+				c2[x] += int64(v) * int64(v)
+			}
+		}
+		for ; ya < max(0, y-r); ya++ {
+			row := img.Pix[ya*w : ya*w+w]
+			for x, v := range row {
+				c1[x] -= int64(v)
+				c2[x] -= int64(v) * int64(v)
+			}
+		}
+		for x := 0; x < w; x++ {
+			p1[x+1] = p1[x] + c1[x]
+			p2[x+1] = p2[x] + c2[x]
+		}
 		for x := 0; x < w; x++ {
 			xa, xb := max(0, x-r), min(w, x+r+1)
 			cnt := float64((yb - ya) * (xb - xa))
-			m1 := (s1[yb*W+xb] - s1[ya*W+xb] - s1[yb*W+xa] + s1[ya*W+xa]) / cnt
-			m2 := (s2[yb*W+xb] - s2[ya*W+xb] - s2[yb*W+xa] + s2[ya*W+xa]) / cnt
+			m1 := float64(p1[xb]-p1[xa]) / cnt
+			m2 := float64(p2[xb]-p2[xa]) / cnt
 			tot += math.Sqrt(max(0, m2-m1*m1))
 		}
 	}
