@@ -1,0 +1,5 @@
+//go:build !linux
+
+package memctl
+
+func isCgroupFS(string) bool { return false }
