@@ -21,6 +21,15 @@ const (
 	CauseCanceled   = "canceled"    // killed by the pool: the caller's context ended or the pool closed
 )
 
+// What enforced a memory cap (Death.CapEnforcedBy), from the most to the
+// least precise.
+const (
+	CapByCgroup = "cgroup_v2"   // the kernel's OOM killer at the worker's own cgroup v2 memory.max
+	CapByRlimit = "rlimit_data" // the worker's RLIMIT_DATA: an allocation failed inside it
+	CapByPeak   = "peak_rss"    // the pool, after the evaluation: its VmHWM (reset at its start) was above the cap
+	CapByPoll   = "rss_poll"    // the pool's periodic VmRSS poll, during the evaluation
+)
+
 // Death is the certificate the parent writes for a worker that died. It is
 // the `death` object of a trials.jsonl line (docs/rundir.md).
 type Death struct {
@@ -41,6 +50,13 @@ type Death struct {
 	Started          string         `json:"started"`
 	Time             string         `json:"time"`
 	Command          []string       `json:"command,omitempty"`
+	// MaxRSSBytes is the worker's memory cap (0: none), Limits what was
+	// applied to enforce it (the worker's Ready.Limits, plus the cgroup),
+	// and CapEnforcedBy, for a death over the cap, which mechanism caught
+	// it (one of the CapBy constants).
+	MaxRSSBytes   int64  `json:"max_rss_bytes,omitempty"`
+	Limits        string `json:"limits,omitempty"`
+	CapEnforcedBy string `json:"cap_enforced_by,omitempty"`
 }
 
 // OOMDelta is the change of the cgroup's oom_kill counter over the worker's

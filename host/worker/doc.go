@@ -19,9 +19,8 @@
 // Pool implements Dispatcher (Eval + Close), the seam where a Slurm backend
 // can plug in later. Eval never returns an error; every outcome is a Result.
 // Workers start in their own process group from one locked OS thread (with
-// Pdeathsig, so they die with the parent). The parent polls each worker's
-// VmRSS (Options.PollInterval) and kills it above MaxRSSBytes (status oom),
-// kills it past the evaluation's timeout plus KillGrace (status timeout), and
+// Pdeathsig SIGKILL, so they die with the parent). The parent kills a worker
+// past the evaluation's timeout plus KillGrace (status timeout), and
 // kills a worker silent for HeartbeatTimeout (status timeout, the
 // certificate's heartbeat_timeout set). When a worker dies for any reason the
 // parent writes a Death certificate — signal name or exit code, pid, the last
@@ -40,19 +39,66 @@
 // exit → crashed. An objective error (or panic, or a non-finite y) is failed,
 // and the worker lives on.
 //
+// # Memory cap (MaxRSSBytes)
+//
+// NewPool measures each worker's baseline (its VmRSS right after Ready, the
+// objective built) and refuses a cap that does not leave BaselineMargin above
+// it, with a message naming max_rss, the value and the baseline. The cap is
+// then enforced in four ways; the certificate's cap_enforced_by says which
+// one caught a worker, and its limits what was applied:
+//
+//   - cgroup_v2: where this process's cgroup v2 directory is writable and
+//     has the memory controller (memctl.OpenCgroups: a delegated systemd
+//     scope or unit, a container with a writable cgroup namespace), each
+//     worker gets its own child cgroup with memory.max = the cap; the
+//     kernel's OOM killer kills it there, and memory.events' oom_kill tells
+//     that SIGKILL from any other (cause oom_kill). BOHOST_CGROUP=off or
+//     Options.MemoryCgroup "off" disables it;
+//   - rlimit_data: elsewhere (and as well), the worker sets RLIMIT_DATA to
+//     its data size after start plus what the cap leaves above its baseline
+//     plus headroom for the Go runtime's heap steps and thread stacks; an
+//     allocation past it fails, the Go runtime reports "out of memory"
+//     (cause runtime_oom). Data is not RSS, so this is a kernel backstop a
+//     little above the cap, not the cap itself;
+//   - peak_rss: after each evaluation the pool compares the evaluation's own
+//     peak (the worker's VmHWM, reset at the evaluation's start through
+//     /proc/self/clear_refs) with the cap; above it, that evaluation is oom
+//     and the worker is replaced (it may still hold the memory), so a short
+//     evaluation that finished over the cap between two polls is charged,
+//     never a later innocent one;
+//   - rss_poll: the pool polls VmRSS every PollInterval once the worker is
+//     ready, and kills it above the cap (during an evaluation: that one is
+//     oom; idle: nothing is charged).
+//
+// # Signals
+//
+// A worker process (Main) stops cleanly on SIGTERM, SIGHUP or SIGINT: the
+// evaluation in flight sees its context end and gets StopGrace to return, no
+// result is sent for it, a line goes to stderr, and the worker dies by the
+// same signal, so its certificate names it (status crashed, cause signal).
+// When such a death comes while the caller's context is ending too (a whole
+// process tree being stopped), Eval returns canceled instead, so the
+// evaluation runs again on resume rather than being recorded as a crash. The
+// pool itself stops workers with EOF on stdin (Close) or SIGKILL of their
+// process group (a canceled evaluation, a timeout, the cap).
+//
 // # Worker side
 //
-// The hidden subcommand is three lines:
+// The hidden subcommand is one line:
+//
+//	return worker.Main(os.Stderr, factory) // ClaimStdio, Serve, stop signals
+//
+// which is, signals aside:
 //
 //	in, out, err := worker.ClaimStdio() // fd 1 now goes to stderr: stray prints cannot break frames
 //	err = worker.Serve(ctx, in, out, factory)
 //
 // where factory builds the Objective from Hello.Spec (an AirLine config, a Lua
-// file and function: the caller decides). Serve applies the memory limits
-// (debug.SetMemoryLimit to the cap, RLIMIT_DATA to the current data size plus
-// the cap plus 128 MiB as a backstop for bursts between the parent's polls,
-// RLIMIT_AS only with LimitAddressSpace), sends heartbeats, resets VmHWM
-// before each evaluation so Result.PeakRSSBytes is per evaluation, and
+// file and function: the caller decides). Main does both, and handles the
+// stop signals. Serve applies the memory limits once the objective is built
+// (debug.SetMemoryLimit to the cap, RLIMIT_DATA as above, RLIMIT_AS only with
+// LimitAddressSpace), sends heartbeats, resets VmHWM before each evaluation
+// so Result.PeakRSSBytes is per evaluation (Result.PeakRSSScope says so), and
 // reports phases: an objective calls SetPhase(ctx, "detect") and the last
 // phase appears in a death certificate. The request's timeout_s is also set
 // as the objective's context deadline, so a cooperative objective returns

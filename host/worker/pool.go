@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"bohost/host/errs"
+	"bohost/host/memctl"
 	"bohost/host/monitor"
 )
 
@@ -40,9 +41,10 @@ type Options struct {
 	Size int             // worker processes (default runtime.NumCPU())
 	Spec json.RawMessage // sent in Hello for the worker's Factory
 
-	MaxRSSBytes       int64 // memory cap per worker (0: none); see Hello
-	LimitAddressSpace bool  // also set RLIMIT_AS in the worker (default false)
-	GPUMaxBytes       int64 // passed through in Hello (0: none)
+	MaxRSSBytes       int64  // memory cap per worker (0: none); see Hello and the package doc
+	MemoryCgroup      string // "" (auto): a cgroup v2 with memory.max per worker where writable, unless BOHOST_CGROUP=off; "off": never
+	LimitAddressSpace bool   // also set RLIMIT_AS in the worker (default false)
+	GPUMaxBytes       int64  // passed through in Hello (0: none)
 
 	Timeout          time.Duration // per evaluation when Request.TimeoutS is 0 (0: none)
 	KillGrace        time.Duration // extra time after the timeout before the kill, so a cooperative objective can return (default 500 ms)
@@ -74,6 +76,8 @@ func (o Options) Validate() error {
 		return errs.New(errs.BadArg, op, "Timeout must be >= 0 (0: none), got %v", o.Timeout)
 	case o.KillGrace < 0 || o.Heartbeat < 0 || o.StartTimeout < 0 || o.PollInterval < 0:
 		return errs.New(errs.BadArg, op, "KillGrace, Heartbeat, StartTimeout and PollInterval must be >= 0")
+	case o.MemoryCgroup != "" && o.MemoryCgroup != "auto" && o.MemoryCgroup != "off":
+		return errs.New(errs.BadArg, op, "MemoryCgroup must be \"\", \"auto\" or \"off\", got %q", o.MemoryCgroup)
 	case o.MaxStartFailures < 0 || o.StderrTailLines < 0:
 		return errs.New(errs.BadArg, op, "MaxStartFailures and StderrTailLines must be >= 0")
 	case len(o.Spec) > 0 && !json.Valid(o.Spec):
@@ -120,7 +124,15 @@ type Pool struct {
 	closing   bool
 	restarts  int
 	replacing sync.WaitGroup
+
+	cgroups *memctl.Cgroups // nil: no cgroup v2 memory caps
+	cgNote  string          // why not, for the certificates' limits
 }
+
+// BaselineMargin is what a memory cap must leave above a worker's baseline
+// (its RSS right after start, objective built) for evaluations: NewPool
+// refuses a smaller cap.
+const BaselineMargin = 32 << 20
 
 type spawnReq struct {
 	cmd  *exec.Cmd
@@ -144,6 +156,19 @@ func NewPool(ctx context.Context, opts Options) (*Pool, error) {
 		procs:  map[*proc]struct{}{},
 		live:   opts.Size,
 	}
+	if opts.MaxRSSBytes > 0 {
+		switch {
+		case opts.MemoryCgroup == "off" || os.Getenv("BOHOST_CGROUP") == "off":
+			p.cgNote = "cgroup_v2 off"
+		default:
+			cg, err := memctl.OpenCgroups()
+			if err != nil {
+				p.cgNote = err.Error()
+			} else {
+				p.cgroups = cg
+			}
+		}
+	}
 	go p.spawner()
 	errc := make(chan error, opts.Size)
 	for i := range opts.Size {
@@ -161,11 +186,39 @@ func NewPool(ctx context.Context, opts Options) (*Pool, error) {
 			first = err
 		}
 	}
+	if first == nil {
+		first = p.checkBaseline()
+	}
 	if first != nil {
 		p.Close()
 		return nil, first
 	}
 	return p, nil
+}
+
+// checkBaseline refuses a memory cap that does not leave BaselineMargin
+// above the largest baseline of the workers just started.
+func (p *Pool) checkBaseline() error {
+	c := p.opts.MaxRSSBytes
+	if c <= 0 {
+		return nil
+	}
+	var top *proc
+	p.mu.Lock()
+	for w := range p.procs {
+		if top == nil || w.baseRSS > top.baseRSS {
+			top = w
+		}
+	}
+	p.mu.Unlock()
+	if top == nil || c >= top.baseRSS+BaselineMargin {
+		return nil
+	}
+	need := top.baseRSS + BaselineMargin
+	return errs.New(errs.BadArg, "worker.pool",
+		"max_rss = %d bytes (%s) is below what a worker needs: worker %d (pid %d) uses %s right after start (its measured baseline RSS, objective built), and max_rss must leave %s above that baseline for evaluations",
+		c, memctl.FormatBytes(uint64(c)), top.slot, top.pid, memctl.FormatBytes(uint64(top.baseRSS)), memctl.FormatBytes(BaselineMargin)).
+		WithHint("set max_rss to at least %d bytes (%s), or leave it unset for no cap", need, memctl.FormatBytes(uint64(need)))
 }
 
 // spawner starts every worker from one OS thread that stays locked for the
@@ -226,9 +279,20 @@ func (p *Pool) Eval(ctx context.Context, req Request) Result {
 		timeout = time.Duration(req.TimeoutS * float64(time.Second))
 	}
 	start = time.Now()
+	w.beginEval()
 	res, alive := w.eval(ctx, req, timeout, p.opts.KillGrace)
 	res.ID, res.Worker, res.PID = req.ID, w.slot, w.pid
 	res.Seconds = time.Since(start).Seconds()
+	if alive {
+		// The evaluation may have gone over the cap and back (or stayed
+		// over) between two polls: its own peak decides, so that it, not a
+		// later innocent evaluation, is the one marked oom.
+		if peak := w.endEval(res); p.opts.MaxRSSBytes > 0 && peak > p.opts.MaxRSSBytes {
+			w.killCap(CapByPeak, peak)
+			alive = false
+			res = Result{ID: res.ID, Worker: res.Worker, PID: res.PID, Seconds: res.Seconds}
+		}
+	}
 	if alive {
 		p.release(w)
 		return res
@@ -239,12 +303,35 @@ func (p *Pool) Eval(ctx context.Context, req Request) Result {
 		// answer stands; the death is only reported through OnDeath.
 		return res
 	}
+	if stopSignal(d) && ctx.Err() == nil {
+		// A worker stopped by SIGTERM/SIGHUP/SIGINT it did not get from the
+		// pool: when a whole process tree is being stopped, the caller's
+		// context ends a moment later, and the evaluation is then canceled
+		// (it runs again on resume), not a crash to record.
+		select {
+		case <-ctx.Done():
+		case <-time.After(stopWait):
+		}
+	}
+	if ctx.Err() != nil && stopSignal(d) {
+		return Result{ID: req.ID, Status: StatusCanceled, Error: ctx.Err().Error(), ErrorKind: errs.Canceled,
+			Seconds: res.Seconds, Worker: w.slot, PID: w.pid}
+	}
 	res.Status = statusOf(d)
 	res.Death = &d
 	res.Error = d.Reason
 	res.Phase = d.Phase
 	res.PeakRSSBytes = d.PeakRSSBytes
 	return res
+}
+
+// stopWait is how long Eval waits, after a worker died by a stop signal
+// nobody in the pool sent, for the caller's context to end too.
+const stopWait = 500 * time.Millisecond
+
+// stopSignal reports whether a death is a stop signal from outside the pool.
+func stopSignal(d Death) bool {
+	return d.Cause == CauseSignal && (d.Signal == "SIGTERM" || d.Signal == "SIGHUP" || d.Signal == "SIGINT")
 }
 
 // statusOf maps a death to a Result status.
@@ -375,6 +462,7 @@ func (p *Pool) Close() error {
 	p.replacing.Wait()
 	for _, w := range procs {
 		<-w.exited
+		w.removeCgroup()
 	}
 	return nil
 }
@@ -400,6 +488,8 @@ type proc struct {
 
 	oomBase  int64
 	oomKnown bool
+	cgroup   *memctl.Cgroup // its own cgroup v2 with memory.max, or nil
+	capBytes int64
 
 	mu        sync.Mutex
 	state     *os.ProcessState
@@ -413,6 +503,12 @@ type proc struct {
 	fatal     string // first fatal-looking stderr line
 	sawOOM    bool   // stderr reported running out of memory
 	certified *Death
+	limits    string // what enforces its memory cap (Ready.Limits and the cgroup)
+	baseRSS   int64  // RSS right after Ready
+	inEval    bool
+	evalPeak  int64  // largest RSS the parent saw during the current evaluation
+	capBy     string // for CauseRSSCap: CapByPoll or CapByPeak
+	capPeak   int64  // the RSS or peak that was over the cap
 }
 
 func (p *Pool) start(ctx context.Context, slot int) (*proc, error) {
@@ -446,6 +542,16 @@ func (p *Pool) start(ctx context.Context, slot int) (*proc, error) {
 		ready: make(chan *Ready, 1), results: make(chan *Result, 4),
 		readerDone: make(chan struct{}), exited: make(chan struct{}), stderrDone: make(chan struct{}),
 		killed: make(chan struct{}), tail: &ring{max: 32 << 10}, phase: "start",
+		capBytes: o.MaxRSSBytes,
+	}
+	cgNote := p.cgNote
+	if p.cgroups != nil {
+		g, err := p.cgroups.New(fmt.Sprintf("w%d", slot), o.MaxRSSBytes)
+		if err != nil {
+			cgNote = err.Error()
+		} else {
+			w.cgroup = g
+		}
 	}
 	w.oomBase, _, err = monitor.OOMKills()
 	w.oomKnown = err == nil
@@ -464,9 +570,19 @@ func (p *Pool) start(ctx context.Context, slot int) (*proc, error) {
 		inW.Close()
 		outR.Close()
 		errR.Close()
+		w.removeCgroup()
 		return nil, errs.New(errs.Unavailable, op, "starting worker %q: %v", o.Command[0], err)
 	}
 	w.pid = cmd.Process.Pid
+	if w.cgroup != nil {
+		// Before hello: the worker has built nothing yet.
+		if err := w.cgroup.Add(w.pid); err != nil {
+			cgNote = err.Error()
+			w.removeCgroup()
+		} else {
+			cgNote = fmt.Sprintf("cgroup_v2 memory.max=%d (%s)", w.cgroup.MaxBytes, w.cgroup.Dir)
+		}
+	}
 	w.started = time.Now()
 	w.lastFrame = w.started
 	p.mu.Lock()
@@ -502,8 +618,15 @@ func (p *Pool) start(ctx context.Context, slot int) (*proc, error) {
 			return nil, p.startFailed(w, "its objective could not be built: "+r.Error, kind)
 		}
 		w.setPhase("idle")
+		base, _ := monitor.ProcRSS(w.pid)
+		w.noteRSS(base)
 		w.mu.Lock()
 		w.up = true
+		w.baseRSS = base
+		w.limits = r.Limits
+		if o.MaxRSSBytes > 0 && cgNote != "" {
+			w.limits += "; " + cgNote
+		}
 		w.mu.Unlock()
 		return w, nil
 	case <-w.readerDone:
@@ -525,6 +648,7 @@ func (p *Pool) startFailed(w *proc, why, kind string) error {
 	case <-w.stderrDone:
 	case <-time.After(time.Second):
 	}
+	w.removeCgroup()
 	p.mu.Lock()
 	delete(p.procs, w)
 	p.mu.Unlock()
@@ -607,8 +731,14 @@ func (w *proc) watch(o Options) {
 		}
 		if rss, err := monitor.ProcRSS(w.pid); err == nil {
 			w.noteRSS(rss)
-			if o.MaxRSSBytes > 0 && rss > o.MaxRSSBytes {
-				w.kill(CauseRSSCap)
+			w.mu.Lock()
+			up := w.up
+			w.mu.Unlock()
+			// Not before Ready: a worker's start is bounded by its start
+			// limits (and cgroup), and a cap below its baseline is refused
+			// by NewPool with a clear message, not killed half-way.
+			if up && o.MaxRSSBytes > 0 && rss > o.MaxRSSBytes {
+				w.killCap(CapByPoll, rss)
 			}
 		}
 		if o.HeartbeatTimeout > 0 {
@@ -645,7 +775,55 @@ func (w *proc) noteRSS(rss int64) {
 	w.mu.Lock()
 	w.lastRSS, w.lastPoll = rss, time.Now()
 	w.peakRSS = max(w.peakRSS, rss)
+	if w.inEval {
+		w.evalPeak = max(w.evalPeak, rss)
+	}
 	w.mu.Unlock()
+}
+
+func (w *proc) beginEval() {
+	w.mu.Lock()
+	w.inEval, w.evalPeak = true, 0
+	w.mu.Unlock()
+}
+
+// endEval returns the evaluation's peak RSS: the worker's own VmHWM (reset
+// at the evaluation's start) or, where that reset is unavailable, the
+// largest RSS the parent saw during the evaluation.
+func (w *proc) endEval(res Result) int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.inEval = false
+	peak := w.evalPeak
+	if res.PeakRSSScope == PeakEval {
+		peak = max(peak, res.PeakRSSBytes)
+	}
+	w.peakRSS = max(w.peakRSS, peak)
+	return peak
+}
+
+// killCap kills the worker for its memory cap, saying what caught it.
+func (w *proc) killCap(by string, rss int64) {
+	w.mu.Lock()
+	if w.cause == "" {
+		w.capBy, w.capPeak = by, rss
+	}
+	w.mu.Unlock()
+	w.kill(CauseRSSCap)
+}
+
+// removeCgroup removes the worker's cgroup once it is empty (again on a
+// later call if it is not yet).
+func (w *proc) removeCgroup() {
+	if w.cgroup == nil {
+		return
+	}
+	for i := 0; i < 50; i++ {
+		if w.cgroup.Remove() == nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond) // the kernel empties it a moment after the exit
+	}
 }
 
 func (w *proc) setPhase(ph string) {
@@ -762,30 +940,29 @@ func (w *proc) certificate(o Options, reqID uint64) Death {
 	case <-w.stderrDone:
 	case <-time.After(time.Second):
 	}
+	cgKills, cgErr := int64(0), error(nil)
+	if w.cgroup != nil {
+		cgKills, cgErr = w.cgroup.OOMKills()
+		w.removeCgroup()
+	}
 	now := time.Now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	d := Death{
 		PID: w.pid, Worker: w.slot, RequestID: reqID, Phase: w.phase, PeakRSSBytes: w.peakRSS,
 		StderrTail: w.tail.tail(o.StderrTailLines), Command: w.argv,
-		Started: w.started.UTC().Format(time.RFC3339Nano), Time: now.UTC().Format(time.RFC3339Nano),
-		ExitCode: -1,
+		Started: stamp(w.started, now), Time: stamp(now, now),
+		ExitCode: -1, MaxRSSBytes: o.MaxRSSBytes, Limits: w.limits,
 	}
 	if n, _, err := monitor.OOMKills(); err == nil && w.oomKnown {
 		d.OOMKillDelta = OOMDelta{N: n - w.oomBase, Known: true}
 	}
+	d.LastMonitor = map[string]any{"time": stamp(now, now)}
 	if w.lastRSS > 0 {
-		d.LastMonitor = map[string]any{"rss_bytes": w.lastRSS, "time": w.lastPoll.UTC().Format(time.RFC3339Nano)}
+		d.LastMonitor = map[string]any{"rss_bytes": w.lastRSS, "time": stamp(w.lastPoll, now)}
 	}
 	if o.LastMonitor != nil {
-		if m := o.LastMonitor(); m != nil {
-			if d.LastMonitor == nil {
-				d.LastMonitor = map[string]any{}
-			}
-			for k, v := range m {
-				d.LastMonitor[k] = v
-			}
-		}
+		mergeMonitor(d.LastMonitor, o.LastMonitor())
 	}
 	var ws syscall.WaitStatus
 	if w.state != nil {
@@ -808,13 +985,24 @@ func (w *proc) certificate(o Options, reqID uint64) Death {
 		d.HeartbeatTimeout = true
 		d.Reason = fmt.Sprintf("worker %d (pid %d) sent nothing for %v; the pool killed it", w.slot, w.pid, o.HeartbeatTimeout)
 	case CauseRSSCap:
-		d.Reason = fmt.Sprintf("worker %d (pid %d) used %d bytes of RAM, above its cap of %d; the pool killed it", w.slot, w.pid, w.peakRSS, o.MaxRSSBytes)
+		d.CapEnforcedBy = w.capBy
+		if w.capBy == CapByPeak {
+			d.Reason = fmt.Sprintf("the evaluation peaked at %d bytes of RAM (its VmHWM), above the worker's memory cap of %d (max_rss); it ended before the pool's RSS poll saw it, so the pool marked it oom and killed worker %d (pid %d), whose memory it may still hold", w.capPeak, o.MaxRSSBytes, w.slot, w.pid)
+		} else {
+			d.Reason = fmt.Sprintf("worker %d (pid %d) used %d bytes of RAM, above its memory cap of %d (max_rss); the pool's RSS poll saw it and killed the worker", w.slot, w.pid, w.capPeak, o.MaxRSSBytes)
+		}
 	case CauseProtocol:
 		d.Reason = fmt.Sprintf("worker %d (pid %d) broke the frame protocol (%v) and %s", w.slot, w.pid, w.readErr, how)
 	case CauseCanceled:
 		d.Reason = fmt.Sprintf("worker %d (pid %d) was stopped: the evaluation was canceled or the pool closed", w.slot, w.pid)
 	default:
 		switch {
+		case signaled && ws.Signal() == syscall.SIGKILL && cgErr == nil && cgKills > 0:
+			d.Cause, d.CapEnforcedBy = CauseOOMKill, CapByCgroup
+			d.Reason = fmt.Sprintf("worker %d (pid %d) went over its memory cap of %d bytes (max_rss) and the kernel's OOM killer killed it at its cgroup's memory.max (memory.events oom_kill %d)", w.slot, w.pid, o.MaxRSSBytes, cgKills)
+		case (w.sawOOM || runtimeOOM(d.StderrTail)) && o.MaxRSSBytes > 0 && strings.Contains(w.limits, "rlimit_data="):
+			d.Cause, d.CapEnforcedBy = CauseRuntimeOOM, CapByRlimit
+			d.Reason = fmt.Sprintf("worker %d (pid %d) ran out of memory: an allocation failed against its RLIMIT_DATA, set from its memory cap of %d bytes (max_rss), and it %s", w.slot, w.pid, o.MaxRSSBytes, how)
 		case w.sawOOM || runtimeOOM(d.StderrTail):
 			d.Cause = CauseRuntimeOOM
 			d.Reason = fmt.Sprintf("worker %d (pid %d) ran out of memory (its memory limit or the host's) and %s", w.slot, w.pid, how)
@@ -841,6 +1029,32 @@ func (w *proc) certificate(o Options, reqID uint64) Death {
 	}
 	w.certified = &d
 	return d
+}
+
+// stamp formats t for a certificate; a zero t (never set) becomes def.
+func stamp(t, def time.Time) string {
+	if t.IsZero() {
+		t = def
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// mergeMonitor adds the caller's monitor values (the last monitor.csv row)
+// to a certificate's last_monitor. The pool's own values (the worker's last
+// RSS and when it was read) stay; a caller value under the same key is kept
+// as "monitor_KEY". A zero time (a monitor with no row yet) is left out.
+func mergeMonitor(dst, src map[string]any) {
+	for k, v := range src {
+		if s, ok := v.(string); ok {
+			if t, err := time.Parse(time.RFC3339Nano, s); err == nil && t.IsZero() {
+				continue
+			}
+		}
+		if _, taken := dst[k]; taken {
+			k = "monitor_" + k
+		}
+		dst[k] = v
+	}
 }
 
 var signalNames = map[syscall.Signal]string{

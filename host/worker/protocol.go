@@ -37,8 +37,10 @@ type Hello struct {
 	// Index is the pool slot (0-based), stable across restarts.
 	Index int `json:"index"`
 	// MaxRSSBytes caps the worker's memory (0: no cap): the worker sets
-	// debug.SetMemoryLimit and RLIMIT_DATA from it, the parent kills it when
-	// VmRSS goes above it.
+	// debug.SetMemoryLimit and RLIMIT_DATA from it once its objective is
+	// built, the parent puts it in a cgroup v2 with this memory.max where it
+	// can, kills it when VmRSS goes above it, and marks an evaluation whose
+	// peak went above it oom.
 	MaxRSSBytes int64 `json:"max_rss_bytes,omitempty"`
 	// LimitAddressSpace also sets RLIMIT_AS (current VmSize + the cap). Off
 	// by default: CUDA and the Go runtime reserve far more address space than
@@ -84,11 +86,15 @@ type Result struct {
 	Error        string         `json:"error,omitempty"`
 	ErrorKind    string         `json:"error_kind,omitempty"` // an errs kind when the objective returned an *errs.Error
 	PeakRSSBytes int64          `json:"peak_rss_bytes,omitempty"`
-	Phase        string         `json:"phase,omitempty"`
-	Seconds      float64        `json:"seconds"`
-	Worker       int            `json:"worker"`
-	PID          int            `json:"pid,omitempty"`
-	Death        *Death         `json:"death,omitempty"`
+	// PeakRSSScope says what PeakRSSBytes covers: PeakEval (this evaluation:
+	// VmHWM was reset at its start) or PeakProcess (the reset failed). The
+	// pool marks an evaluation whose own peak went over the cap oom.
+	PeakRSSScope string  `json:"peak_rss_scope,omitempty"`
+	Phase        string  `json:"phase,omitempty"`
+	Seconds      float64 `json:"seconds"`
+	Worker       int     `json:"worker"`
+	PID          int     `json:"pid,omitempty"`
+	Death        *Death  `json:"death,omitempty"`
 }
 
 // Heartbeat is sent by the worker every HeartbeatS and at each phase change.

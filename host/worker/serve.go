@@ -123,12 +123,13 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, factory Factory) er
 		return errs.New(errs.BadState, op, "first frame is %q, want hello", f.Type)
 	}
 	hello := *f.Hello
-	limits := applyLimits(hello)
-	ready := &Ready{PID: os.Getpid(), GoVersion: runtime.Version(), Limits: limits}
+	applyStartLimits(hello)
+	ready := &Ready{PID: os.Getpid(), GoVersion: runtime.Version()}
 	obj, err := factory(ctx, hello)
 	if err == nil && obj == nil {
 		err = errs.New(errs.Internal, op, "factory returned a nil objective")
 	}
+	ready.Limits = applyLimits(hello)
 	if err != nil {
 		ready.Error, ready.ErrorKind = err.Error(), errs.KindOf(err)
 		fw.write(&frame{Type: frameReady, Ready: ready})
@@ -186,7 +187,24 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, factory Factory) er
 			if f.Type != frameEval || f.Eval == nil {
 				return errs.New(errs.BadState, op, "unexpected frame %q", f.Type)
 			}
-			res := evalOne(ctx, obj, *f.Eval, pr)
+			done := make(chan Result, 1)
+			go func() { done <- evalOne(ctx, obj, *f.Eval, pr) }()
+			var res Result
+			select {
+			case res = <-done:
+			case <-ctx.Done():
+				// Stopping (a signal): the objective saw its context end;
+				// give it StopGrace to return, and send no result: the
+				// evaluation was abandoned, not answered.
+				select {
+				case <-done:
+				case <-time.After(StopGrace):
+				}
+				return errs.Wrap(errs.Canceled, op, context.Cause(ctx))
+			}
+			if ctx.Err() != nil {
+				return errs.Wrap(errs.Canceled, op, context.Cause(ctx))
+			}
 			pr.set("idle")
 			if err := fw.write(&frame{Type: frameResult, Result: &res}); err != nil {
 				return errs.New(errs.IO, op, "writing result: %v", err)
@@ -195,8 +213,21 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, factory Factory) er
 	}
 }
 
+// StopGrace is how long a stopping worker (SIGTERM) waits for the objective
+// to return after its context ended.
+const StopGrace = 2 * time.Second
+
+// Peak scopes (Result.PeakRSSScope).
+const (
+	PeakEval    = "eval"    // VmHWM was reset at the evaluation's start: the peak is the evaluation's
+	PeakProcess = "process" // the reset failed: the peak is the process's since it started
+)
+
 func evalOne(ctx context.Context, obj Objective, req Request, pr *phaseReporter) (res Result) {
-	monitor.ResetPeak()
+	scope := PeakEval
+	if monitor.ResetPeak() != nil {
+		scope = PeakProcess
+	}
 	pr.set("eval")
 	start := time.Now()
 	ctx = context.WithValue(ctx, phaseKey{}, pr)
@@ -214,7 +245,7 @@ func evalOne(ctx context.Context, obj Objective, req Request, pr *phaseReporter)
 		res.ID = req.ID
 		res.Phase = pr.get()
 		res.Seconds = time.Since(start).Seconds()
-		res.PeakRSSBytes = monitor.PeakRSS()
+		res.PeakRSSBytes, res.PeakRSSScope = monitor.PeakRSS(), scope
 		res.PID = os.Getpid()
 		res.Death = nil
 	}()
@@ -257,8 +288,34 @@ func cleanScore(m map[string]any) map[string]any {
 	return m
 }
 
-// applyLimits sets the worker's own memory limits from hello and describes
-// what was applied.
+// applyStartLimits bounds the worker while its objective is built: a loose
+// RLIMIT_DATA (the current data size, plus the cap, plus headroom), so a
+// factory that runs away is stopped by the kernel. applyLimits tightens it
+// once the baseline is known.
+func applyStartLimits(h Hello) {
+	if h.MaxRSSBytes <= 0 {
+		return
+	}
+	if m, err := monitor.ReadProcMem(0); err == nil {
+		setrlimit(rlimitData, uint64(m.Data+h.MaxRSSBytes+dataHeadroom()))
+	}
+}
+
+// applyLimits sets the worker's own memory limits from hello, after its
+// objective was built, and describes what was applied:
+//
+//   - the Go runtime's soft memory limit at the cap (its GC works harder
+//     before the cap rather than after);
+//   - RLIMIT_DATA at the current data size plus what the cap leaves above
+//     the current RSS (the baseline), plus headroom for the Go runtime's
+//     heap steps and thread stacks (which count as data but are mostly not
+//     resident): an allocation past it fails inside the worker, which the
+//     Go runtime reports as "out of memory" (status oom, cap_enforced_by
+//     rlimit_data). Data is not RSS, so this is a kernel backstop a little
+//     above the cap; the parent's poll and the per-evaluation peak check
+//     enforce the cap itself;
+//   - RLIMIT_AS (current VmSize + the cap + headroom) only with
+//     LimitAddressSpace.
 func applyLimits(h Hello) string {
 	if h.MaxRSSBytes <= 0 {
 		return "none"
@@ -269,17 +326,14 @@ func applyLimits(h Hello) string {
 	if err != nil {
 		return desc + "; rlimits not set (" + err.Error() + ")"
 	}
-	// RLIMIT_DATA is a backstop for bursts the parent's RSS polling misses:
-	// the current data size plus the cap plus headroom for the Go runtime's
-	// 64 MiB heap-arena steps.
-	data := uint64(m.Data + h.MaxRSSBytes + 128<<20)
+	data := uint64(m.Data + max(h.MaxRSSBytes-m.RSS, 0) + dataHeadroom())
 	if err := setrlimit(rlimitData, data); err != nil {
 		desc += fmt.Sprintf("; rlimit_data failed (%v)", err)
 	} else {
-		desc += fmt.Sprintf("; rlimit_data=%d", data)
+		desc += fmt.Sprintf("; rlimit_data=%d (data %d + cap %d - baseline rss %d + headroom %d)", data, m.Data, h.MaxRSSBytes, m.RSS, dataHeadroom())
 	}
 	if h.LimitAddressSpace {
-		as := uint64(m.Size + h.MaxRSSBytes + 128<<20)
+		as := uint64(m.Size + h.MaxRSSBytes + dataHeadroom())
 		if err := setrlimit(syscall.RLIMIT_AS, as); err != nil {
 			desc += fmt.Sprintf("; rlimit_as failed (%v)", err)
 		} else {
@@ -287,6 +341,20 @@ func applyLimits(h Hello) string {
 		}
 	}
 	return desc
+}
+
+// dataHeadroom is what RLIMIT_DATA allows beyond the cap: 64 MiB for the
+// Go runtime's heap growth steps, plus a thread stack (RLIMIT_STACK, 8 MiB
+// by default: glibc maps one per thread, writable and private, so it counts
+// as data) for twice as many threads as CPUs (the Go runtime's and a native
+// library's thread pools).
+func dataHeadroom() int64 {
+	stack := int64(8 << 20)
+	var rl syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_STACK, &rl) == nil && rl.Cur > 0 && rl.Cur <= 64<<20 {
+		stack = int64(rl.Cur)
+	}
+	return 64<<20 + 2*int64(runtime.NumCPU())*stack
 }
 
 func setrlimit(res int, v uint64) error {

@@ -22,15 +22,7 @@ import (
 // the test objective on stdin/stdout instead of running tests.
 func TestMain(m *testing.M) {
 	if os.Getenv("BOHOST_WORKER_TEST") == "1" {
-		in, out, err := ClaimStdio()
-		if err == nil {
-			err = Serve(context.Background(), in, out, testFactory)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "worker:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
+		os.Exit(Main(os.Stderr, testFactory))
 	}
 	os.Exit(m.Run())
 }
@@ -97,6 +89,20 @@ func testEval(ctx context.Context, req Request, spec testSpec) (Result, error) {
 		}
 		time.Sleep(10 * time.Second)
 		return ok, nil
+	case "allocret": // grow RSS by arg bytes at once, keep it, and return
+		SetPhase(ctx, "alloc")
+		if err := fault.Alloc(int64(arg)); err != nil {
+			return Result{}, err
+		}
+		return ok, nil
+	case "slowclean": // like slow, and says so on stderr when stopped
+		select {
+		case <-time.After(time.Duration(arg * float64(time.Second))):
+			return ok, nil
+		case <-ctx.Done():
+			fmt.Fprintln(os.Stderr, "objective saw the stop:", ctx.Err())
+			return Result{}, ctx.Err()
+		}
 	case "bigalloc": // one block, refused by the worker's own rlimit
 		b := make([]byte, int(arg))
 		for i := 0; i < len(b); i += 4096 {
