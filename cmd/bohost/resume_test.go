@@ -183,3 +183,35 @@ func TestResumeCopySkipsOtherRuns(t *testing.T) {
 	sameSnapshot(t, "the original sweep", before, snapshot(t, sw))
 	sameSnapshot(t, "the refused old copy", before2, snapshot(t, cp2))
 }
+
+// TestResumeOnAnotherMachine: a run's whole working directory (script,
+// objective, run directory) moved elsewhere, the original gone, resumes
+// without --force: the objective is the same file content at another path
+// (its recorded sha256 matches), so the experiment is the same.
+func TestResumeOnAnotherMachine(t *testing.T) {
+	c := newCLI(t)
+	interruptedRun(t, c, "orig")
+	moved := filepath.Join(t.TempDir(), "work2")
+	copyTree(t, c.cwd, moved)
+	os.RemoveAll(c.cwd)
+	cmd := exec.Command(c.bin, "resume", "orig")
+	cmd.Dir = moved
+	b, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(b), "status finished") {
+		t.Fatalf("resume of a moved working directory: %v\n%s", err, b)
+	}
+	if _, err := os.Stat(c.cwd); err == nil {
+		t.Fatalf("resuming the moved run recreated %s", c.cwd)
+	}
+	// An edited objective is still a changed experiment.
+	interrupted := filepath.Join(t.TempDir(), "work3")
+	copyTree(t, moved, interrupted)
+	os.RemoveAll(filepath.Join(interrupted, "orig", "summary.json"))
+	os.WriteFile(filepath.Join(interrupted, "objective.lua"), []byte(strings.Replace(cliRunObjective, "0.3", "0.31", 1)), 0o644)
+	cmd = exec.Command(c.bin, "resume", "orig")
+	cmd.Dir = interrupted
+	b, err = cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(b), "objective") {
+		t.Fatalf("resume with an edited objective was not refused: %v\n%s", err, b)
+	}
+}

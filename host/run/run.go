@@ -365,7 +365,7 @@ func (r *Run) checkResume(cf configFile, fp []byte, manifest any) (float64, erro
 	if err != nil {
 		return 0, errs.New(errs.IO, op, "%s: reading %s: %v", r.dir, fingerprintFile, err)
 	}
-	if !bytes.Equal(bytes.TrimSpace(old), fp) {
+	if !bytes.Equal(bytes.TrimSpace(old), fp) && !sameButObjectivePath(old, fp) {
 		diffs = append(diffs, "configuration ("+describeDiff(old, fp)+")")
 	}
 	scriptDiff := false
@@ -423,6 +423,34 @@ func (r *Run) checkResume(cf configFile, fp []byte, manifest any) (float64, erro
 		})
 	}
 	return base, nil
+}
+
+// sameButObjectivePath reports whether two fingerprints differ at most in
+// the path of a Lua objective file whose content (objective_file_sha256) is
+// the same: a run directory copied to another place or machine, whose
+// script now finds the same objective elsewhere, is the same experiment.
+func sameButObjectivePath(a, b []byte) bool {
+	norm := func(fp []byte) (string, bool) {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(fp, &m) != nil {
+			return "", false
+		}
+		var obj map[string]map[string]any
+		if json.Unmarshal(m["objective"], &obj) != nil || obj["lua"] == nil {
+			return "", false
+		}
+		var sha string
+		if json.Unmarshal(m["objective_file_sha256"], &sha) != nil || sha == "" {
+			return "", false // no hash recorded: the path is all there is
+		}
+		delete(obj["lua"], "file")
+		m["objective"], _ = json.Marshal(obj)
+		out, _ := json.Marshal(m)
+		return string(out), true
+	}
+	na, oka := norm(a)
+	nb, okb := norm(b)
+	return oka && okb && na == nb
 }
 
 func describeDiff(old, cur []byte) string {
