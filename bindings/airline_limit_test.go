@@ -13,7 +13,8 @@ import (
 // of a directory (an image over it is an io error naming the file, the size,
 // the limit and the option), and a PNG whose header says 1,000,000 ×
 // 1,000,000 is refused at the default limit instead of killing the process
-// when airline.env decodes it.
+// when airline.env decodes it, or when a bare path reaches
+// airline.baseline.
 func TestAirlineMaxPixels(t *testing.T) {
 	dir := t.TempDir()
 	good, bomb := filepath.Join(dir, "good"), filepath.Join(dir, "bomb")
@@ -43,5 +44,9 @@ func TestAirlineMaxPixels(t *testing.T) {
 		end)
 		assert(not ok, "the bomb was decoded")
 		assert(err.kind == "io" and err.msg:find(bomb .. "/b.png", 1, true) and err.msg:find("1000000 x 1000000", 1, true), tostring(err))
+
+		-- a bare image path (dataset.Decode) is checked too
+		e = expect_error("io", airline.baseline, "lsd", bomb .. "/b.png")
+		assert(e.msg:find(bomb .. "/b.png", 1, true) and e.msg:find("over the limit", 1, true), e.msg)
 	`, good, bomb), &freed)
 }

@@ -13,7 +13,7 @@
 //	FloatToMat(*imgbuf.Float) (gocv.Mat, error)
 //	MatToGray(gocv.Mat) (*imgbuf.Gray, error)    // CV_8UC1
 //	MatToFloat(gocv.Mat) (*imgbuf.Float, error)  // CV_32FC1
-//	Decode(path) (*imgbuf.Gray, error)           // cv::imread grey; io error naming the file
+//	Decode(path) (*imgbuf.Gray, error)           // header size check (imgbuf.CheckFile), then cv::imread grey; io error naming the file
 //	GrayFromImage(image.Image) (*imgbuf.Gray, error) // OpenCV's BGR→grey weights
 //	GaussianBlur(img, sigma) (*imgbuf.Gray, error)
 //	Sobel(img) (gx, gy *imgbuf.Float, err error) // 3×3, unscaled

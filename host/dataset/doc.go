@@ -4,7 +4,7 @@
 //
 // # Directories
 //
-// Open(dir, Options{Split, CacheImages}) reads York Urban's layout: images
+// Open(dir, Options{Split, CacheImages, MaxPixels}) reads York Urban's layout: images
 // (*.jpg, *.jpeg, *.png) each with <stem>.json beside it,
 //
 //	{"width":640,"height":480,"lines":[[x1,y1,x2,y2],...],"boxes":[[x0,y0,x1,y1],...]}
@@ -18,7 +18,14 @@
 //   - items are ordered by file name; Item.Index is the position in the
 //     opened set and Item.ID the file stem;
 //   - annotations are parsed and image headers checked at Open (width/height
-//     must match the image); pixels are decoded lazily by Image;
+//     must match the image, and width × height must be within the pixel
+//     limit); pixels are decoded lazily by Image;
+//   - the pixel limit is MaxPixels, else BOHOST_MAX_PIXELS, else
+//     imgbuf.DefaultMaxPixels (2^26 = 67,108,864); it is checked from the
+//     header (imgbuf.CheckFile) at Open and again before every decode, so a
+//     file whose header promises more pixels than it holds costs nothing. An
+//     image over it, like any unreadable image, fails Open with an io error
+//     naming the file (the data set is not opened without it);
 //   - Split "" or "all" takes every image, any other name must be a key of
 //     split.json (an unknown name is a bad_arg error listing the valid ones).
 //
@@ -27,7 +34,8 @@
 //
 // # Images and memory
 //
-// Image(i) decodes with pure Go (image/jpeg, image/png) to 8-bit gray using
+// Image(i) decodes with pure Go (image/jpeg, image/png; imgbuf.DecodeFile,
+// which checks the header first and decodes PNG, JPEG and GIF) to 8-bit gray using
 // OpenCV's COLOR_BGR2GRAY fixed-point weights, Y = (4899R + 9617G + 1868B +
 // 8192) >> 14. Decoded images live in an LRU cache of CacheImages entries
 // (default 8, negative disables it), so memory does not grow with Len; the

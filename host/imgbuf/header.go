@@ -22,10 +22,9 @@ import (
 // BOHOST_MAX_PIXELS sets one: 2^26 = 67,108,864 pixels, a square of
 // 8192 × 8192. It is 8 times the 8-megapixel photographs bohost is used on
 // (3264 × 2448) and 5.6 times the 4000 × 3000 images of the long tests, and
-// it keeps the worst case of one image near 2 GiB: a 16-bit RGBA PNG
-// decodes to 8 bytes a pixel (512 MiB) before it is turned into 1 byte of
-// grey, and the environment features (host/envfeat) need about 10 bytes a
-// pixel more.
+// it keeps one image at the limit near 1 GiB: a 16-bit RGBA PNG decodes to
+// 8 bytes a pixel (512 MiB) before it becomes 1 byte of grey, and the
+// environment features (host/envfeat) need about 12 bytes a pixel.
 const DefaultMaxPixels int64 = 1 << 26
 
 // MaxPixelsEnv names the environment variable that sets the pixel limit for

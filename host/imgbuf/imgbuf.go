@@ -2,6 +2,20 @@
 // image engine shares (host/airline, host/dataset, host/metric, host/cv,
 // host/gpu), so pixels cross package boundaries without OpenCV or copies.
 // Buffers are row-major, origin top-left, x to the right, y down.
+//
+// It also guards every image bohost opens against decompression bombs:
+// ReadHeader reads only a file's header (PNG, JPEG, GIF with the standard
+// library; BMP, WebP, TIFF/BigTIFF, PBM/PGM/PPM/PAM/PFM and Sun raster with
+// small parsers here, so OpenCV's formats are covered) and allocates a few
+// kilobytes whatever it says; Limit.Check compares width × height with the
+// pixel limit ResolveLimit gives (a max_pixels option, else
+// BOHOST_MAX_PIXELS, else DefaultMaxPixels = 2^26) without overflowing;
+// CheckFile does both for a path; Decode and DecodeFile check, then decode
+// PNG, JPEG or GIF from the same bytes. Errors are *errs.Error naming the
+// file, its size, the limit and how to raise it. FuzzImageHeader fuzzes
+// all of it:
+//
+//	go test -run '^$' -fuzz '^FuzzImageHeader$' -fuzztime 60s ./host/imgbuf/
 package imgbuf
 
 import (

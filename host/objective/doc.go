@@ -4,7 +4,7 @@
 //
 // A specification is JSON, the worker.Hello.Spec of a run's pool:
 //
-//	{"airline": {"data": "synthetic", "synth": {"n": 24}, "split": "train",
+//	{"airline": {"data": "synthetic", "synth": {"n": 24}, "split": "train", "max_pixels": 67108864,
 //	             "evaluator": {"space": "airline8", "seed": 1},
 //	             "perturbations": [{"gain": 0.6}, {"noise_sigma": 8}]}}
 //
@@ -16,7 +16,10 @@
 // i / P of the data set with perturbation i % P applied (P = 1, the identity,
 // without perturbations). The data set is opened lazily on first use, images
 // are decoded on demand through the data set's bounded cache, so a worker's
-// memory does not grow with the data set.
+// memory does not grow with the data set. "max_pixels" bounds each image file
+// (dataset.Options.MaxPixels; absent: BOHOST_MAX_PIXELS, else 2^26 pixels)
+// in the parent and in every worker, since both open the data set from this
+// specification.
 //
 //	a, err := objective.NewAirline(spec)          // cheap: nothing loaded yet
 //	envs, err := a.Envs()                          // ids + normalised envfeat features (bo.Env.List)
