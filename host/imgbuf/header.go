@@ -131,7 +131,7 @@ func sniff(p []byte) string {
 }
 
 // errUnknown is returned for a file whose format ReadHeader does not know.
-var errUnknown = errors.New("unknown image format (the header check reads PNG, JPEG, GIF, BMP, WebP, TIFF, PBM/PGM/PPM/PAM/PFM and Sun raster)")
+var errUnknown = errors.New("unknown format: not PNG, JPEG, GIF, BMP, WebP, TIFF, PBM/PGM/PPM/PAM/PFM or Sun raster")
 
 // ReadHeader reads only the header of the image in r and returns its format
 // and size; it does not decode pixels and allocates a few kilobytes whatever
@@ -508,7 +508,7 @@ func Decode(r io.Reader, name string, maxPixels int64) (image.Image, Header, err
 	br := bufio.NewReaderSize(io.TeeReader(r, &seen), 512)
 	p, _ := br.Peek(16)
 	if f := sniff(p); f != "png" && f != "jpeg" && f != "gif" {
-		err := errUnknown
+		err := errors.New("unknown format")
 		if f != "" {
 			err = fmt.Errorf("%s files are not decoded here", strings.ToUpper(f))
 		}

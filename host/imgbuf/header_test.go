@@ -173,7 +173,7 @@ func headerCases(t testing.TB) []struct {
 		{"sun", sunRaster(64, 32), "sunras", 64, 32, ""},
 		{"sun-zero", sunRaster(0, 32), "sunras", 0, 0, "size 0 x 32"},
 		{"empty", nil, "", 0, 0, "empty file"},
-		{"text", []byte("hello, world"), "", 0, 0, "unknown image format"},
+		{"text", []byte("hello, world"), "", 0, 0, "unknown format: not PNG"},
 	}
 }
 
