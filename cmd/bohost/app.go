@@ -22,7 +22,9 @@ const (
 	ExitOK          = 0
 	ExitScriptError = 1   // the script raised an error
 	ExitUsage       = 2   // bad command line (including a script's unknown option)
+	ExitHangup      = 129 // SIGHUP (the terminal closed), after shutdown hooks ran
 	ExitInterrupt   = 130 // SIGINT (Ctrl-C), after shutdown hooks ran
+	ExitBrokenPipe  = 141 // SIGPIPE (stdout or stderr closed, e.g. | head), after shutdown hooks ran
 	ExitTerminated  = 143 // SIGTERM, after shutdown hooks ran
 )
 
@@ -134,7 +136,8 @@ func newRuntime(env *Env, script string, args []string) *lua.Runtime {
 	})
 }
 
-// signalWatch cancels ctx on the first SIGINT/SIGTERM and remembers which.
+// signalWatch cancels ctx on the first stop signal (SIGINT, SIGTERM, SIGHUP,
+// or a SIGPIPE from a closed stdout/stderr) and remembers which.
 type signalWatch struct {
 	mu  sync.Mutex
 	sig os.Signal
@@ -160,12 +163,20 @@ func watchSignals(env *Env, cancel context.CancelCauseFunc, cancelShutdown func(
 						w.sig = s
 					}
 					w.mu.Unlock()
-					if first {
-						fmt.Fprintf(env.Stderr, "\nbohost: %s received: stopping (running shutdown hooks; press again to stop them)\n", sigName(s))
-						cancel(fmt.Errorf("%s", sigName(s)))
-					} else {
+					switch {
+					case first:
+						hint := "; press Ctrl-C again to stop them"
+						if s == syscall.SIGHUP || isBrokenPipe(s) {
+							hint = "" // nobody is there to press anything
+						}
+						fmt.Fprintf(env.Stderr, "\nbohost: %s received%s: stopping (running shutdown hooks%s)\n", sigName(s), sigWhy(s, " (%s)"), hint)
+						cancel(fmt.Errorf("%s%s", sigName(s), sigWhy(s, ", %s"))) // the run's shutdown event names it
+					case s == os.Interrupt || s == syscall.SIGTERM:
 						cancelShutdown()
 					}
+					// A later SIGHUP or SIGPIPE (the terminal or the reader
+					// went away while shutting down) does not cut the
+					// shutdown hooks short: the final checkpoint is written.
 				case <-done:
 					return
 				}
@@ -181,13 +192,41 @@ func sigName(s os.Signal) string {
 		return "SIGINT"
 	case syscall.SIGTERM:
 		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	case syscall.SIGPIPE:
+		return "SIGPIPE"
+	}
+	if isBrokenPipe(s) {
+		return "SIGPIPE"
 	}
 	return s.String()
 }
 
+// sigWhy says, for a broken pipe, which stream was closed, in format.
+func sigWhy(s os.Signal, format string) string {
+	if b, ok := s.(BrokenPipe); ok {
+		return fmt.Sprintf(format, b.Stream+" was closed")
+	}
+	return ""
+}
+
+func isBrokenPipe(s os.Signal) bool {
+	_, ok := s.(BrokenPipe)
+	return ok || s == syscall.SIGPIPE
+}
+
+// signalExit is 128 + the signal's number, the shell's convention: 129
+// SIGHUP, 130 SIGINT, 141 SIGPIPE, 143 SIGTERM.
 func signalExit(s os.Signal) int {
-	if s == syscall.SIGTERM {
-		return ExitTerminated
+	switch {
+	case s == os.Interrupt:
+		return ExitInterrupt
+	case isBrokenPipe(s):
+		return ExitBrokenPipe
+	}
+	if n, ok := s.(syscall.Signal); ok {
+		return 128 + int(n)
 	}
 	return ExitInterrupt
 }
@@ -201,6 +240,9 @@ func execute(env *Env, rt *lua.Runtime, body func(ctx context.Context) error) in
 	// stops; a second signal cancels them.
 	sctx, scancel := context.WithCancel(context.Background())
 	defer scancel()
+	if env.WatchStops != nil {
+		env.WatchStops()
+	}
 	w, stop := watchSignals(env, cancel, scancel)
 	defer stop()
 	err := body(ctx)
@@ -208,7 +250,7 @@ func execute(env *Env, rt *lua.Runtime, body func(ctx context.Context) error) in
 	defer tcancel()
 	rt.Shutdown(tctx)
 	if s := w.got(); s != nil {
-		fmt.Fprintf(env.Stderr, "bohost: interrupted by %s\n", sigName(s))
+		fmt.Fprintf(env.Stderr, "bohost: interrupted by %s%s\n", sigName(s), sigWhy(s, " (%s)"))
 		return signalExit(s)
 	}
 	if err == nil {

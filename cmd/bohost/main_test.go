@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -156,7 +157,7 @@ func TestSignalsRunShutdownHooksAndExitCodes(t *testing.T) {
 		sig  syscall.Signal
 		code int
 		name string
-	}{{syscall.SIGINT, 130, "SIGINT"}, {syscall.SIGTERM, 143, "SIGTERM"}} {
+	}{{syscall.SIGINT, 130, "SIGINT"}, {syscall.SIGTERM, 143, "SIGTERM"}, {syscall.SIGHUP, 129, "SIGHUP"}} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			marker := filepath.Join(dir, "hook-ran")
@@ -207,5 +208,57 @@ while true do n = n + 1 end -- a long-running loop, stopped only by the signal
 				t.Fatalf("stderr: %s", errb.String())
 			}
 		})
+	}
+}
+
+// TestBrokenStdoutStopsCleanly pipes a chunk's stdout into a reader that
+// closes after the first line, as `| head -1` does: the next print gets
+// SIGPIPE, which stops the chunk like SIGTERM (shutdown hooks run, a message
+// on stderr, exit 141) instead of killing the process, and later writes to
+// the closed stdout are harmless.
+func TestBrokenStdoutStopsCleanly(t *testing.T) {
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "hook-ran")
+	p := writeScript(t, "printer.lua", `
+local sys = require "bohost.sys"
+sys.on_shutdown(function()
+  print("a print after stdout closed")
+  io.write("and an io.write\n")
+  local f = io.open(arg[1], "w"); f:write("flushed"); f:close()
+end)
+local n = 0
+while true do n = n + 1; print("line " .. n); sys.sleep(0.01) end
+`)
+	cmd := child(t, p, marker)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line := make([]byte, 7)
+	if _, err := io.ReadFull(out, line); err != nil || string(line) != "line 1\n" {
+		t.Fatalf("first line %q: %v", line, err)
+	}
+	out.Close() // like head -1 exiting
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("did not stop after stdout closed; stderr %s", errb.String())
+	}
+	if got := cmd.ProcessState.ExitCode(); got != ExitBrokenPipe {
+		t.Fatalf("exit %d (%v), want %d; stderr %s", got, cmd.ProcessState, ExitBrokenPipe, errb.String())
+	}
+	if b, err := os.ReadFile(marker); err != nil || string(b) != "flushed" {
+		t.Fatalf("shutdown hook did not run (or died writing to the closed stdout): %v; stderr %s", err, errb.String())
+	}
+	if s := errb.String(); !strings.Contains(s, "SIGPIPE received") || !strings.Contains(s, "interrupted by SIGPIPE") {
+		t.Fatalf("stderr: %s", s)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 
 	"bohost/bindings"
@@ -24,19 +23,11 @@ func workerMain(env *Env, args []string) int {
 	if len(args) > 0 {
 		return usageError(env, "worker takes no arguments (it is started by bohost runs)")
 	}
-	in, out, err := worker.ClaimStdio()
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "bohost worker: %v\n", err)
-		return 1
-	}
-	err = worker.Serve(context.Background(), in, out, func(ctx context.Context, h worker.Hello) (worker.Objective, error) {
+	// worker.Main stops cleanly on SIGTERM/SIGHUP/SIGINT (and then dies by
+	// that signal, so the parent's death certificate names it).
+	return worker.Main(env.Stderr, func(ctx context.Context, h worker.Hello) (worker.Objective, error) {
 		return workerFactory(ctx, env, h)
 	})
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "bohost worker: %v\n", err)
-		return 1
-	}
-	return 0
 }
 
 // workerFactory builds the objective named by the run's spec: an AirLine
