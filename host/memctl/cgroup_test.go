@@ -96,3 +96,23 @@ func TestOpenCgroupsHere(t *testing.T) {
 	}
 	t.Logf("cgroup v2 memory caps in %s (leaf %q)", c.Dir, c.Leaf)
 }
+
+// TestCgroupMaxAncestors: the memory limit is the lowest memory.max on the
+// way up, so a leaf without one (where bohost may move itself) keeps its
+// parent's.
+func TestCgroupMaxAncestors(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "a", "b", "leaf"), 0o755)
+	os.WriteFile(filepath.Join(dir, "a", "memory.max"), []byte("4000\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "a", "b", "memory.max"), []byte("max\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "a", "b", "leaf", "memory.max"), []byte("max\n"), 0o644)
+	self := filepath.Join(dir, "cgroup")
+	os.WriteFile(self, []byte("0::/a/b/leaf\n"), 0o644)
+	if n, ok := cgroupMaxFrom(self, dir); !ok || n != 4000 {
+		t.Errorf("cgroupMaxFrom = %d, %v; want 4000", n, ok)
+	}
+	os.WriteFile(self, []byte("0::/\n"), 0o644)
+	if _, ok := cgroupMaxFrom(self, dir); ok {
+		t.Error("no limit on the way up, but one was found")
+	}
+}

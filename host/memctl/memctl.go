@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -101,24 +102,39 @@ func memTotal() (uint64, error) {
 }
 
 func cgroupMax() (uint64, bool) {
-	b, err := os.ReadFile("/proc/self/cgroup")
+	mount := "/sys/fs/cgroup"
+	if m, root, err := cgroup2Mount("/proc/self/mountinfo"); err == nil && root == "/" {
+		mount = m
+	}
+	return cgroupMaxFrom("/proc/self/cgroup", mount)
+}
+
+// cgroupMaxFrom returns the lowest memory.max of this process's cgroup v2
+// and its ancestors (each one limits it; bohost may have moved itself into a
+// leaf without a limit of its own, see Cgroups).
+func cgroupMaxFrom(self, mount string) (uint64, bool) {
+	b, err := os.ReadFile(self)
 	if err != nil {
 		return 0, false
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "0::") {
-			p := "/sys/fs/cgroup" + strings.TrimPrefix(line, "0::") + "/memory.max"
-			v, err := os.ReadFile(p)
-			if err != nil {
-				return 0, false
-			}
-			s := strings.TrimSpace(string(v))
-			if s == "max" {
-				return 0, false
-			}
-			n, err := strconv.ParseUint(s, 10, 64)
-			return n, err == nil
+		rel, ok := strings.CutPrefix(line, "0::")
+		if !ok {
+			continue
 		}
+		var low uint64
+		found := false
+		for p := filepath.Clean("/" + rel); ; p = filepath.Dir(p) {
+			if v, err := os.ReadFile(filepath.Join(mount, p, "memory.max")); err == nil {
+				if n, err := strconv.ParseUint(strings.TrimSpace(string(v)), 10, 64); err == nil && (!found || n < low) {
+					low, found = n, true
+				}
+			}
+			if p == "/" {
+				break
+			}
+		}
+		return low, found
 	}
 	return 0, false
 }
