@@ -489,7 +489,6 @@ type proc struct {
 	oomBase  int64
 	oomKnown bool
 	cgroup   *memctl.Cgroup // its own cgroup v2 with memory.max, or nil
-	capBytes int64
 
 	mu        sync.Mutex
 	state     *os.ProcessState
@@ -542,7 +541,6 @@ func (p *Pool) start(ctx context.Context, slot int) (*proc, error) {
 		ready: make(chan *Ready, 1), results: make(chan *Result, 4),
 		readerDone: make(chan struct{}), exited: make(chan struct{}), stderrDone: make(chan struct{}),
 		killed: make(chan struct{}), tail: &ring{max: 32 << 10}, phase: "start",
-		capBytes: o.MaxRSSBytes,
 	}
 	cgNote := p.cgNote
 	if p.cgroups != nil {
