@@ -331,6 +331,9 @@ func readItem(dir, name, stem string, maxPixels int64) (Item, error) {
 	if err != nil {
 		return Item{}, errs.Wrap(errs.IO, op, err)
 	}
+	if !imgbuf.GoDecodes(hd.Format) {
+		return Item{}, errs.New(errs.IO, op, "%s: the file is %s, but data sets read PNG, JPEG or GIF", ipath, imgbuf.FormatName(hd.Format))
+	}
 	if hd.Width != it.Width || hd.Height != it.Height {
 		return Item{}, errs.New(errs.IO, op, "%s: image is %dx%d but %s says width=%d height=%d",
 			ipath, hd.Width, hd.Height, jpath, it.Width, it.Height)

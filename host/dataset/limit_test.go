@@ -118,3 +118,16 @@ func TestOpenMaxPixelsOption(t *testing.T) {
 		t.Errorf("BOHOST_MAX_PIXELS=lots: %v, want bad_arg naming it", err)
 	}
 }
+
+// TestOpenFormatNotDecoded: a .png that is really a format the data set does
+// not decode (here a Sun raster header) fails Open naming the file, rather
+// than the first Image.
+func TestOpenFormatNotDecoded(t *testing.T) {
+	dir := t.TempDir()
+	sun := []byte{0x59, 0xa6, 0x6a, 0x95, 0, 0, 0, 20, 0, 0, 0, 10, 0, 0, 0, 8}
+	p := writeItem(t, dir, "a.png", sun, 20, 10)
+	_, err := Open(dir, Options{})
+	if !errs.Is(err, errs.IO) || !strings.Contains(fmt.Sprint(err), p+": the file is Sun raster, but data sets read PNG, JPEG or GIF") {
+		t.Errorf("Open: %v", err)
+	}
+}

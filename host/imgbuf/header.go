@@ -176,10 +176,10 @@ func ReadHeader(r io.Reader) (Header, error) {
 		err = io.ErrUnexpectedEOF
 	}
 	if err != nil {
-		return h, fmt.Errorf("%s header: %w", strings.ToUpper(h.Format), err)
+		return h, fmt.Errorf("%s header: %w", FormatName(h.Format), err)
 	}
 	if h.Width <= 0 || h.Height <= 0 {
-		return h, fmt.Errorf("%s header: size %d x %d", strings.ToUpper(h.Format), h.Width, h.Height)
+		return h, fmt.Errorf("%s header: size %d x %d", FormatName(h.Format), h.Width, h.Height)
 	}
 	return h, nil
 }
@@ -507,10 +507,10 @@ func Decode(r io.Reader, name string, maxPixels int64) (image.Image, Header, err
 	var seen bytes.Buffer
 	br := bufio.NewReaderSize(io.TeeReader(r, &seen), 512)
 	p, _ := br.Peek(16)
-	if f := sniff(p); f != "png" && f != "jpeg" && f != "gif" {
+	if f := sniff(p); !GoDecodes(f) {
 		err := errors.New("unknown format")
 		if f != "" {
-			err = fmt.Errorf("%s files are not decoded here", strings.ToUpper(f))
+			err = fmt.Errorf("%s files are not decoded here", FormatName(f))
 		}
 		return nil, Header{Format: f}, &errs.Error{Kind: errs.IO, Msg: fmt.Sprintf("%s: %v (want PNG, JPEG or GIF)", name, err), Err: err}
 	}
@@ -540,6 +540,23 @@ func Decode(r io.Reader, name string, maxPixels int64) (image.Image, Header, err
 	}
 	return m, h, nil
 }
+
+// FormatName is a Header.Format as people write it ("PNG", "WebP", "Sun
+// raster").
+func FormatName(format string) string {
+	switch format {
+	case "webp":
+		return "WebP"
+	case "sunras":
+		return "Sun raster"
+	}
+	return strings.ToUpper(format)
+}
+
+// GoDecodes says whether Decode decodes files of a Header.Format: PNG, JPEG
+// and GIF, whose standard-library decoders allocate in proportion to the
+// header's size.
+func GoDecodes(format string) bool { return format == "png" || format == "jpeg" || format == "gif" }
 
 // DecodeFile is Decode on the file at path, naming it in errors.
 func DecodeFile(path string, maxPixels int64) (image.Image, Header, error) {

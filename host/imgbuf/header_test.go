@@ -163,7 +163,7 @@ func headerCases(t testing.TB) []struct {
 		{"webp-vp8l", webpVP8L(16383, 2), "webp", 16383, 2, ""},
 		{"webp-vp8x", webpVP8X(1<<24, 3), "webp", 1 << 24, 3, ""},
 		{"webp-vp8", webpVP8(640, 480), "webp", 640, 480, ""},
-		{"webp-truncated", webpVP8X(10, 10)[:24], "webp", 0, 0, "WEBP header: unexpected EOF"},
+		{"webp-truncated", webpVP8X(10, 10)[:24], "webp", 0, 0, "WebP header: unexpected EOF"},
 		{"pgm", []byte("P5\n# a comment\n 640\t480\n255\n\x00\x01"), "pnm", 640, 480, ""},
 		{"pbm", []byte("P1 3 2\n0 1 0\n1 0 1\n"), "pnm", 3, 2, ""},
 		{"pam", []byte("P7\nWIDTH 4\nHEIGHT 9\nDEPTH 1\nMAXVAL 255\nTUPLTYPE GRAYSCALE\nENDHDR\n"), "pnm", 4, 9, ""},
