@@ -8,7 +8,7 @@ export GOTOOLCHAIN := local
 BIN := bin/bohost
 RUN_ARGS ?=
 
-.PHONY: all setup setup-test build run test vet fmt-check test-long matprofile bench ptx gpu-check gpu-check-binary leakcheck memcheck clean
+.PHONY: all setup setup-test build run test vet fmt-check fuzz test-long matprofile bench ptx gpu-check gpu-check-binary leakcheck memcheck clean
 
 all: build
 
@@ -37,6 +37,16 @@ setup-test:
 test: setup-test vet fmt-check
 	go test -count=1 ./...
 	go test -count=1 -tags cuda ./host/gpu/
+	$(MAKE) --no-print-directory fuzz
+
+# Coverage-guided fuzzing for a bounded time (FUZZTIME each; the committed
+# seeds under testdata/fuzz also run in every plain go test): image headers
+# (decompression bombs), a resumed run directory's files, the report's reader.
+FUZZTIME ?= 10s
+fuzz:
+	go test -run '^$$' -fuzz '^FuzzImageHeader$$' -fuzztime $(FUZZTIME) ./host/imgbuf/
+	go test -run '^$$' -fuzz '^FuzzRunDirFiles$$' -fuzztime $(FUZZTIME) ./host/run/
+	go test -run '^$$' -fuzz '^FuzzLoadRun$$' -fuzztime $(FUZZTIME) ./host/report/
 
 # Long cases: n=200 GP anchors, 4000x3000 images, long kill tests.
 test-long: setup-test

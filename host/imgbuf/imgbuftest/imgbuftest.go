@@ -101,3 +101,14 @@ func Allocated(fn func()) uint64 {
 	runtime.ReadMemStats(&b)
 	return b.TotalAlloc - a.TotalAlloc
 }
+
+// AllocatedMin is the least of Allocated(fn) over n runs: TotalAlloc is
+// process-wide, so another goroutine (the fuzzing engine's own, say) can
+// add to one measurement, never take away; fn must be repeatable.
+func AllocatedMin(n int, fn func()) uint64 {
+	m := Allocated(fn)
+	for i := 1; i < n && m > 0; i++ {
+		m = min(m, Allocated(fn))
+	}
+	return m
+}
