@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"bohost/host/errs"
@@ -29,7 +30,7 @@ func (Sys) Open(rt *lua.Runtime) *glua.LTable {
 			L.Push(lua.FromGo(L, map[string]any{"bohost": version.Version, "go": version.Go(), "lua": version.Lua, "revision": version.Revision()}))
 			return 1
 		}},
-		{Name: "parse_args", Sig: "sys.parse_args(defaults, argv [, help]) -> options", Desc: "parses --name value / --flag options against a table of defaults (types follow the defaults); unknown options are usage errors with a did-you-mean", Fn: func(L *glua.LState) int {
+		{Name: "parse_args", Sig: "sys.parse_args(defaults, argv [, help]) -> options", Desc: "parses --name value / --flag options against a table of defaults (types follow the defaults); unknown options and stray arguments are usage errors with a did-you-mean; the options table raises on a key that is not an option", Fn: func(L *glua.LState) int {
 			const op = "sys.parse_args"
 			defs := L.CheckTable(1)
 			argvT := L.OptTable(2, L.NewTable())
@@ -63,18 +64,37 @@ func (Sys) Open(rt *lua.Runtime) *glua.LTable {
 			if a, ok := L.GetGlobal("arg").(*glua.LTable); ok && a.RawGetInt(0) != glua.LNil {
 				script = a.RawGetInt(0).String()
 			}
-			vals, pos, err := lua.ParseArgs(script, specs, argv)
+			vals, err := lua.ParseArgs(script, specs, argv)
 			if err != nil {
 				return lua.Raise(L, op, err)
 			}
 			out := L.NewTable()
-			for k, v := range vals {
-				L.SetField(out, k, lua.FromGo(L, v))
+			names := make([]string, 0, len(specs))
+			for _, s := range specs {
+				L.SetField(out, s.Name, lua.FromGo(L, vals[s.Name]))
+				names = append(names, s.Name)
 			}
-			for i, p := range pos {
-				out.RawSetInt(i+1, glua.LString(p))
-			}
+			L.SetMetatable(out, strictOptions(L, names))
 			L.Push(out)
+			return 1
+		}},
+		{Name: "raise", Sig: "sys.raise(kind, op, msg [, hint])", Desc: "raises a structured error (kind bad_arg, bad_state, ...) at the position of the first caller outside bohost's Lua libraries", Fn: func(L *glua.LState) int {
+			e := errs.New(L.CheckString(1), L.CheckString(2), "%s", L.CheckString(3))
+			e.Hint = L.OptString(4, "")
+			return lua.Raise(L, e.Op, e)
+		}},
+		{Name: "suggest", Sig: "sys.suggest(word, candidates) -> nearest | nil", Desc: "the candidate nearest to word by edit distance, nil when none is close (for did-you-mean messages)", Fn: func(L *glua.LState) int {
+			w := L.CheckString(1)
+			ct := L.CheckTable(2)
+			var cands []string
+			for i := 1; i <= ct.Len(); i++ {
+				cands = append(cands, ct.RawGetInt(i).String())
+			}
+			if s := lua.Suggest(w, cands); s != "" {
+				L.Push(glua.LString(s))
+			} else {
+				L.Push(glua.LNil)
+			}
 			return 1
 		}},
 		{Name: "on_shutdown", Sig: "sys.on_shutdown(fn)", Desc: "runs fn when the script ends, is interrupted (Ctrl-C) or terminated (SIGTERM); hooks run newest first", Fn: func(L *glua.LState) int {
@@ -188,4 +208,32 @@ func argDefault(v glua.LValue, name string) (any, error) {
 		return out, nil
 	}
 	return nil, errs.New(errs.BadArg, "sys.parse_args", "default of option '%s' must be a number, string, boolean or list, got %s", name, lua.TypeName(v))
+}
+
+// strictOptions is the metatable of the options table bo.args returns:
+// reading or setting a key that is not an option raises bad_arg with the
+// nearest option, so a misspelt opt.iteratons cannot silently be nil.
+func strictOptions(L *glua.LState, names []string) *glua.LTable {
+	const op = "bo.args"
+	sorted := append([]string(nil), names...)
+	sort.Strings(sorted)
+	hint := "options: " + strings.Join(sorted, ", ") + " (a new option needs a default in bo.args{...})"
+	unknown := func(L *glua.LState) int {
+		k := L.Get(2)
+		var e *errs.Error
+		if ks, ok := k.(glua.LString); ok {
+			e = errs.New(errs.BadArg, op, "no option '%s'", string(ks))
+			if s := lua.Suggest(string(ks), names); s != "" {
+				e.Msg += fmt.Sprintf(" (did you mean '%s'?)", s)
+			}
+		} else {
+			e = errs.New(errs.BadArg, op, "no option [%s]: the options table is keyed by option name (bo.args takes no positional arguments; read arg for those)", k.String())
+		}
+		e.Hint = hint
+		return lua.Raise(L, op, e)
+	}
+	mt := L.NewTable()
+	L.SetField(mt, "__index", L.NewFunction(unknown))
+	L.SetField(mt, "__newindex", L.NewFunction(unknown))
+	return mt
 }
