@@ -61,6 +61,7 @@ func (rt *Runtime) installFSLoader() {
 			if err != nil {
 				L.RaiseError("error loading module %q: %v", name, err)
 			}
+			markLibChunk(L, cand)
 			L.Push(fn)
 			return 1
 		}
@@ -93,4 +94,25 @@ func (rt *Runtime) setArgs() {
 		t.RawSetInt(i+1, glua.LString(a))
 	}
 	L.SetGlobal("arg", t)
+}
+
+// libChunksKey names the registry table of the chunk names of bohost's own
+// Lua libraries (the embedded friendly layer). Error positions skip their
+// frames: an error raised by bo.run is reported at the script's call, as
+// error(msg, 2) would be, not inside bo/init.lua.
+const libChunksKey = "bohost.lib_chunks"
+
+func markLibChunk(L *glua.LState, source string) {
+	reg := L.G.Registry
+	t, ok := reg.RawGetString(libChunksKey).(*glua.LTable)
+	if !ok {
+		t = L.NewTable()
+		reg.RawSetString(libChunksKey, t)
+	}
+	t.RawSetString(source, glua.LTrue)
+}
+
+func isLibChunk(L *glua.LState, source string) bool {
+	t, ok := L.G.Registry.RawGetString(libChunksKey).(*glua.LTable)
+	return ok && t.RawGetString(source) == glua.LTrue
 }

@@ -225,19 +225,30 @@ func isDigits(s string) bool {
 	return true
 }
 
-// luaWhere returns "file:line:" of the innermost Lua (not Go) frame.
+// luaWhere returns "file:line:" of the innermost Lua (not Go) frame outside
+// bohost's own Lua libraries (see markLibChunk): the user's call of bo.run,
+// not the line of bo/init.lua that called the Go binding. When every Lua
+// frame is a library's, the innermost one.
 func luaWhere(L *glua.LState) string {
+	first := ""
 	for i := 0; i < 64; i++ {
 		dbg, ok := L.GetStack(i)
 		if !ok {
-			return ""
+			break
 		}
 		if _, err := L.GetInfo("Sl", dbg, glua.LNil); err != nil {
 			continue
 		}
-		if dbg.CurrentLine > 0 {
-			return fmt.Sprintf("%s:%d:", dbg.Source, dbg.CurrentLine)
+		if dbg.CurrentLine <= 0 {
+			continue
+		}
+		where := fmt.Sprintf("%s:%d:", dbg.Source, dbg.CurrentLine)
+		if !isLibChunk(L, dbg.Source) {
+			return where
+		}
+		if first == "" {
+			first = where
 		}
 	}
-	return ""
+	return first
 }

@@ -18,6 +18,9 @@ type Opts struct {
 	T   *glua.LTable // nil when the argument was absent
 	Op  string
 	Arg int
+	// Prefix is the path of a nested table in messages ("optimizer." makes
+	// them name 'optimizer.alpha'); "" for a top-level options table.
+	Prefix string
 }
 
 // CheckOpts reads argument n as an options table (nil or absent allowed)
@@ -51,9 +54,32 @@ func TableOpts(L *glua.LState, t *glua.LTable, op, name string, known ...string)
 	return o
 }
 
+// NestedOpts wraps a table of options that may sit inside another: op is
+// the Lua function the user called, and path the table's place in its
+// argument ("" for the argument itself, "optimizer" or "space[2]" inside
+// it), so messages name the key as the user wrote it: 'optimizer.alpha'.
+func NestedOpts(L *glua.LState, t *glua.LTable, op, path string, known ...string) *Opts {
+	o := &Opts{L: L, T: t, Op: op}
+	if path != "" {
+		o.Prefix = path + "."
+	}
+	if t != nil {
+		if err := CheckKeysPrefix(t, op, o.Prefix, known); err != nil {
+			Raise(L, op, err)
+		}
+	}
+	return o
+}
+
 // CheckKeys returns a bad_arg error for the first string key of t not in
 // known, suggesting the nearest known key. Array entries are rejected too.
 func CheckKeys(t *glua.LTable, op string, known []string) error {
+	return CheckKeysPrefix(t, op, "", known)
+}
+
+// CheckKeysPrefix is CheckKeys for a nested table: keys are named
+// prefix+key ('optimizer.alhpa').
+func CheckKeysPrefix(t *glua.LTable, op, prefix string, known []string) error {
 	var bad []string
 	t.ForEach(func(k, _ glua.LValue) {
 		ks, ok := k.(glua.LString)
@@ -72,11 +98,14 @@ func CheckKeys(t *glua.LTable, op string, known []string) error {
 		return nil
 	}
 	sort.Strings(bad)
-	e := errs.New(errs.BadArg, "", "unknown option '%s'", bad[0])
+	e := errs.New(errs.BadArg, "", "unknown option '%s%s'", prefix, bad[0])
 	if s := Suggest(bad[0], known); s != "" {
-		e.Msg += fmt.Sprintf(" (did you mean '%s'?)", s)
+		e.Msg += fmt.Sprintf(" (did you mean '%s%s'?)", prefix, s)
 	}
 	e.Hint = "valid options: " + strings.Join(sortedCopy(known), ", ")
+	if prefix != "" {
+		e.Hint = "valid options of " + strings.TrimSuffix(prefix, ".") + ": " + strings.Join(sortedCopy(known), ", ")
+	}
 	e.Op = strings.TrimSuffix(op, ":")
 	return e
 }
@@ -145,7 +174,7 @@ func (o *Opts) Get(key string) glua.LValue {
 func (o *Opts) Has(key string) bool { return o.Get(key) != glua.LNil }
 
 func (o *Opts) typeErr(key, want string, v glua.LValue) {
-	Raisef(o.L, errs.BadArg, o.Op, "option '%s' must be %s, got %s", key, want, TypeName(v))
+	Raisef(o.L, errs.BadArg, o.Op, "option '%s%s' must be %s, got %s", o.Prefix, key, want, TypeName(v))
 }
 
 // Number returns key as a number, def when absent.
@@ -169,9 +198,24 @@ func (o *Opts) Int(key string, def int) int {
 	}
 	f := o.Number(key, 0)
 	if f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		Raisef(o.L, errs.BadArg, o.Op, "option '%s' must be an integer, got %v", key, f)
+		Raisef(o.L, errs.BadArg, o.Op, "option '%s%s' must be an integer, got %v", o.Prefix, key, f)
 	}
 	return int(f)
+}
+
+// Count returns key as an integer >= 1, def when absent or nil. An explicit
+// 0 is an error naming the option (it is not a way to ask for the default).
+func (o *Opts) Count(key string, def int) int {
+	if !o.Has(key) {
+		return def
+	}
+	n := o.Int(key, def)
+	if n < 1 {
+		e := errs.New(errs.BadArg, o.Op, "option '%s%s' must be an integer >= 1, got %d", o.Prefix, key, n)
+		e.Hint = "leave " + key + " out (or nil) for its default"
+		Raise(o.L, o.Op, e)
+	}
+	return n
 }
 
 // String returns key as a string, def when absent.
@@ -195,7 +239,7 @@ func (o *Opts) Enum(key, def string, allowed ...string) string {
 			return s
 		}
 	}
-	msg := fmt.Sprintf("option '%s' must be one of %s, got '%s'", key, strings.Join(allowed, ", "), s)
+	msg := fmt.Sprintf("option '%s%s' must be one of %s, got '%s'", o.Prefix, key, strings.Join(allowed, ", "), s)
 	if sug := Suggest(s, allowed); sug != "" {
 		msg += fmt.Sprintf(" (did you mean '%s'?)", sug)
 	}
@@ -248,7 +292,7 @@ func (o *Opts) Floats(key string) []float64 {
 	if v == glua.LNil {
 		return nil
 	}
-	xs, err := ToFloats(v, key)
+	xs, err := ToFloats(v, o.Prefix+key)
 	if err != nil {
 		Raise(o.L, o.Op, err)
 	}
@@ -261,7 +305,7 @@ func (o *Opts) Matrix(key string) [][]float64 {
 	if v == glua.LNil {
 		return nil
 	}
-	m, err := ToMatrix(v, key)
+	m, err := ToMatrix(v, o.Prefix+key)
 	if err != nil {
 		Raise(o.L, o.Op, err)
 	}
