@@ -164,31 +164,31 @@ func TestConfigValidation(t *testing.T) {
 		mod  func(*Config)
 		want string
 	}{
-		{"empty space", func(c *Config) { c.Space = nil }, "Space must hold at least one dimension"},
-		{"bad bounds", func(c *Config) { c.Space = [][2]float64{{1, 0}} }, "Space[0] must be finite with lo < hi, got [1, 0]"},
+		{"empty space", func(c *Config) { c.Space = nil }, "space must hold at least one dimension"},
+		{"bad bounds", func(c *Config) { c.Space = [][2]float64{{1, 0}} }, "space[1] must be finite with lo < hi, got [1, 0]"},
 		{"alpha", func(c *Config) { c.Alpha = 1.5 }, "alpha must be in (0, 1], got 1.5"},
-		{"convention", func(c *Config) { c.Convention = "x" }, "Convention must be"},
-		{"acq", func(c *Config) { c.Acquisition = "kg" }, "Acquisition must be one of"},
-		{"mode", func(c *Config) { c.Mode = "both" }, "Mode must be \"pair\" or \"all_w\", got \"both\""},
-		{"log scale", func(c *Config) { c.Scales = []string{"log"} }, "Scales[0] is \"log\" but Space[0] lower bound is 0"},
-		{"no env", func(c *Config) { c.Env = Env{} }, "Env must have Bounds"},
-		{"nw > envs", func(c *Config) { c.Env = Env{List: [][]float64{{1}, {2}}} }, "NW must be at most len(Env.List) = 2, got 6"},
+		{"convention", func(c *Config) { c.Convention = "x" }, "convention must be"},
+		{"acq", func(c *Config) { c.Acquisition = "kg" }, "acquisition must be one of"},
+		{"mode", func(c *Config) { c.Mode = "both" }, "mode must be \"pair\" or \"all_w\", got \"both\""},
+		{"log scale", func(c *Config) { c.Scales = []string{"log"} }, "space[1].scale is \"log\" but space[1].lo is 0"},
+		{"no env", func(c *Config) { c.Env = Env{} }, "env must have bounds"},
+		{"nw > envs", func(c *Config) { c.Env = Env{List: [][]float64{{1}, {2}}} }, "n_w must be at most the number of environments (2), got 6"},
 		{"fixed indices", func(c *Config) {
 			c.NW = 2
 			c.Env = Env{List: [][]float64{{1}, {2}, {3}}, Select: SelectFixed, Indices: []int{0, 0}}
-		}, "Env.Indices must be distinct indices in [0, 3), got 0"},
-		{"select", func(c *Config) { c.Env.Select = SelectSnap }, "Env.Select must be \"sobol\" or \"sobol_fresh\" for continuous w"},
-		{"nw", func(c *Config) { c.NW = -1 }, "NW must be in [1, 4096], got -1"},
-		{"hyper samples", func(c *Config) { c.HyperSamples = -2 }, "HyperSamples must be in [0, 64] (0: the MAP fit alone), got -2"},
-		{"hyper samples acq", func(c *Config) { c.HyperSamples = 4 }, "HyperSamples works with the ucb, ei, qnei and qlognei acquisitions, not \"rho_kg\""},
-		{"design", func(c *Config) { c.Design = "scipy" }, "Design must be \"bohost\" or \"torch\", got \"scipy\""},
+		}, "env.indices must be distinct indices in [1, 3], got 1 twice"},
+		{"select", func(c *Config) { c.Env.Select = SelectSnap }, "env.select must be \"sobol\" or \"sobol_fresh\" for continuous w"},
+		{"nw", func(c *Config) { c.NW = -1 }, "n_w must be in [1, 4096], got -1"},
+		{"hyper samples", func(c *Config) { c.HyperSamples = -2 }, "hyper_samples must be in [0, 64] (0: the MAP fit alone), got -2"},
+		{"hyper samples acq", func(c *Config) { c.HyperSamples = 4 }, "hyper_samples works with the ucb, ei, qnei and qlognei acquisitions, not \"rho_kg\""},
+		{"design", func(c *Config) { c.Design = "scipy" }, "design must be \"bohost\" or \"torch\", got \"scipy\""},
 		{"torch design dims", func(c *Config) {
 			c.Design = DesignTorch
 			c.Space = make([][2]float64, 60)
 			for i := range c.Space {
 				c.Space[i] = [2]float64{0, 1}
 			}
-		}, "Design \"torch\" supports designs of at most 53 dimensions, this one has 61"},
+		}, "design \"torch\" supports designs of at most 53 dimensions, this one has 61"},
 	}
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("valid config: %v", err)

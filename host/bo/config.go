@@ -107,6 +107,10 @@ type Config struct {
 	OutlierFactor float64 `json:"outlier_factor,omitempty"`
 }
 
+// bad is a refused field. field is named as a script (and config.json)
+// spells it: "n_w", "space[2].name", "env.list[3]", with 1-based indices as
+// in Lua; the Lua bindings prefix it with where the table sits
+// ("optimizer.n_w" inside bo.run).
 func bad(field, format string, args ...any) error {
 	return errs.New(errs.BadArg, "bo.Config", "%s %s", field, fmt.Sprintf(format, args...))
 }
@@ -175,99 +179,120 @@ func (c Config) withDefaults() Config {
 }
 
 // Validate reports the first invalid field (after defaults) as a bad_arg
-// *errs.Error naming it, its valid range and the value received.
+// *errs.Error naming it as Lua and config.json do (n_w, not NW; indices
+// 1-based), with its valid range and the value received.
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	if len(c.Space) == 0 {
-		return bad("Space", "must hold at least one dimension, got 0")
+		return bad("space", "must hold at least one dimension, got 0")
 	}
 	for i, b := range c.Space {
 		if math.IsNaN(b[0]) || math.IsNaN(b[1]) || math.IsInf(b[0], 0) || math.IsInf(b[1], 0) || !(b[0] < b[1]) {
-			return bad(fmt.Sprintf("Space[%d]", i), "must be finite with lo < hi, got [%g, %g]", b[0], b[1])
+			return bad(fmt.Sprintf("space[%d]", i+1), "must be finite with lo < hi, got [%g, %g]", b[0], b[1])
 		}
 	}
 	if len(c.Names) != len(c.Space) {
-		return bad("Names", "must have one name per Space dimension (%d), got %d", len(c.Space), len(c.Names))
+		return bad("names", "must have one name per space dimension (%d), got %d", len(c.Space), len(c.Names))
+	}
+	first := map[string]int{}
+	for i, n := range c.Names {
+		if j, dup := first[n]; dup {
+			return bad(fmt.Sprintf("space[%d].name", i+1), "'%s' is already the name of space[%d]: parameter names must be distinct", n, j+1)
+		}
+		first[n] = i
 	}
 	if len(c.Scales) != len(c.Space) {
-		return bad("Scales", "must have one scale per Space dimension (%d), got %d", len(c.Space), len(c.Scales))
+		return bad("scales", "must have one scale per space dimension (%d), got %d", len(c.Space), len(c.Scales))
 	}
 	for i, s := range c.Scales {
 		switch s {
 		case "linear", "":
 		case "log":
 			if !(c.Space[i][0] > 0) {
-				return bad(fmt.Sprintf("Scales[%d]", i), "is \"log\" but Space[%d] lower bound is %g; log scale needs lo > 0", i, c.Space[i][0])
+				return bad(fmt.Sprintf("space[%d].scale", i+1), "is \"log\" but space[%d].lo is %g; log scale needs lo > 0", i+1, c.Space[i][0])
 			}
 		default:
-			return bad(fmt.Sprintf("Scales[%d]", i), "must be \"linear\" or \"log\", got %q", s)
+			return bad(fmt.Sprintf("space[%d].scale", i+1), "must be \"linear\" or \"log\", got %q", s)
 		}
 	}
+	if c.Convention != risk.Bohost && c.Convention != risk.BoTorch {
+		return bad("convention", "must be \"bohost\" or \"botorch\", got %q", c.Convention)
+	}
+	if !(c.Alpha > 0 && c.Alpha <= 1) { // also rejects NaN
+		what := "the fraction of worst outcomes averaged: 0.1 = the worst 10 %"
+		if c.Convention == risk.BoTorch {
+			what = "the confidence level under convention \"botorch\": 0.9 = the worst 10 %"
+		}
+		return bad("alpha", "must be in (0, 1], got %v (%s)", c.Alpha, what)
+	}
 	if err := (risk.Measure{Kind: risk.KindCVaR, Alpha: c.Alpha, Convention: c.Convention}).Validate(); err != nil {
-		return bad("Alpha/Convention", "invalid: %v (Alpha must be in (0, 1], Convention \"bohost\" or \"botorch\")", err)
+		return bad("alpha", "and convention: %v", err)
 	}
 	if c.NW < 1 || c.NW > 4096 {
-		return bad("NW", "must be in [1, 4096], got %d", c.NW)
+		return bad("n_w", "must be in [1, 4096], got %d", c.NW)
 	}
 	switch c.Acquisition {
 	case AcqRhoKG, AcqQLogNEI, AcqQNEI, AcqUCB, AcqEI, AcqTS, AcqRandom, AcqSobol:
 	default:
-		return bad("Acquisition", "must be one of rho_kg, qlognei, qnei, ucb, ei, ts, random, sobol, got %q", c.Acquisition)
+		return bad("acquisition", "must be one of rho_kg, qlognei, qnei, ucb, ei, ts, random, sobol, got %q", c.Acquisition)
 	}
 	if c.Mode != ModePair && c.Mode != ModeAllW {
-		return bad("Mode", "must be \"pair\" or \"all_w\", got %q", c.Mode)
+		return bad("mode", "must be \"pair\" or \"all_w\", got %q", c.Mode)
 	}
 	if c.NInitial < 1 || c.NInitial > 100000 {
-		return bad("NInitial", "must be in [1, 100000], got %d", c.NInitial)
+		return bad("n_initial", "must be in [1, 100000], got %d", c.NInitial)
 	}
 	e := c.Env
 	switch {
 	case len(e.Bounds) > 0 && len(e.List) > 0:
-		return bad("Env", "must have either Bounds (continuous w) or List (finite envs), not both")
+		return bad("env", "must have either bounds (continuous w) or list (finite environments), not both")
 	case len(e.Bounds) == 0 && len(e.List) == 0:
-		return bad("Env", "must have Bounds (continuous w) or List (finite envs); got neither")
+		return bad("env", "must have bounds (continuous w: {{lo, hi}, ...}) or list (finite environments: {list = W}); got neither")
 	case len(e.Bounds) > 0:
 		for i, b := range e.Bounds {
 			if !(b[0] < b[1]) || math.IsInf(b[0], 0) || math.IsInf(b[1], 0) {
-				return bad(fmt.Sprintf("Env.Bounds[%d]", i), "must be finite with lo < hi, got [%g, %g]", b[0], b[1])
+				return bad(fmt.Sprintf("env.bounds[%d]", i+1), "must be finite with lo < hi, got [%g, %g]", b[0], b[1])
 			}
 		}
 		if e.Select != SelectSobol && e.Select != SelectSobolFresh {
-			return bad("Env.Select", "must be \"sobol\" or \"sobol_fresh\" for continuous w, got %q", e.Select)
+			return bad("env.select", "must be \"sobol\" or \"sobol_fresh\" for continuous w, got %q", e.Select)
 		}
 	default:
 		dw := len(e.List[0])
 		if dw == 0 {
-			return bad("Env.List[0]", "must hold at least one feature, got 0")
+			return bad("env.list[1]", "must hold at least one feature, got 0")
 		}
 		for i, v := range e.List {
 			if len(v) != dw {
-				return bad(fmt.Sprintf("Env.List[%d]", i), "has %d features, want %d (as Env.List[0])", len(v), dw)
+				return bad(fmt.Sprintf("env.list[%d]", i+1), "has %d features, want %d (as env.list[1])", len(v), dw)
 			}
 			for _, f := range v {
 				if math.IsNaN(f) || math.IsInf(f, 0) {
-					return bad(fmt.Sprintf("Env.List[%d]", i), "holds a non-finite feature %g", f)
+					return bad(fmt.Sprintf("env.list[%d]", i+1), "holds a non-finite feature %g", f)
 				}
 			}
 		}
 		if c.NW > len(e.List) {
-			return bad("NW", "must be at most len(Env.List) = %d, got %d", len(e.List), c.NW)
+			return bad("n_w", "must be at most the number of environments (%d), got %d", len(e.List), c.NW)
 		}
 		switch e.Select {
 		case SelectSnap:
 		case SelectFixed:
 			if len(e.Indices) != c.NW {
-				return bad("Env.Indices", "must hold NW = %d indices for \"fixed\", got %d", c.NW, len(e.Indices))
+				return bad("env.indices", "must hold n_w = %d indices for \"fixed\", got %d", c.NW, len(e.Indices))
 			}
 			seen := map[int]bool{}
 			for _, ix := range e.Indices {
-				if ix < 0 || ix >= len(e.List) || seen[ix] {
-					return bad("Env.Indices", "must be distinct indices in [0, %d), got %d", len(e.List), ix)
+				if ix < 0 || ix >= len(e.List) {
+					return bad("env.indices", "must be distinct indices in [1, %d], got %d", len(e.List), ix+1)
+				}
+				if seen[ix] {
+					return bad("env.indices", "must be distinct indices in [1, %d], got %d twice", len(e.List), ix+1)
 				}
 				seen[ix] = true
 			}
 		default:
-			return bad("Env.Select", "must be \"snap\" or \"fixed\" for finite envs, got %q", e.Select)
+			return bad("env.select", "must be \"snap\" or \"fixed\" for finite environments, got %q", e.Select)
 		}
 	}
 	switch c.Design {
@@ -281,28 +306,34 @@ func (c Config) Validate() error {
 			}
 		}
 		if d > sobol.TorchMaxDim || len(c.Env.Bounds) > sobol.TorchMaxDim {
-			return bad("Design", "\"torch\" supports designs of at most %d dimensions, this one has %d", sobol.TorchMaxDim, max(d, len(c.Env.Bounds)))
+			return bad("design", "\"torch\" supports designs of at most %d dimensions, this one has %d", sobol.TorchMaxDim, max(d, len(c.Env.Bounds)))
 		}
 	default:
-		return bad("Design", "must be \"bohost\" or \"torch\", got %q", c.Design)
+		return bad("design", "must be \"bohost\" or \"torch\", got %q", c.Design)
 	}
 	if c.RecommendFrom != "evaluated" && c.RecommendFrom != "continuous" {
-		return bad("RecommendFrom", "must be \"evaluated\" or \"continuous\", got %q", c.RecommendFrom)
+		return bad("recommend_from", "must be \"evaluated\" or \"continuous\", got %q", c.RecommendFrom)
 	}
 	if c.RecommendNW < 1 || c.RecommendNW > 4096 {
-		return bad("RecommendNW", "must be in [1, 4096], got %d", c.RecommendNW)
+		return bad("recommend_n_w", "must be in [1, 4096], got %d", c.RecommendNW)
 	}
-	if c.MCSamples < 0 || c.Fantasies < 0 || c.UCBBeta < 0 {
-		return bad("MCSamples/Fantasies/UCBBeta", "must be >= 0 (0: default), got %d/%d/%g", c.MCSamples, c.Fantasies, c.UCBBeta)
+	if c.MCSamples < 0 {
+		return bad("mc_samples", "must be >= 0 (0: the default, 128), got %d", c.MCSamples)
+	}
+	if c.Fantasies < 0 {
+		return bad("fantasies", "must be >= 0 (0: the default, 16), got %d", c.Fantasies)
+	}
+	if c.UCBBeta < 0 || math.IsNaN(c.UCBBeta) {
+		return bad("ucb_beta", "must be >= 0 (0: the default, 2), got %g", c.UCBBeta)
 	}
 	if c.HyperSamples < 0 || c.HyperSamples > 64 {
-		return bad("HyperSamples", "must be in [0, 64] (0: the MAP fit alone), got %d", c.HyperSamples)
+		return bad("hyper_samples", "must be in [0, 64] (0: the MAP fit alone), got %d", c.HyperSamples)
 	}
 	if c.HyperSamples > 0 {
 		switch c.Acquisition {
 		case AcqUCB, AcqEI, AcqQNEI, AcqQLogNEI:
 		default:
-			return bad("HyperSamples", "works with the ucb, ei, qnei and qlognei acquisitions, not %q", c.Acquisition)
+			return bad("hyper_samples", "works with the ucb, ei, qnei and qlognei acquisitions, not %q", c.Acquisition)
 		}
 	}
 	if err := c.GP.Validate(); err != nil {
