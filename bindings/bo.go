@@ -3,6 +3,7 @@ package bindings
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 
@@ -108,7 +109,7 @@ func (BO) Open(rt *lua.Runtime) *glua.LTable {
 	return rt.Funcs("bo", []lua.Func{
 		{Name: "new", Sig: "bo.new{space=, env=, alpha=0.1, convention=\"bohost\", n_w=16, acquisition=\"rho_kg\", n_initial=, seed=0, kernel=\"rbf\", prior=, ...} -> optimizer",
 			Desc: "an ask/tell optimiser of CVaR over environments (also bo.optimizer in the friendly layer)", Fn: func(L *glua.LState) int {
-				cfg := OptimizerConfig(L, "bo.new", L.Get(1))
+				cfg := OptimizerConfig(L, "bo.new", "", L.Get(1))
 				o, err := bo.New(cfg)
 				if err != nil {
 					return lua.Raise(L, "bo.new", err)
@@ -158,7 +159,7 @@ func Space(L *glua.LState, op, what string, v glua.LValue) (bounds [][2]float64,
 		name, scale := fmt.Sprintf("x%d", i-1), "linear"
 		if p.RawGetString("lo") != glua.LNil || p.RawGetString("name") != glua.LNil {
 			named = true
-			o := lua.TableOpts(L, p, op, fmt.Sprintf("%s[%d]", what, i), "name", "lo", "hi", "scale", "default", "integer", "doc")
+			o := lua.NestedOpts(L, p, op, fmt.Sprintf("%s[%d]", what, i), "name", "lo", "hi", "scale", "default", "integer", "doc")
 			name = o.String("name", name)
 			lo, hi = o.Number("lo", math.NaN()), o.Number("hi", math.NaN())
 			scale = o.Enum("scale", "linear", "linear", "log")
@@ -185,41 +186,50 @@ func Space(L *glua.LState, op, what string, v glua.LValue) (bounds [][2]float64,
 	return bounds, names, scales
 }
 
-// OptimizerConfig reads the options table of bo.new (and of run's optimizer).
-func OptimizerConfig(L *glua.LState, op string, v glua.LValue) bo.Config {
+// OptimizerConfig reads the options table of bo.new, or of bo.run's
+// optimizer: path is where the table sits in the user's argument ("" for
+// bo.new, "optimizer" for bo.run), so that every message names the option as
+// the user wrote it ('optimizer.alpha'). An explicit 0 for a count (n_w,
+// n_initial, ...) is an error, not the default; leave the key out for that.
+func OptimizerConfig(L *glua.LState, op, path string, v glua.LValue) bo.Config {
 	t, ok := v.(*glua.LTable)
 	if !ok {
-		lua.Raisef(L, errs.BadArg, op, "options table expected, got %s", lua.TypeName(v))
+		what := "options table"
+		if path != "" {
+			what = "option '" + path + "' must be a table: the options of bo.optimizer;"
+		}
+		lua.Raisef(L, errs.BadArg, op, "%s expected, got %s", what, lua.TypeName(v))
 	}
-	o := lua.TableOpts(L, t, op, "optimizer", optimizerOptions...)
+	o := lua.NestedOpts(L, t, op, path, optimizerOptions...)
+	p := o.Prefix
 	var cfg bo.Config
 	if !o.Has("space") {
-		lua.Raisef(L, errs.BadArg, op, "option 'space' is required: {{lo, hi}, ...} or {{name=, lo=, hi=}, ...}")
+		lua.Raisef(L, errs.BadArg, op, "option '%sspace' is required: {{lo, hi}, ...} or {{name=, lo=, hi=}, ...}", p)
 	}
-	cfg.Space, cfg.Names, cfg.Scales = Space(L, op, "space", o.Get("space"))
+	cfg.Space, cfg.Names, cfg.Scales = Space(L, op, p+"space", o.Get("space"))
 	if et := o.Table("env"); et != nil {
 		if et.RawGetString("list") != glua.LNil || et.RawGetString("bounds") != glua.LNil || et.RawGetString("select") != glua.LNil {
-			eo := lua.TableOpts(L, et, op, "env", "list", "bounds", "select", "indices")
+			eo := lua.NestedOpts(L, et, op, p+"env", "list", "bounds", "select", "indices")
 			cfg.Env.List = eo.Matrix("list")
 			if eo.Has("bounds") {
-				cfg.Env.Bounds, _, _ = Space(L, op, "env.bounds", eo.Get("bounds"))
+				cfg.Env.Bounds, _, _ = Space(L, op, p+"env.bounds", eo.Get("bounds"))
 			}
 			cfg.Env.Select = eo.String("select", "")
 			for _, i := range eo.Floats("indices") {
 				cfg.Env.Indices = append(cfg.Env.Indices, int(i)-1)
 			}
 		} else {
-			cfg.Env.Bounds, _, _ = Space(L, op, "env", et)
+			cfg.Env.Bounds, _, _ = Space(L, op, p+"env", et)
 		}
 	} else {
-		lua.Raisef(L, errs.BadArg, op, "option 'env' is required: {{lo, hi}, ...} for continuous w, or {list = W} for one w per image")
+		lua.Raisef(L, errs.BadArg, op, "option '%senv' is required: {{lo, hi}, ...} for continuous w, or {list = W} for one w per image", p)
 	}
 	cfg.Alpha = o.Number("alpha", 0.1)
 	cfg.Convention = risk.Convention(o.Enum("convention", "bohost", "bohost", "botorch"))
-	cfg.NW = o.Int("n_w", 0)
+	cfg.NW = o.Count("n_w", 0)
 	cfg.Acquisition = o.Enum("acquisition", bo.AcqRhoKG, bo.AcqRhoKG, bo.AcqQLogNEI, bo.AcqQNEI, bo.AcqUCB, bo.AcqEI, bo.AcqTS, bo.AcqRandom, bo.AcqSobol)
 	cfg.Mode = o.String("mode", "")
-	cfg.NInitial = o.Int("n_initial", 0)
+	cfg.NInitial = o.Count("n_initial", 0)
 	cfg.Seed = uint64(o.Int("seed", 0))
 	cfg.Design = o.Enum("design", bo.DesignBohost, bo.DesignBohost, bo.DesignTorch)
 	if o.Has("kernel") || o.Has("prior") {
@@ -230,15 +240,27 @@ func OptimizerConfig(L *glua.LState, op string, v glua.LValue) bo.Config {
 		}
 		cfg.GP = &opts
 	}
-	cfg.MCSamples = o.Int("mc_samples", 0)
-	cfg.Fantasies = o.Int("fantasies", 0)
+	cfg.MCSamples = o.Count("mc_samples", 0)
+	cfg.Fantasies = o.Count("fantasies", 0)
 	cfg.UCBBeta = o.Number("ucb_beta", 0)
-	cfg.Optim.Restarts = o.Int("restarts", 0)
-	cfg.Optim.RawSamples = o.Int("raw_samples", 0)
+	if o.Has("ucb_beta") && !(cfg.UCBBeta > 0) {
+		lua.Raise(L, op, errs.New(errs.BadArg, op, "option '%sucb_beta' must be > 0, got %g", p, cfg.UCBBeta).
+			WithHint("leave ucb_beta out (or nil) for its default, 2"))
+	}
+	cfg.Optim.Restarts = o.Count("restarts", 0)
+	cfg.Optim.RawSamples = o.Count("raw_samples", 0)
 	cfg.RecommendFrom = o.String("recommend_from", "")
-	cfg.RecommendNW = o.Int("recommend_n_w", 0)
+	cfg.RecommendNW = o.Count("recommend_n_w", 0)
 	cfg.HyperSamples = o.Int("hyper_samples", 0)
 	if err := cfg.Validate(); err != nil {
+		// Validate names the field as Lua does ("n_w must ..."); inside
+		// bo.run's optimizer the user wrote optimizer.n_w.
+		var e *errs.Error
+		if p != "" && errors.As(err, &e) {
+			e2 := *e
+			e2.Msg = p + e2.Msg
+			err = &e2
+		}
 		lua.Raise(L, op, err)
 	}
 	return cfg

@@ -50,7 +50,7 @@ func TestOptimizerFromLua(t *testing.T) {
 		local gx = bo.restore(fb:state()):ask()
 		assert(fx[1] == gx[1] and fx[2] == gx[2], "restore changed the next ask with hyper_samples")
 		local e = expect_error("bad_arg", bo.optimizer, {space = {{0, 1}}, env = {{0, 1}}, hyper_samples = 4})
-		assert(e.msg:find("HyperSamples works with the ucb, ei, qnei and qlognei"), e.msg)
+		assert(e.msg:find("hyper_samples works with the ucb, ei, qnei and qlognei"), e.msg)
 
 		-- design = "torch": BoTorch's draw_sobol_samples(n, q=1, seed=seed) initial x's
 		local tb = bo.optimizer{space = {{0, 1}, {0, 1}, {0, 1}, {0, 1}, {0, 1}, {0, 1}}, env = {{0, 1}, {0, 1}}, alpha = 0.5,

@@ -121,7 +121,7 @@ func (m Run) run(rt *lua.Runtime, L *glua.LState) int {
 	}
 	airline := obj.RawGetString("airline") != glua.LNil
 	if airline {
-		oo := lua.TableOpts(L, obj, op, "objective", "airline")
+		oo := lua.NestedOpts(L, obj, op, "objective", "airline")
 		g, err := lua.ToGo(oo.Get("airline"), "objective.airline")
 		if err != nil {
 			return lua.Raise(L, op, err)
@@ -132,7 +132,7 @@ func (m Run) run(rt *lua.Runtime, L *glua.LState) int {
 		}
 		cfg.Objective = b
 	} else {
-		oo := lua.TableOpts(L, obj, op, "objective", "file", "fn")
+		oo := lua.NestedOpts(L, obj, op, "objective", "file", "fn")
 		file, fn := oo.String("file", ""), oo.String("fn", "evaluate")
 		if file == "" {
 			return lua.Raisef(L, errs.BadArg, op, "objective.file is required (a Lua file defining the objective), or give objective.airline")
@@ -163,17 +163,26 @@ func (m Run) run(rt *lua.Runtime, L *glua.LState) int {
 		}
 		ot = cp
 	}
-	cfg.Optimizer = OptimizerConfig(L, op, ot)
+	cfg.Optimizer = OptimizerConfig(L, op, "optimizer", ot)
 	if airline && noSpace {
 		cfg.Optimizer.Space, cfg.Optimizer.Names, cfg.Optimizer.Scales = nil, nil, nil
 	}
 	if airline && noEnv {
 		cfg.Optimizer.Env.Bounds = nil
 	}
+	// 0 means "the default" to host/run; from Lua an explicit 0 is an error
+	// naming the option (absent or nil is the default). iterations = 0 is
+	// left as it was (host/run reads it as its default, 30).
 	cfg.Iterations = o.Int("iterations", 30)
 	cfg.CheckpointEvery = o.Int("checkpoint_every", 1)
-	cfg.Workers = o.Int("workers", 0)
+	if cfg.CheckpointEvery == 0 {
+		return lua.Raise(L, op, errs.New(errs.BadArg, op, "option 'checkpoint_every' must be >= 1 (every k iterations) or negative (only at the end), got 0"))
+	}
+	cfg.Workers = o.Count("workers", 0)
 	cfg.TimeoutS = o.Number("timeout_s", 120)
+	if cfg.TimeoutS == 0 || math.IsNaN(cfg.TimeoutS) {
+		return lua.Raise(L, op, errs.New(errs.BadArg, op, "option 'timeout_s' must be > 0 seconds, or negative for no timeout, got %g", cfg.TimeoutS))
+	}
 	if o.Has("max_rss") {
 		switch v := o.Get("max_rss").(type) {
 		case glua.LNumber:
@@ -190,8 +199,12 @@ func (m Run) run(rt *lua.Runtime, L *glua.LState) int {
 	}
 	cfg.OnFailure = o.Enum("on_failure", run.FailWorst, run.FailWorst, run.FailSkip, run.FailRetry)
 	cfg.Retries = o.Int("retries", 0)
+	if cfg.OnFailure == run.FailRetry && o.Has("retries") && cfg.Retries < 1 {
+		return lua.Raise(L, op, errs.New(errs.BadArg, op, "option 'retries' must be >= 1 with on_failure = \"retry\", got %d", cfg.Retries).
+			WithHint("for no retries, set on_failure to what retry_fallback would do (\"worst\" or \"skip\")"))
+	}
 	cfg.RetryFallback = o.Enum("retry_fallback", run.FailWorst, run.FailWorst, run.FailSkip)
-	cfg.MaxConsecutiveFailures = o.Int("max_consecutive_failures", 0)
+	cfg.MaxConsecutiveFailures = o.Count("max_consecutive_failures", 0)
 	cfg.Faults = o.Bool("faults", false)
 	if st := o.Table("sweep"); st != nil {
 		g, err := lua.ToGo(st, "sweep")
