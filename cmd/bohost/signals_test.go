@@ -204,7 +204,7 @@ return {evaluate = function(x, w)
 end}
 `), 0o644)
 		counter := filepath.Join(t.TempDir(), "n")
-		code, out := c.run([]string{"FAULT_COUNTER=" + counter}, "print.lua", "--dir", dir, "--iterations", "0",
+		code, out := c.run([]string{"FAULT_COUNTER=" + counter}, "print.lua", "--dir", dir, "--iterations", "1",
 			"--objective", "first_segv.lua", "--faults")
 		if code != 0 {
 			t.Fatalf("exit %d\n%s", code, out)
