@@ -292,5 +292,6 @@ func ArgsHelp(script string, specs []ArgSpec) string {
 		}
 		b.WriteString(line + "\n")
 	}
+	b.WriteString("\n--name value or --name=value; booleans: --flag, --no-flag, --flag false; lists: comma-separated (--alphas 0.1,0.3)\n")
 	return b.String()
 }

@@ -36,7 +36,7 @@ func TestParseArgs(t *testing.T) {
 		}
 	}
 	_, err = ParseArgs("s.lua", specs, []string{"--help"})
-	if !errs.Is(err, errs.Help) || !strings.Contains(err.Error(), "--n-w") {
+	if !errs.Is(err, errs.Help) || !strings.Contains(err.Error(), "--n-w") || !strings.Contains(err.Error(), "--no-flag") {
 		t.Fatal(err)
 	}
 }
