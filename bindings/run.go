@@ -171,9 +171,8 @@ func (m Run) run(rt *lua.Runtime, L *glua.LState) int {
 		cfg.Optimizer.Env.Bounds = nil
 	}
 	// 0 means "the default" to host/run; from Lua an explicit 0 is an error
-	// naming the option (absent or nil is the default). iterations = 0 is
-	// left as it was (host/run reads it as its default, 30).
-	cfg.Iterations = o.Int("iterations", 30)
+	// naming the option (absent or nil is the default).
+	cfg.Iterations = o.Count("iterations", 30)
 	cfg.CheckpointEvery = o.Int("checkpoint_every", 1)
 	if cfg.CheckpointEvery == 0 {
 		return lua.Raise(L, op, errs.New(errs.BadArg, op, "option 'checkpoint_every' must be >= 1 (every k iterations) or negative (only at the end), got 0"))

@@ -305,7 +305,7 @@ return {evaluate = function(x, w) return {f = x[1], limit = mem.stats().limit_by
 local bo = require "bo"
 require("bohost.mem").set_limit(3 * 2^30)
 local s = bo.run{dir = "limited", optimizer = {space = {{0, 1}}, env = {{0, 1}}, n_w = 2, acquisition = "random", n_initial = 2},
-  objective = {file = "limit.lua"}, iterations = 0, workers = 1, progress = false}
+  objective = {file = "limit.lua"}, iterations = 1, workers = 1, progress = false}
 print("status " .. s.status)
 `), 0o644)
 		code, out := c.run(nil, "limited.lua")
