@@ -1,6 +1,7 @@
 package lua
 
 import (
+	"fmt"
 	"io"
 	"io/fs"
 	"path"
@@ -27,6 +28,7 @@ func (rt *Runtime) installBase() {
 		io.WriteString(rt.Stdout, b.String())
 		return 0
 	}))
+	L.SetGlobal("error", L.NewFunction(luaErrorFn))
 	if iot, ok := L.GetGlobal("io").(*glua.LTable); ok {
 		L.SetField(iot, "write", L.NewFunction(func(L *glua.LState) int {
 			for i := 1; i <= L.GetTop(); i++ {
@@ -115,4 +117,24 @@ func markLibChunk(L *glua.LState, source string) {
 func isLibChunk(L *glua.LState, source string) bool {
 	t, ok := L.G.Registry.RawGetString(libChunksKey).(*glua.LTable)
 	return ok && t.RawGetString(source) == glua.LTrue
+}
+
+// luaErrorFn is error(message [, level]) as in Lua 5.1: a string message
+// gets the position of the function at level in front (1, the default: the
+// function that called error; 2: its caller; 0: none), and nothing when that
+// function is a Go one. gopher-lua's own error gives level 2 the position of
+// level 1, so error(msg, 2) in a checking function blamed the checker.
+func luaErrorFn(L *glua.LState) int {
+	obj := L.CheckAny(1)
+	level := L.OptInt(2, 1)
+	if s, ok := obj.(glua.LString); ok && level > 0 {
+		// Stack level 0 is error itself.
+		if dbg, ok := L.GetStack(level); ok {
+			if _, err := L.GetInfo("Sl", dbg, glua.LNil); err == nil && dbg.CurrentLine > 0 {
+				obj = glua.LString(fmt.Sprintf("%s:%d: %s", dbg.Source, dbg.CurrentLine, string(s)))
+			}
+		}
+	}
+	L.Error(obj, 0)
+	return 0
 }

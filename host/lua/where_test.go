@@ -85,3 +85,36 @@ func TestNestedOptionsNameTheirPath(t *testing.T) {
 		assert(e.msg:find("got %-2"), e.msg)
 	`, luatest.Options{Modules: []lua.Module{nestedMod{}}})
 }
+
+// TestErrorLevels: error(msg, level) puts the position of the function at
+// that level in front of msg, as in Lua 5.1 (gopher-lua gives level 2 the
+// position of level 1).
+func TestErrorLevels(t *testing.T) {
+	rt := luatest.New(t, luatest.Options{})
+	src := `local function check(x)
+  if type(x) ~= "number" then error("number expected", 2) end
+end
+local function inner() error("at one") end
+local function none() error("no position", 0) end
+local function deep() local function f() error("three up", 3) end f() end
+
+return select(2, pcall(check, "x")), select(2, pcall(inner)), select(2, pcall(none)), select(2, pcall(function()
+  check("y") -- line 9
+end)), select(2, pcall(function()
+  deep() -- line 11
+end)), select(2, pcall(error, {kind = "bad_arg"}, 2))
+`
+	out, err := rt.DoString(context.Background(), src, "lv.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"number expected", "lv.lua:4: at one", "no position", "lv.lua:9: number expected", "lv.lua:11: three up"}
+	for i, w := range want {
+		if got := out[i].String(); got != w {
+			t.Errorf("result %d: %q, want %q", i+1, got, w)
+		}
+	}
+	if _, ok := out[5].(*glua.LTable); !ok {
+		t.Errorf("a table raised with a level: %v", out[5])
+	}
+}
