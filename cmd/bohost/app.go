@@ -319,3 +319,37 @@ func init() {
 }
 
 var _ io.Writer // keep io imported for Env users
+
+// commandContext is the context of a subcommand that is not a script
+// (report, diagnose, replay): the first SIGINT or SIGTERM cancels it, so the
+// command stops, says so and exits 130/143 instead of ignoring the signal
+// (OSEnv's Notify takes the default action away from every command). got
+// reports the signal; stop releases the watcher.
+func commandContext(env *Env) (ctx context.Context, got func() os.Signal, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	var sig os.Signal
+	if env.Signals != nil {
+		go func() {
+			select {
+			case s := <-env.Signals:
+				mu.Lock()
+				sig = s
+				mu.Unlock()
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	return ctx, func() os.Signal {
+		mu.Lock()
+		defer mu.Unlock()
+		return sig
+	}, cancel
+}
+
+// interrupted prints that the command stopped on s and returns its exit code.
+func interrupted(env *Env, cmd string, s os.Signal, what string) int {
+	fmt.Fprintf(env.Stderr, "bohost: %s: interrupted by %s%s\n", cmd, sigName(s), what)
+	return signalExit(s)
+}

@@ -90,8 +90,16 @@ func diagnoseMain(env *Env, args []string) int {
 		checkDisk(dir),
 		checkMemory(),
 	}
-	checks = append(checks, checkCrashIsolation(exe)...)
-	checks = append(checks, checkStress(stress))
+	ctx, got, stop := commandContext(env)
+	defer stop()
+	checks = append(checks, checkCrashIsolation(ctx, exe)...)
+	if s := got(); s != nil {
+		return interrupted(env, "diagnose", s, "")
+	}
+	checks = append(checks, checkStress(ctx, stress))
+	if s := got(); s != nil {
+		return interrupted(env, "diagnose", s, "")
+	}
 	known := map[string]bool{}
 	for _, c := range checks {
 		known[c.Name] = true
@@ -241,7 +249,7 @@ end
 
 // checkCrashIsolation runs workers that segfault, exceed their memory cap
 // and hang, and checks that each is caught, certified and replaced.
-func checkCrashIsolation(exe string) []Check {
+func checkCrashIsolation(ctx context.Context, exe string) []Check {
 	dir, err := os.MkdirTemp("", "bohost-diagnose-")
 	if err != nil {
 		return []Check{{Name: "crash_isolation", Status: "fail", Detail: err.Error()}}
@@ -250,7 +258,7 @@ func checkCrashIsolation(exe string) []Check {
 	file := filepath.Join(dir, "crash.lua")
 	os.WriteFile(file, []byte(crashObjective), 0o644)
 	spec, _ := json.Marshal(map[string]any{"lua": map[string]any{"file": file, "fn": "evaluate"}})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	pool, err := worker.NewPool(ctx, worker.Options{Command: []string{exe, "worker"}, Env: []string{"BOHOST_FAULTS=1"}, Size: 1, Spec: spec,
 		MaxRSSBytes: 256 << 20, Timeout: 1500 * time.Millisecond, KillGrace: 200 * time.Millisecond})
@@ -302,12 +310,11 @@ func openFDs() int {
 // checkStress evaluates the AirLine evaluator n times on the synthetic data
 // set and measures RSS, Go heap, goroutine and file-descriptor growth per
 // evaluation after a warm-up.
-func checkStress(n int) Check {
+func checkStress(ctx context.Context, n int) Check {
 	a, err := objective.NewAirline(objective.AirlineSpec{Synth: dataset.SynthOptions{N: 4, Width: 320, Height: 240, Seed: 1}})
 	if err != nil {
 		return Check{Name: "evaluator_stress", Status: "fail", Detail: err.Error()}
 	}
-	ctx := context.Background()
 	// Warm up over at least two passes of the 4 images, so the image cache
 	// and the evaluator's buffer pool are full before measuring.
 	warm := n / 4
@@ -330,6 +337,9 @@ func checkStress(n int) Check {
 			heap0 = int64(memctl.Read().HeapBytes)
 			g0, fd0 = runtime.NumGoroutine(), openFDs()
 			t0 = time.Now()
+		}
+		if ctx.Err() != nil {
+			return Check{Name: "evaluator_stress", Status: "fail", Detail: "interrupted"}
 		}
 		if _, err := a.Eval(ctx, worker.Request{EnvIndex: i % 4}); err != nil {
 			return Check{Name: "evaluator_stress", Status: "fail", Detail: fmt.Sprintf("evaluation %d failed: %v", i+1, err)}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	runpkg "bohost/host/run"
 )
@@ -143,18 +141,8 @@ func replayMain(env *Env, args []string) int {
 	default:
 		fmt.Fprintf(env.Stdout, "  objective: %s\n", string(cfg.Objective))
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, sigGot, cancel := commandContext(env) // Ctrl-C: stop, and remove the unfinished replay
 	defer cancel()
-	var sig os.Signal
-	if env.Signals != nil { // Ctrl-C: stop, and remove the unfinished replay
-		go func() {
-			select {
-			case sig = <-env.Signals:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-	}
 	r, err := runpkg.Open(ctx, cfg, opts)
 	if err != nil {
 		return fail(err)
@@ -169,12 +157,8 @@ func replayMain(env *Env, args []string) int {
 	}
 	_, err = r.Execute(ctx)
 	r.Close()
-	if ctx.Err() != nil {
-		fmt.Fprintf(env.Stderr, "bohost: replay: interrupted; %s is left as it was\n", dest)
-		if sig == syscall.SIGTERM {
-			return ExitTerminated
-		}
-		return ExitInterrupt
+	if s := sigGot(); s != nil {
+		return interrupted(env, "replay", s, fmt.Sprintf("; %s is left as it was", dest))
 	}
 	runErr := err
 	if errors.Is(err, errEnoughTrials) {

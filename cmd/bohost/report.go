@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -46,7 +45,12 @@ func reportMain(env *Env, args []string) int {
 			formats = append(formats, f)
 		}
 	}
-	res, err := report.Generate(context.Background(), dirs, report.Options{Out: *out, Formats: formats, Band: *band})
+	ctx, got, stop := commandContext(env)
+	defer stop()
+	res, err := report.Generate(ctx, dirs, report.Options{Out: *out, Formats: formats, Band: *band})
+	if s := got(); s != nil {
+		return interrupted(env, "report", s, "; the report directory may be incomplete (run bohost report again)")
+	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "bohost: report: %v\n", err)
 		return ExitScriptError

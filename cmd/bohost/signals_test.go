@@ -235,3 +235,31 @@ func childPIDs(pid int) []int {
 	}
 	return out
 }
+
+// TestCommandsStopOnSignals: subcommands other than scripts (diagnose,
+// report, replay) used to ignore SIGINT and SIGTERM (the process-wide
+// Notify took the default action away and nothing read the channel): a
+// long diagnose ran to its end. They now stop, say so and exit 130/143.
+func TestCommandsStopOnSignals(t *testing.T) {
+	c := newCLI(t)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		cmd, out := c.cmd(nil, "diagnose", "--stress", "100000")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1500 * time.Millisecond)
+		cmd.Process.Signal(sig)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("diagnose ignored %v:\n%s", sig, out)
+		}
+		want := map[syscall.Signal]int{syscall.SIGINT: 130, syscall.SIGTERM: 143}[sig]
+		if code := cmd.ProcessState.ExitCode(); code != want || !strings.Contains(out.String(), "diagnose: interrupted by "+sigName(sig)) {
+			t.Fatalf("diagnose after %v: exit %d, want %d\n%s", sig, code, want, out)
+		}
+	}
+}
