@@ -309,7 +309,7 @@ func (r *Run) finishIteration(ctx context.Context, iter int) error {
 		r.mon.Sample(iter)
 	}
 	r.prog.iteration(it, r.cfg.Iterations)
-	if err := r.hooks(iter, it); err != nil {
+	if err := r.hooks(ctx, iter, it); err != nil {
 		return err
 	}
 	if r.cfg.CheckpointEvery > 0 && iter%r.cfg.CheckpointEvery == 0 {
@@ -320,10 +320,16 @@ func (r *Run) finishIteration(ctx context.Context, iter int) error {
 	return nil
 }
 
-func (r *Run) hooks(iter int, it Iteration) error {
+func (r *Run) hooks(ctx context.Context, iter int, it Iteration) error {
 	call := func(name string, fn func() error) error {
 		err := fn()
 		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			// The run is being stopped (a signal, a closed stdout the hook
+			// printed to): the hook's error is the interruption's, not the
+			// hook's; the loop records the run as interrupted.
 			return nil
 		}
 		msg := fmt.Sprintf("%s hook failed at iteration %d: %v", name, iter, err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -225,5 +226,33 @@ func TestSummaryWriteFailure(t *testing.T) {
 	}
 	if tr, _ := ReadTrials(dir); len(tr) != 36 {
 		t.Fatalf("%d trials journaled, want 36", len(tr))
+	}
+}
+
+// TestHookErrorDuringStop: a hook that fails because the run is being
+// stopped (its print hit the closed stdout that raised the SIGPIPE, say) is
+// part of the interruption: the run ends interrupted (resumable, exit
+// 130-style), not failed, even with hook_errors = "raise", and no
+// hook_error is logged.
+func TestHookErrorDuringStop(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(dir, smooth)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := testOptions()
+	opts.HookErrorsFatal = true
+	opts.OnIteration = func(r *Run, it Iteration) error {
+		if it.Iteration == 2 {
+			cancel()
+			return errors.New("write |1: broken pipe")
+		}
+		return nil
+	}
+	s, err := Do(ctx, cfg, opts)
+	if errs.KindOf(err) != errs.Canceled || s.Status != "interrupted" {
+		t.Fatalf("got %v, status %s: want an interrupted run", err, s.Status)
+	}
+	if n := readEvents(t, dir)["hook_error"]; n != 0 {
+		t.Fatalf("%d hook_error events for a hook stopped by the interruption", n)
 	}
 }
