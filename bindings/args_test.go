@@ -61,6 +61,10 @@ func TestBoArgsTableIsStrict(t *testing.T) {
 		local n = 0
 		for k, v in pairs(opt) do n = n + 1 end
 		assert_eq(n, 3, "pairs over the options")
+		opt.smoke = nil -- an option set to nil reads as nil and can be set again
+		assert_eq(opt.smoke, nil)
+		opt.smoke = true
+		assert_eq(opt.smoke, true)
 	`, &freed)
 }
 

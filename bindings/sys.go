@@ -218,8 +218,11 @@ func strictOptions(L *glua.LState, names []string) *glua.LTable {
 	sorted := append([]string(nil), names...)
 	sort.Strings(sorted)
 	hint := "options: " + strings.Join(sorted, ", ") + " (a new option needs a default in bo.args{...})"
-	unknown := func(L *glua.LState) int {
-		k := L.Get(2)
+	known := map[string]bool{}
+	for _, n := range names {
+		known[n] = true
+	}
+	raise := func(L *glua.LState, k glua.LValue) int {
 		var e *errs.Error
 		if ks, ok := k.(glua.LString); ok {
 			e = errs.New(errs.BadArg, op, "no option '%s'", string(ks))
@@ -232,8 +235,27 @@ func strictOptions(L *glua.LState, names []string) *glua.LTable {
 		e.Hint = hint
 		return lua.Raise(L, op, e)
 	}
+	isKnown := func(k glua.LValue) bool {
+		ks, ok := k.(glua.LString)
+		return ok && known[string(ks)]
+	}
 	mt := L.NewTable()
-	L.SetField(mt, "__index", L.NewFunction(unknown))
-	L.SetField(mt, "__newindex", L.NewFunction(unknown))
+	// Reached only for keys that hold no value: an option the script set to
+	// nil reads as nil and may be set again; any other key raises.
+	L.SetField(mt, "__index", L.NewFunction(func(L *glua.LState) int {
+		if k := L.Get(2); !isKnown(k) {
+			return raise(L, k)
+		}
+		L.Push(glua.LNil)
+		return 1
+	}))
+	L.SetField(mt, "__newindex", L.NewFunction(func(L *glua.LState) int {
+		k := L.Get(2)
+		if !isKnown(k) {
+			return raise(L, k)
+		}
+		L.CheckTable(1).RawSet(k, L.Get(3))
+		return 0
+	}))
 	return mt
 }
