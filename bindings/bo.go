@@ -27,7 +27,7 @@ func (BO) Name() string { return "bohost.bo" }
 // accepts the same table as its optimizer option.
 var optimizerOptions = []string{"space", "env", "alpha", "convention", "n_w", "acquisition", "mode", "n_initial", "seed",
 	"kernel", "prior", "mc_samples", "fantasies", "ucb_beta", "restarts", "raw_samples", "recommend_from", "recommend_n_w",
-	"hyper_samples", "design"}
+	"hyper_samples", "design", "outlier_factor"}
 
 func (BO) Open(rt *lua.Runtime) *glua.LTable {
 	if err := rt.Require("bohost.gp"); err != nil { // opt:model() returns gp models
@@ -252,6 +252,11 @@ func OptimizerConfig(L *glua.LState, op, path string, v glua.LValue) bo.Config {
 	cfg.RecommendFrom = o.String("recommend_from", "")
 	cfg.RecommendNW = o.Count("recommend_n_w", 0)
 	cfg.HyperSamples = o.Int("hyper_samples", 0)
+	cfg.OutlierFactor = o.Number("outlier_factor", 0)
+	if o.Has("outlier_factor") && cfg.OutlierFactor == 0 {
+		lua.Raise(L, op, errs.New(errs.BadArg, op, "option '%soutlier_factor' must be >= 1, or negative to turn the check off; got 0", p).
+			WithHint("leave outlier_factor out (or nil) for its default, %d", bo.DefaultOutlierFactor))
+	}
 	if err := cfg.Validate(); err != nil {
 		// Validate names the field as Lua does ("n_w must ..."); inside
 		// bo.run's optimizer the user wrote optimizer.n_w.

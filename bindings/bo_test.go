@@ -87,3 +87,29 @@ func TestOptimizerFromLua(t *testing.T) {
 		assert(ei >= 1 and ei <= 12 and envs[ei][1] == w[1] and envs[ei][2] == w[2])
 	`, &freed)
 }
+
+// TestTellRefusesWhatBreaksTheModel: from Lua, opt:tell refuses a value the
+// model cannot use (-math.huge is finite in gopher-lua) and a w outside the
+// environments, with structured errors; outlier_factor = -1 turns the
+// relative check off, and 0 is refused.
+func TestTellRefusesWhatBreaksTheModel(t *testing.T) {
+	luatest_run(t, `
+		local bo = require "bo"
+		local opt = bo.optimizer{space = {{0, 1}}, env = {{0, 1}}, alpha = 0.3, n_w = 3, acquisition = "ucb", n_initial = 3, seed = 1}
+		local e = expect_error("bad_value", opt.tell, opt, {0.5}, {0.5}, -math.huge)
+		assert(e.msg:find("overflows"), e.msg)
+		for i = 1, 6 do opt:tell({i / 7}, {i / 7}, -0.1 * i) end
+		e = expect_error("bad_value", opt.tell, opt, {0.5}, {0.5}, -1e6)
+		assert(e.msg:find("outlier_factor") and e.hint:find("transform"), e.msg)
+		e = expect_error("bad_arg", opt.tell, opt, {0.5}, {1.5}, 0.1)
+		assert(e.msg:find("outside the environment bounds"), e.msg)
+		assert_eq(#opt:observations(), 6)
+		local off = bo.optimizer{space = {{0, 1}}, env = {{0, 1}}, alpha = 0.3, n_w = 3, acquisition = "ucb", n_initial = 3, seed = 1, outlier_factor = -1}
+		for i = 1, 6 do off:tell({i / 7}, {i / 7}, -0.1 * i) end
+		off:tell({0.5}, {0.5}, -1e6)
+		e = expect_error("bad_arg", bo.optimizer, {space = {{0, 1}}, env = {{0, 1}}, outlier_factor = 0})
+		assert(e.msg:find("outlier_factor"), e.msg)
+		e = expect_error("bad_arg", bo.optimizer, {space = {{0, 1}}, env = {{0, 1}}, outlier_factor = 0.5})
+		assert(e.msg:find("outlier_factor must be >= 1"), e.msg)
+	`, nil)
+}

@@ -336,6 +336,9 @@ func (c Config) Validate() error {
 			return bad("hyper_samples", "works with the ucb, ei, qnei and qlognei acquisitions, not %q", c.Acquisition)
 		}
 	}
+	if math.IsNaN(c.OutlierFactor) || math.IsInf(c.OutlierFactor, 0) || (c.OutlierFactor > 0 && c.OutlierFactor < 1) {
+		return bad("outlier_factor", "must be >= 1 (0: the default, %d; negative: no outlier check), got %g", DefaultOutlierFactor, c.OutlierFactor)
+	}
 	if err := c.GP.Validate(); err != nil {
 		return err
 	}
