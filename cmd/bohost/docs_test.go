@@ -56,3 +56,36 @@ func TestLuaExamplesInDocs(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestDocsNameRealTests: every test or fuzz target that README.md and
+// docs/runs.md cite as the backing of a promise exists, so a renamed or
+// deleted test cannot leave a promise pointing at nothing.
+func TestDocsNameRealTests(t *testing.T) {
+	root := testsupport.RepoRoot()
+	var defined strings.Builder
+	filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && strings.HasSuffix(p, "_test.go") {
+			b, _ := os.ReadFile(p)
+			defined.Write(b)
+		}
+		return nil
+	})
+	all := defined.String()
+	cited := regexp.MustCompile("`((?:Test|Fuzz)[A-Za-z0-9_]+)(?:/[A-Za-z0-9_]+)?`")
+	n := 0
+	for _, f := range []string{"README.md", filepath.Join("docs", "runs.md")} {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range cited.FindAllStringSubmatch(string(b), -1) {
+			n++
+			if !strings.Contains(all, "func "+m[1]+"(") {
+				t.Errorf("%s cites %s, which no _test.go file defines", f, m[1])
+			}
+		}
+	}
+	if n < 20 {
+		t.Fatalf("only %d tests cited in README.md and docs/runs.md: the promise tables are gone?", n)
+	}
+}
