@@ -105,6 +105,9 @@ func (r *Run) Execute(ctx context.Context) (Summary, error) {
 	default:
 		r.event("shutdown", "failed: "+reason, nil)
 	}
+	if serr != nil {
+		status += ", but summary.json could not be written"
+	}
 	fmt.Fprintf(r.opts.Log, "bohost run: %s: %s (%d trials) in %s\n", status, reason, r.nTrials, r.dir)
 	return s, runErr
 }
