@@ -2,13 +2,17 @@
 
 package gpu
 
-// Tests and benchmarks that need a real NVIDIA device. They skip (with the
-// reason) where the driver or a device is missing, so `go test -tags cuda`
-// passes on CPU machines; scripts/gpu-check.sh runs them on the GPU machine
-// from a test binary built here (-test.run CUDA -test.bench .).
+// Tests and benchmarks that need a real NVIDIA device: the only files behind
+// the cuda build tag, which no production file has (TestBindingInEveryBuild).
+// They skip (with the reason) where the driver or a device is missing, so
+// `go test -tags cuda` passes on CPU machines; scripts/gpu-check.sh runs
+// them on the GPU machine from a test binary built here (make
+// gpu-check-binary; -test.run CUDA -test.bench .), and TestStubDeviceSuite
+// below runs them against the emulating stub driver on any machine with g++.
 
 import (
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -304,5 +308,22 @@ func BenchmarkCUDAStages(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestStubDeviceSuite runs the device tests (TestCUDA*) in a child process
+// against a 4 GiB emulating stub, so their logic is exercised on CI too;
+// only the GPU machine gives them real meaning (scripts/gpu-check.sh).
+func TestStubDeviceSuite(t *testing.T) {
+	if os.Getenv("BOHOST_GPU_STUB_CHILD") == "1" {
+		t.Skip("already in a child process")
+	}
+	lib := buildStub(t, "emu4g", "-DNDEV=1", "-DBH_HOST_EMU", "-DTOTAL_MIB=4096")
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestCUDA", "-test.v")
+	cmd.Env = append(os.Environ(), "BOHOST_GPU_STUB_CHILD=1", LibCUDAEnv+"="+lib,
+		"BOHOST_GPU_SYNTH=1", "BOHOST_GPU_YORK=0", "BOHOST_GPU_EVALS=10")
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.Contains(string(out), "--- SKIP") || strings.Count(string(out), "--- PASS: TestCUDA") < 5 {
+		t.Fatalf("device tests on the emulating stub: %v\n%s", err, out)
 	}
 }

@@ -3,18 +3,23 @@
 //
 // # Builds
 //
-// Without -tags cuda (the default) there is no driver binding: Available is
-// false and every entry point returns an *errs.Error of kind unavailable
-// wrapping ErrNoCUDA, hint "rebuild with -tags cuda on a machine with an
-// NVIDIA driver". With -tags cuda the driver (libcuda.so.1, or
-// $BOHOST_LIBCUDA) is dlopened at first use with github.com/ebitengine/purego:
-// no CUDA headers, libraries or cgo are needed to build, and a machine
-// without a driver gets kind unavailable wrapping ErrNoDriver (no panic, no
-// exit). The package and its tests import no gocv.
+// The driver binding (cuda.go) is in every build, with no build tag: the
+// driver (libcuda.so.1, or $BOHOST_LIBCUDA) is dlopened at first use with
+// github.com/ebitengine/purego, so no CUDA headers, libraries or cgo are
+// needed to build, and the same binary uses the GPU where there is one. A
+// machine without a driver or a device gets kind unavailable wrapping
+// ErrNoDriver or ErrNoDevice, with the reason (no panic, no exit), and
+// AirLine's stages run on the CPU. Probe says which path this machine
+// offers and why ("CPU: libcuda.so.1 not found (no NVIDIA driver)", "CUDA:
+// device 0 NVIDIA H200, driver CUDA 13.0, compute 9.0"); bohost diagnose
+// prints it and a run records it. The cuda build tag only adds the device
+// tests. The package and its tests import no gocv.
 //
 // # API
 //
 //	func Available() bool
+//	func Probe() Status                         // which path (cuda | cpu) and why
+//	func (s Status) Evaluator(device string) (path, line string)
 //	func DriverVersion() (int, error)
 //	func Devices() ([]Device, error)
 //	func Open(ordinal int) (*Context, error)   // one shared Context per device
@@ -28,6 +33,7 @@
 //	func (c *Context) Synchronize() error
 //	func (c *Context) Leaks() []Leak
 //	func (c *Context) Alloc(bytes int64) (*Buffer, error)  // Buffer.Write, Read, Free
+//	func (c *Context) LoadKernels() error                  // JIT every PTX module now
 //	func (c *Context) Close() error
 //
 // The package-level SetMemoryCap, SetMemoryFraction, Memory, EmptyCache,
@@ -90,15 +96,20 @@
 //
 // # Tests
 //
-// Untagged: the pool on a fake allocator; the Context's owner goroutine,
-// memory controls and error paths on a fake driver; the committed PTX (entry
-// points, no contraction, regenerated with clang and compared); the !cuda
-// errors. With -tags cuda: the purego binding against a stub libcuda.so.1
-// that the test builds with g++ (missing library, missing symbols, no
-// device, memory, cap and oom, argument homes, error strings, JIT log, the
-// global loader via $BOHOST_LIBCUDA), and a stub that runs the kernels
-// compiled for the host, against which every stage is bit-exact with
-// host/airline; the device tests (TestCUDA*) and BenchmarkCUDAStages, which
-// skip without a device and are run on a GPU machine by scripts/gpu-check.sh
-// (see docs/gpu.md).
+// Untagged (every go test run): the pool on a fake allocator; the Context's
+// owner goroutine, memory controls and error paths on a fake driver; the
+// committed PTX (entry points, no contraction, regenerated with clang and
+// compared); Probe's verdicts; the no-driver path of the real binding, in a
+// child process with $BOHOST_LIBCUDA naming a missing library (TestNoDriver,
+// on every machine); a check that the binding is in the default build and
+// that no production file has a build constraint (TestBindingInEveryBuild);
+// and the purego binding against a stub libcuda.so.1 that the test builds
+// with g++ (missing library, missing symbols, no device, memory, cap and
+// oom, argument homes, error strings, JIT log, the global loader via
+// $BOHOST_LIBCUDA), and a stub that runs the kernels compiled for the host,
+// against which every stage is bit-exact with host/airline. With -tags cuda
+// (the only use of the tag): the device tests (TestCUDA*) and
+// BenchmarkCUDAStages, which skip without a device and are run on a GPU
+// machine by scripts/gpu-check.sh (see docs/gpu.md), and
+// TestStubDeviceSuite, which runs them against the emulating stub.
 package gpu

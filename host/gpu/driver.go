@@ -7,8 +7,8 @@ import (
 )
 
 // driver is the device API a Context runs on. The CUDA implementation
-// (gpu_cuda.go, -tags cuda) binds libcuda.so.1 at run time with purego; a
-// build without the tag has none (loadDriver returns ErrNoCUDA).
+// (cuda.go, in every build) binds libcuda.so.1 at run time with purego;
+// where that fails, loadDriver returns ErrNoDriver with the reason.
 //
 // Every method except version and devices is called only from the owner
 // goroutine of the Context, whose OS thread has the device's primary context

@@ -129,7 +129,7 @@ func openWith(d driver, ordinal int) (*Context, error) {
 	}
 	if ordinal < 0 || ordinal >= len(ds) {
 		if len(ds) == 0 {
-			return nil, unavailable(op, ErrNoDevice, "the CUDA driver reports no device")
+			return nil, unavailable(op, ErrNoDevice, "the CUDA driver reports no device", "")
 		}
 		return nil, errs.New(errs.BadArg, op, "device ordinal must be in [0, %d], got %d", len(ds)-1, ordinal)
 	}
@@ -402,7 +402,8 @@ func (b *Buffer) Read(dst []byte) error {
 }
 
 // Package-level forms act on the Default context (device 0), opening it on
-// first use; without CUDA they return the unavailable error.
+// first use; without a driver or a device they return the unavailable
+// error.
 
 // SetMemoryCap is Default().SetMemoryCap.
 func SetMemoryCap(bytes int64) error {
@@ -459,5 +460,5 @@ func onDefault(f func(*Context) error) error {
 
 // isUnavailable reports an error that means "no usable CUDA here".
 func isUnavailable(err error) bool {
-	return errors.Is(err, ErrNoCUDA) || errors.Is(err, ErrNoDriver) || errors.Is(err, ErrNoDevice)
+	return errors.Is(err, ErrNoDriver) || errors.Is(err, ErrNoDevice)
 }

@@ -103,3 +103,22 @@ func (c *Context) kernel(name string) (uintptr, error) {
 	c.funcs[name] = f
 	return f, nil
 }
+
+// LoadKernels loads every PTX module and looks up every kernel (the
+// driver's JIT compiles the PTX for the card the first time), so that a
+// PTX or JIT failure shows now rather than at the first stage call.
+func (c *Context) LoadKernels() error {
+	names := make([]string, 0, len(kernelModule))
+	for k := range kernelModule {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return c.do("gpu.load_kernels", func() error {
+		for _, k := range names {
+			if _, err := c.kernel(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

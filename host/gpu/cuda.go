@@ -1,6 +1,9 @@
-//go:build cuda
-
 package gpu
+
+// The CUDA driver binding. It is part of every build: the driver is dlopened
+// at run time with purego, so building needs no CUDA headers, libraries or
+// cgo, and a machine without a driver gets kind unavailable wrapping
+// ErrNoDriver with the reason (Probe), never a panic or an exit.
 
 import (
 	"fmt"
@@ -12,9 +15,6 @@ import (
 
 	"github.com/ebitengine/purego"
 )
-
-// CUDABuild reports whether this binary was built with -tags cuda.
-const CUDABuild = true
 
 // LibCUDAEnv names the environment variable that overrides the path of the
 // CUDA driver library (default "libcuda.so.1", found by the dynamic loader).
@@ -133,13 +133,13 @@ func (d *cudaDriver) symbols() []struct {
 }
 
 // loadCUDA dlopens the driver library at path, binds its functions and runs
-// cuInit(0). Failures are kind unavailable wrapping ErrNoDriver; nothing
-// panics or exits.
+// cuInit(0). Failures are kind unavailable wrapping ErrNoDriver, with the
+// reason Probe reports; nothing panics or exits.
 func loadCUDA(path string) (*cudaDriver, error) {
 	const op = "gpu.driver"
 	h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_GLOBAL)
 	if err != nil {
-		return nil, unavailable(op, ErrNoDriver, fmt.Sprintf("cannot load the CUDA driver %s: %v", path, err))
+		return nil, noDriver(op, dlopenReason(path, err), err.Error())
 	}
 	d := &cudaDriver{path: path, lib: h}
 	var missing []string
@@ -153,16 +153,30 @@ func loadCUDA(path string) (*cudaDriver, error) {
 	}
 	if len(missing) > 0 {
 		_ = purego.Dlclose(h)
-		return nil, unavailable(op, ErrNoDriver, fmt.Sprintf("the CUDA driver %s lacks %s (driver too old, or not libcuda)", path, strings.Join(missing, ", ")))
+		return nil, noDriver(op, fmt.Sprintf("%s lacks %s (driver too old, or not libcuda)", path, strings.Join(missing, ", ")), "")
 	}
 	switch r := d.cuInit(0); r {
 	case cudaSuccess:
 	case cudaErrNoDevice:
 		d.noDevice = true
 	default:
-		return nil, unavailable(op, ErrNoDriver, fmt.Sprintf("%s: %v", path, d.err("cuInit", r)))
+		return nil, noDriver(op, fmt.Sprintf("%s loaded, but cuInit failed", path), d.err("cuInit", r).Error())
 	}
 	return d, nil
+}
+
+// dlopenReason says in a few words why the driver library did not load:
+// "libcuda.so.1 not found (no NVIDIA driver)" for the usual case of a
+// machine without one.
+func dlopenReason(path string, err error) string {
+	m := err.Error()
+	if strings.Contains(m, "No such file") || strings.Contains(m, "cannot open shared object file") {
+		if os.Getenv(LibCUDAEnv) != "" {
+			return fmt.Sprintf("%s (%s) not found", path, LibCUDAEnv)
+		}
+		return path + " not found (no NVIDIA driver)"
+	}
+	return "cannot load " + path
 }
 
 // cuError is a failed driver call.
