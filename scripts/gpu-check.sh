@@ -2,9 +2,10 @@
 # gpu-check.sh OUT_DIR: the on-device checks of host/gpu, for a GPU machine
 # with an NVIDIA driver but no Go toolchain, no OpenCV and no network.
 #
-# Needs the cuda-tagged test binary built on a CPU machine (make
-# gpu-check-binary, i.e. CGO_ENABLED=0 go test -c -tags cuda -o bin/gpu.test
-# ./host/gpu/) at bin/gpu.test, or at $BOHOST_GPU_TEST. Run it from the
+# Needs the test binary built on a CPU machine (make gpu-check-binary, i.e.
+# CGO_ENABLED=0 go test -c -tags cuda -o bin/gpu.test ./host/gpu/: the
+# driver binding is in every build, the tag adds the device tests) at
+# bin/gpu.test, or at $BOHOST_GPU_TEST. Run it from the
 # repository root. It
 #   1. records the device, driver, memory and CUDA version (env.txt);
 #   2. runs the device tests and the CPU-vs-GPU benchmark on the embedded PTX
@@ -78,11 +79,13 @@ run() { # name timeout_s args...
 		note "FAIL tests-$name ($dt s, rc $rc): $(grep -m3 -E -- '--- FAIL|panic|Error' "$log" | tr '\n' ' ')"
 		status=1
 	fi
-	grep -E 'cuda_device_test.go:[0-9]+: ' "$log" | sed 's/^ *//' >>"$summary"
+	grep -E '(cuda_device|nodriver)_test.go:[0-9]+: ' "$log" | sed 's/^ *//' >>"$summary"
 }
 
-# 2. Embedded PTX (clang, sm_52): all device tests and the benchmark.
-run embedded 150 -test.run CUDA -test.bench . -test.benchtime 20x
+# 2. Embedded PTX (clang, sm_52): all device tests and the benchmark, and
+# the verdict of the default build's probe (TestThisMachine logs "CUDA:
+# device 0 ..."; TestNoDriver hides the driver from a child process).
+run embedded 150 -test.run 'CUDA|ThisMachine|NoDriver' -test.bench . -test.benchtime 20x
 
 # Benchmark table: per-image time CPU vs GPU (GPU time includes transfers).
 awk '
