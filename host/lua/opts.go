@@ -174,7 +174,7 @@ func (o *Opts) Get(key string) glua.LValue {
 func (o *Opts) Has(key string) bool { return o.Get(key) != glua.LNil }
 
 func (o *Opts) typeErr(key, want string, v glua.LValue) {
-	Raisef(o.L, errs.BadArg, o.Op, "option '%s%s' must be %s, got %s", o.Prefix, key, want, TypeName(v))
+	Raise(o.L, o.Op, typeError(o.Prefix+key, want, v))
 }
 
 // Number returns key as a number, def when absent.
@@ -198,7 +198,7 @@ func (o *Opts) Int(key string, def int) int {
 	}
 	f := o.Number(key, 0)
 	if f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		Raisef(o.L, errs.BadArg, o.Op, "option '%s%s' must be an integer, got %v", o.Prefix, key, f)
+		Raise(o.L, o.Op, OptionError(o.Prefix+key, "must be an integer, got %v", f))
 	}
 	return int(f)
 }
@@ -211,9 +211,7 @@ func (o *Opts) Count(key string, def int) int {
 	}
 	n := o.Int(key, def)
 	if n < 1 {
-		e := errs.New(errs.BadArg, o.Op, "option '%s%s' must be an integer >= 1, got %d", o.Prefix, key, n)
-		e.Hint = "leave " + key + " out (or nil) for its default"
-		Raise(o.L, o.Op, e)
+		Raise(o.L, o.Op, countError(o.Prefix+key, int64(n)))
 	}
 	return n
 }
@@ -239,11 +237,7 @@ func (o *Opts) Enum(key, def string, allowed ...string) string {
 			return s
 		}
 	}
-	msg := fmt.Sprintf("option '%s%s' must be one of %s, got '%s'", o.Prefix, key, strings.Join(allowed, ", "), s)
-	if sug := Suggest(s, allowed); sug != "" {
-		msg += fmt.Sprintf(" (did you mean '%s'?)", sug)
-	}
-	Raisef(o.L, errs.BadArg, o.Op, "%s", msg)
+	Raise(o.L, o.Op, enumError(o.Prefix+key, s, allowed))
 	return ""
 }
 
