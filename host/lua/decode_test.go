@@ -15,18 +15,18 @@ import (
 // engineCfg plays an engine's config: json names, zero values meaning the
 // engine's defaults.
 type engineCfg struct {
-	Alpha    float64        `json:"alpha"`
-	NW       int            `json:"n_w" lua:",count"`
-	Mode     string         `json:"mode" lua:",enum=pair|all_w"`
-	Timeout  float64        `json:"timeout_s" zero:"must be > 0 seconds, or negative for no timeout"`
-	Seed     uint64         `json:"seed"`
-	Box      [][2]float64   `json:"box"`
-	List     [][]float64    `json:"list,omitempty"`
-	Inner    innerCfg       `json:"inner"`
-	Sweep    map[string]any `json:"sweep"`
+	Alpha    float64         `json:"alpha"`
+	NW       int             `json:"n_w" lua:",count"`
+	Mode     string          `json:"mode" lua:",enum=pair|all_w"`
+	Timeout  float64         `json:"timeout_s" zero:"must be > 0 seconds, or negative for no timeout"`
+	Seed     uint64          `json:"seed"`
+	Box      [][2]float64    `json:"box"`
+	List     [][]float64     `json:"list,omitempty"`
+	Inner    innerCfg        `json:"inner"`
+	Sweep    map[string]any  `json:"sweep"`
 	Spec     json.RawMessage `json:"spec"`
-	Recorded string `json:"recorded" lua:"-"`
-	Hidden   int    `json:"-"`
+	Recorded string          `json:"recorded" lua:"-"`
+	Hidden   int             `json:"-"`
 	Internal int
 }
 
