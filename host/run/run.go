@@ -199,6 +199,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Run, err error) {
 	if r.finished != nil {
 		return r, nil
 	}
+	r.gpuEvent()
 	if r.mon, err = monitor.Start(monitor.Options{Path: filepath.Join(r.dir, MonitorFile), Interval: opts.MonitorInterval,
 		Start: r.start, WorkerPIDs: r.workerPIDs, GPU: opts.GPU}); err != nil {
 		return nil, err
