@@ -19,7 +19,11 @@ func TestMain(m *testing.M) {
 		os.Args = append([]string{"bohost"}, strings.Split(os.Getenv("BOHOST_TEST_ARGS"), "\x1f")...)
 		os.Exit(Run(OSEnv()))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	for _, d := range binDirs {
+		os.RemoveAll(d)
+	}
+	os.Exit(code)
 }
 
 type result struct {

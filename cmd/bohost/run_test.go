@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -56,11 +57,7 @@ func newCLI(t *testing.T) *cli {
 		t.Skip("builds the bohost binary; skipped in -short mode")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "bohost")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBohost(t)
 	cwd := filepath.Join(dir, "work")
 	os.MkdirAll(cwd, 0o755)
 	for name, src := range map[string]string{"run.lua": cliRunScript, "objective.lua": cliRunObjective} {
@@ -85,6 +82,37 @@ func (c *cli) cmd(env []string, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	return cmd, &out
 }
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// buildBohost builds the bohost binary once per test process (each CLI test
+// used to link its own: seconds each) into a directory removed by TestMain.
+func buildBohost(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "bohost-cli-test-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binDirs = append(binDirs, dir)
+		builtBin = filepath.Join(dir, "bohost")
+		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
+// binDirs are removed when the tests end (TestMain).
+var binDirs []string
 
 // run runs bohost to the end and returns its exit code and output.
 func (c *cli) run(env []string, args ...string) (int, string) {
