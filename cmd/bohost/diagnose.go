@@ -162,27 +162,59 @@ func checkVersions() Check {
 		Data:   map[string]any{"bohost": version.Version, "revision": version.Revision(), "go": version.Go(), "lua": version.Lua, "opencv": cv.Version()}}
 }
 
+// checkGPU says which path AirLine's per-pixel stages take here and why:
+// "CPU: libcuda.so.1 not found (no NVIDIA driver)" or "CUDA: device 0 ...".
+// The CUDA binding is in every build, so the answer depends only on the
+// machine (and on the evaluator's device option, which defaults to "cpu").
+// On the CUDA path it opens device 0, reads its memory and JIT-compiles the
+// kernels, so that a device that cannot run them is a warning here rather
+// than a fallback in the middle of a run.
 func checkGPU() Check {
-	if !gpu.Available() {
-		return Check{Name: "gpu", Status: "info", Detail: "no CUDA GPU (or no driver, or a build without -tags cuda): the CPU path is used", Data: map[string]any{"available": false}}
+	return gpuCheck(gpu.Probe(), func() (gpuDevice, error) {
+		c, err := gpu.Default()
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	})
+}
+
+// gpuDevice is what checkGPU uses of an opened *gpu.Context.
+type gpuDevice interface {
+	Memory() (gpu.MemInfo, error)
+	LoadKernels() error
+}
+
+func gpuCheck(s gpu.Status, open func() (gpuDevice, error)) Check {
+	d := map[string]any{"available": s.Path == gpu.PathCUDA, "path": s.Path, "reason": s.Reason, "library": s.Library}
+	if s.DriverVersion > 0 {
+		d["driver_cuda"] = s.DriverVersion
 	}
-	d := map[string]any{"available": true}
-	detail := "CUDA GPU available"
-	if v, err := gpu.DriverVersion(); err == nil {
-		d["driver_cuda"] = v
-		detail += fmt.Sprintf(", driver CUDA %d.%d", v/1000, v%1000/10)
+	if s.Path != gpu.PathCUDA {
+		return Check{Name: "gpu", Status: "info", Data: d,
+			Detail: s.String() + `; AirLine stages run on the CPU (an evaluator with device = "cuda" falls back to it)`}
 	}
-	if devs, err := gpu.Devices(); err == nil && len(devs) > 0 {
-		d["device"] = devs[0].Name
-		detail += ", " + devs[0].Name
+	dev := s.Devices[0]
+	d["device"], d["compute"], d["devices"] = dev.Name, fmt.Sprintf("%d.%d", dev.Major, dev.Minor), len(s.Devices)
+	detail := s.String() + `; AirLine stages on the GPU with evaluator device = "cuda"`
+	fallback := `; an evaluator with device = "cuda" falls back to the CPU`
+	c, err := open()
+	if err != nil {
+		return Check{Name: "gpu", Status: "warn", Data: d, Detail: detail + ", but device 0 cannot be opened: " + err.Error() + fallback}
 	}
-	if m, err := gpu.Memory(); err == nil {
-		d["free_bytes"], d["total_bytes"] = m.Free, m.Total
-		detail += fmt.Sprintf(", %s free of %s", memctl.FormatBytes(uint64(m.Free)), memctl.FormatBytes(uint64(m.Total)))
-	} else {
-		return Check{Name: "gpu", Status: "warn", Detail: detail + ", but its memory cannot be read: " + err.Error(), Data: d}
+	m, err := c.Memory()
+	if err != nil {
+		return Check{Name: "gpu", Status: "warn", Data: d, Detail: detail + ", but its memory cannot be read: " + err.Error()}
 	}
-	return Check{Name: "gpu", Status: "ok", Detail: detail, Data: d}
+	d["free_bytes"], d["total_bytes"] = m.Free, m.Total
+	detail += fmt.Sprintf("; %s free of %s", memctl.FormatBytes(uint64(m.Free)), memctl.FormatBytes(uint64(m.Total)))
+	t0 := time.Now()
+	if err := c.LoadKernels(); err != nil {
+		return Check{Name: "gpu", Status: "warn", Data: d, Detail: detail + ", but the kernels do not load: " + err.Error() + fallback}
+	}
+	jit := time.Since(t0).Seconds()
+	d["kernels_load_s"] = jit
+	return Check{Name: "gpu", Status: "ok", Data: d, Detail: detail + fmt.Sprintf("; kernels JIT-compiled in %.2f s", jit)}
 }
 
 func checkDisk(dir string) Check {

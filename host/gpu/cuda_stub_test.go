@@ -141,7 +141,20 @@ CUresult cuGetErrorString(int r, const char **s) {
 #endif
 `
 
-var stubOnce sync.Map // variant -> path
+var (
+	stubOnce sync.Map // variant -> path
+	stubDirs sync.Map // directories made by buildStub, removed by TestMain
+)
+
+// TestMain removes the stub libraries this process built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	stubDirs.Range(func(dir, _ any) bool {
+		os.RemoveAll(dir.(string))
+		return true
+	})
+	os.Exit(code)
+}
 
 // buildStub compiles the stub library once per variant and returns its path.
 func buildStub(t *testing.T, variant string, defs ...string) string {
@@ -164,6 +177,7 @@ func buildStub(t *testing.T, variant string, defs ...string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stubDirs.Store(dir, true)
 	src := filepath.Join(dir, "stub.cc")
 	if err := os.WriteFile(src, []byte(stubC), 0o644); err != nil {
 		t.Fatal(err)
