@@ -9,10 +9,11 @@ import (
 	glua "github.com/yuin/gopher-lua"
 )
 
-// GPU is bohost.gpu: GPU memory controls over host/gpu's device pool. In a
-// build without -tags cuda, or on a machine without an NVIDIA driver, it
-// still loads: gpu.available() is false, gpu.memory() returns nil, err, and
-// the other calls raise kind unavailable with a hint.
+// GPU is bohost.gpu: GPU memory controls over host/gpu's device pool. The
+// CUDA driver is loaded at run time (every build has the binding); on a
+// machine without an NVIDIA driver or device it still loads:
+// gpu.available() is false, gpu.memory() returns nil, err, and the other
+// calls raise kind unavailable with a hint.
 type GPU struct{}
 
 func (GPU) Name() string { return "bohost.gpu" }
@@ -27,7 +28,7 @@ func (GPU) Open(rt *lua.Runtime) *glua.LTable {
 		}
 	}
 	return rt.Funcs("gpu", []lua.Func{
-		{Name: "available", Sig: "gpu.available() -> bool", Desc: "whether a CUDA device can be used (a -tags cuda build with a driver and a device)", Fn: func(L *glua.LState) int {
+		{Name: "available", Sig: "gpu.available() -> bool", Desc: "whether a CUDA device can be used (an NVIDIA driver and a device; bohost diagnose says why not)", Fn: func(L *glua.LState) int {
 			L.Push(glua.LBool(gpu.Available()))
 			return 1
 		}},

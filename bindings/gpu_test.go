@@ -6,7 +6,7 @@ import (
 	"bohost/host/gpu"
 )
 
-// Without -tags cuda (the default build) and on machines without a driver,
+// On machines without a driver (the binding is in every build),
 // bohost.gpu loads and says so.
 func TestGPUWithoutDevice(t *testing.T) {
 	if gpu.Available() {
