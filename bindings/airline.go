@@ -388,20 +388,12 @@ func imageArg(L *glua.LState, op string, n int) (*imgbuf.Gray, []imgbuf.Segment,
 		}
 		return img, nil, false
 	case *glua.LTable:
-		dsv, ok := v.RawGetString("dataset").(*glua.LUserData)
-		idx, ok2 := v.RawGetString("index").(glua.LNumber)
-		if ok && ok2 {
-			if ds, ok := dsv.Value.(*dataset.Dataset); ok {
-				i := int(idx) - 1
-				if i < 0 || i >= ds.Len() {
-					lua.Raisef(L, errs.BadArg, op, "item index %d out of range [1, %d]", i+1, ds.Len())
-				}
-				img, err := ds.Image(i)
-				if err != nil {
-					lua.Raise(L, op, err)
-				}
-				return img, ds.Item(i).Lines, true
+		if ds, i, ok := itemRef(L, op, v); ok {
+			img, err := ds.Image(i)
+			if err != nil {
+				lua.Raise(L, op, err)
 			}
+			return img, ds.Item(i).Lines, true
 		}
 		if p, ok := v.RawGetString("path").(glua.LString); ok && p != "" {
 			img, err := dataset.Decode(string(p))
@@ -452,8 +444,10 @@ func perturbationArg(L *glua.LState, op string, pt *glua.LTable) envfeat.Perturb
 	return p
 }
 
-// itemRef resolves a data set item table (ds[i]) to its data set and 0-based index.
-func itemRef(v glua.LValue) (*dataset.Dataset, int, bool) {
+// itemRef resolves a data set item table (ds[i]) to its data set and 0-based
+// index; ok is false when v is not one. An item whose index lies outside its
+// data set (a table made by hand) raises a bad_arg error naming op.
+func itemRef(L *glua.LState, op string, v glua.LValue) (ds *dataset.Dataset, i int, ok bool) {
 	t, ok := v.(*glua.LTable)
 	if !ok {
 		return nil, 0, false
@@ -463,11 +457,13 @@ func itemRef(v glua.LValue) (*dataset.Dataset, int, bool) {
 	if !ok || !ok2 {
 		return nil, 0, false
 	}
-	ds, ok := dsv.Value.(*dataset.Dataset)
-	if !ok || int(idx) < 1 || int(idx) > ds.Len() {
+	if ds, ok = dsv.Value.(*dataset.Dataset); !ok {
 		return nil, 0, false
 	}
-	return ds, int(idx) - 1, true
+	if i = int(idx) - 1; i < 0 || i >= ds.Len() {
+		lua.Raisef(L, errs.BadArg, op, "item index %d out of range [1, %d]", i+1, ds.Len())
+	}
+	return ds, i, true
 }
 
 // evalMany is ev:eval_many(x, items [, opts]): the items are resolved here,
@@ -496,7 +492,7 @@ func evalMany(L *glua.LState) int {
 			return lua.ArgError(L, op, 3, "items must be an array of data set items: wrap a single item as {item}")
 		}
 		for k := 1; k <= n; k++ {
-			ds, i, ok := itemRef(v.RawGetInt(k))
+			ds, i, ok := itemRef(L, op, v.RawGetInt(k))
 			if !ok {
 				return lua.ArgError(L, op, 3, "items[%d] must be a data set item with ground truth (ds[i]), got %s", k, lua.TypeName(v.RawGetInt(k)))
 			}
@@ -593,18 +589,11 @@ func scoreSegments(L *glua.LState) int {
 		}
 		segs = append(segs, imgbuf.Segment{X1: r[0], Y1: r[1], X2: r[2], Y2: r[3]})
 	}
-	it, ok := L.Get(2).(*glua.LTable)
+	ds, i, ok := itemRef(L, op, L.Get(2))
 	if !ok {
-		return lua.ArgError(L, op, 2, "a data set item expected, got %s", lua.TypeName(L.Get(2)))
+		return lua.ArgError(L, op, 2, "a data set item (ds[i]) expected, got %s", lua.TypeName(L.Get(2)))
 	}
-	dsv, _ := it.RawGetString("dataset").(*glua.LUserData)
-	idx, _ := it.RawGetString("index").(glua.LNumber)
-	ds, ok := dsv.Value.(*dataset.Dataset)
-	if dsv == nil || !ok || int(idx) < 1 || int(idx) > ds.Len() {
-		return lua.ArgError(L, op, 2, "a data set item (ds[i]) expected")
-	}
-	item := ds.Item(int(idx) - 1)
-	s := scoreFn(segs, item)
+	s := scoreFn(segs, ds.Item(i))
 	L.Push(lua.FromGo(L, map[string]any{"f": s.F, "precision": s.Precision, "recall": s.Recall, "r": s.R, "n_gt": s.NGT}))
 	return 1
 }
