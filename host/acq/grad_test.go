@@ -232,7 +232,7 @@ func TestCholBackward(t *testing.T) {
 	}
 	f := func(s []float64) float64 {
 		L := append([]float64(nil), s...)
-		if !cholTry(L, m, 0) {
+		if !linalg.CholLower(L, m) {
 			t.Fatal("not PD")
 		}
 		var v float64
@@ -242,7 +242,7 @@ func TestCholBackward(t *testing.T) {
 		return v
 	}
 	L := append([]float64(nil), sigma...)
-	cholTry(L, m, 0)
+	linalg.CholLower(L, m)
 	sbar := cholBackward(L, lbar, m)
 	for i := 0; i < m; i++ {
 		for j := 0; j <= i; j++ {

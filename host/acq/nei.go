@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 
 	"bohost/host/errs"
+	"bohost/host/internal/linalg"
 	"bohost/host/risk"
 	"bohost/host/sobol"
 )
@@ -126,7 +127,7 @@ func NewNEI(p *Post, W [][]float64, baseline [][]float64, m risk.Measure, o NEIO
 	a.b = p.points(Z)
 	nB := a.b.m
 	a.lbb = p.covMat(a.b, a.b, nil)
-	if !cholLower(a.lbb, nB) {
+	if !linalg.CholLower(a.lbb, nB) {
 		return nil, errs.New(errs.NotPD, op, "baseline posterior covariance (%d points) not positive definite", nB)
 	}
 	if p.kr != nil && p.kr.s == dx && !o.noGrid {
@@ -174,7 +175,7 @@ func (a *NEI) prune(baseline [][]float64) [][]float64 {
 	ps := p.points(Z)
 	m := ps.m
 	L := p.covMat(ps, ps, nil)
-	if !cholLower(L, m) {
+	if !linalg.CholLower(L, m) {
 		return baseline
 	}
 	S := a.o.PruneMax
@@ -263,7 +264,7 @@ func (a *NEI) ValueGrad(x, grad []float64) float64 {
 		blas64.General{Rows: nw, Cols: nB, Stride: nB, Data: A},
 		blas64.General{Rows: nw, Cols: nB, Stride: nB, Data: A},
 		1, blas64.General{Rows: nw, Cols: nw, Stride: nw, Data: sc.suu})
-	if !cholLower(sc.suu, nw) {
+	if !linalg.CholLower(sc.suu, nw) {
 		clear(grad)
 		return math.Inf(-1)
 	}

@@ -45,8 +45,8 @@ func (o *OptimOptions) defaults() {
 	}
 }
 
-// finite maps -Inf/NaN (a failed evaluation) to a very low finite value.
-func finite(v float64) float64 {
+// lowIfFailed maps -Inf/NaN (a failed evaluation) to a very low finite value.
+func lowIfFailed(v float64) float64 {
 	if math.IsNaN(v) || math.IsInf(v, -1) {
 		return -1e300
 	}
@@ -137,7 +137,7 @@ func maximize(ctx context.Context, fg func(x []float64, i int, grad []float64) f
 			defer func() { <-sem }()
 			obj := func(x, g []float64) float64 {
 				if g == nil {
-					return -finite(fg(x, s.i, nil))
+					return -lowIfFailed(fg(x, s.i, nil))
 				}
 				v := fg(x, s.i, g)
 				if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -263,7 +263,7 @@ func parallelEval(c []start, f func(x []float64, i int) float64, workers int) {
 		go func() {
 			defer wg.Done()
 			for k := lo; k < hi; k++ {
-				c[k].v = finite(f(c[k].x, c[k].i))
+				c[k].v = lowIfFailed(f(c[k].x, c[k].i))
 			}
 		}()
 	}

@@ -101,27 +101,17 @@ func newPost(X [][]float64, y []float64, h gp.Hyper, opts gp.Options, ym, ys, ji
 	}
 	K := mat.NewSymDense(n, nil)
 	for i := 0; i < n; i++ {
-		for j := 0; j <= i; j++ {
+		K.SetSym(i, i, p.os+p.noise)
+		for j := 0; j < i; j++ {
 			K.SetSym(i, j, p.k(p.xs[i*d:(i+1)*d], p.xs[j*d:(j+1)*d]))
 		}
 	}
+	// The model's own jitter first: the factor is then the model's.
 	var ch mat.Cholesky
-	jitter := 0.0
-	for _, jt := range []float64{jit, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4} {
-		A := mat.NewSymDense(n, nil)
-		A.CopySym(K)
-		for i := 0; i < n; i++ {
-			A.SetSym(i, i, p.os+p.noise+jt)
-		}
-		if ch.Factorize(A) {
-			jitter = jt
-			goto ok
-		}
+	if _, ok := linalg.Chol(&ch, K, jit); !ok {
+		return nil, errs.New(errs.NotPD, op, "kernel matrix not positive definite after jitter 1e-4").
+			WithHint("raise the GP noise floor")
 	}
-	return nil, errs.New(errs.NotPD, op, "kernel matrix not positive definite after jitter 1e-4").
-		WithHint("raise the GP noise floor")
-ok:
-	_ = jitter
 	var L mat.TriDense
 	ch.LTo(&L)
 	p.l = L.RawTriangular()
@@ -254,50 +244,6 @@ func (p *Post) Predict(Z [][]float64) (mean, variance []float64) {
 		variance[j] = math.Max(p.cov(ps, j, ps, j), 0) * p.ysd * p.ysd
 	}
 	return mean, variance
-}
-
-// cholLower factors the m×m symmetric matrix a (row-major, lower triangle
-// read) in place into its lower Cholesky factor, adding a jitter ladder on
-// failure. It returns false when even 1e-6·mean(diag) jitter fails.
-func cholLower(a []float64, m int) bool {
-	orig := append([]float64(nil), a...)
-	var dm float64
-	for i := 0; i < m; i++ {
-		dm += math.Abs(orig[i*m+i])
-	}
-	dm = math.Max(dm/float64(m), 1e-300)
-	for _, jt := range []float64{0, 1e-10, 1e-9, 1e-8, 1e-7, 1e-6} {
-		copy(a, orig)
-		if cholTry(a, m, jt*dm) {
-			return true
-		}
-	}
-	return false
-}
-
-func cholTry(a []float64, m int, jitter float64) bool {
-	for j := 0; j < m; j++ {
-		s := a[j*m+j] + jitter
-		for k := 0; k < j; k++ {
-			s -= a[j*m+k] * a[j*m+k]
-		}
-		if !(s > 0) {
-			return false
-		}
-		s = math.Sqrt(s)
-		a[j*m+j] = s
-		for i := j + 1; i < m; i++ {
-			t := a[i*m+j]
-			for k := 0; k < j; k++ {
-				t -= a[i*m+k] * a[j*m+k]
-			}
-			a[i*m+j] = t / s
-		}
-		for k := j + 1; k < m; k++ {
-			a[j*m+k] = 0
-		}
-	}
-	return true
 }
 
 // solve overwrites r with (K + σ²I)⁻¹ r (standardised units).

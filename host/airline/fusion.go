@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"bohost/host/imgbuf"
+	"bohost/host/internal/num"
 )
 
 // Source bits of a rasterised pixel in the fusion weight map.
@@ -128,14 +129,7 @@ func rasterSeg(s imgbuf.Segment, w, h int, visit func(i int)) {
 	}
 }
 
-func finiteSeg(s imgbuf.Segment) bool {
-	for _, v := range [4]float64{s.X1, s.Y1, s.X2, s.Y2} {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return false
-		}
-	}
-	return true
-}
+func finiteSeg(s imgbuf.Segment) bool { return num.Finite(s.X1, s.Y1, s.X2, s.Y2) }
 
 // fuseLines is bohost's multi-line weighted RANSAC fusion for whole images
 // (the original fitted one seam line per ROI; see doc.go). Segments of each

@@ -10,6 +10,7 @@ import (
 	"bohost/host/acq"
 	"bohost/host/errs"
 	"bohost/host/gp"
+	"bohost/host/internal/num"
 	"bohost/host/risk"
 	"bohost/host/sobol"
 	"bohost/host/wset"
@@ -383,24 +384,13 @@ func (o *Optimizer) evaluatedX() [][]float64 {
 		if ob.How == FailSkip {
 			continue
 		}
-		k := keyOf(ob.X)
+		k := num.Key(ob.X)
 		if !seen[k] {
 			seen[k] = true
 			out = append(out, o.toInternal(ob.X))
 		}
 	}
 	return out
-}
-
-func keyOf(v []float64) string {
-	b := make([]byte, 0, 8*len(v))
-	for _, f := range v {
-		u := math.Float64bits(f)
-		for s := 0; s < 64; s += 8 {
-			b = append(b, byte(u>>s))
-		}
-	}
-	return string(b)
 }
 
 // fit fits a fresh GP for iteration it: warm-started from the stored

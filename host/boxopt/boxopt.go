@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"bohost/host/errs"
+	"bohost/host/internal/num"
 )
 
 // Func is the objective to minimise. When grad is non-nil (len(x) values)
@@ -315,7 +316,7 @@ func minimize(ctx context.Context, p *problem, x0 []float64, set Settings) (Resu
 				break
 			}
 			fn = p.eval(xn, gn)
-			if !math.IsNaN(fn) && fn <= fx+c1*dec && finite(gn) {
+			if !math.IsNaN(fn) && fn <= fx+c1*dec && num.Finite(gn...) {
 				ok = true
 				break
 			}
@@ -351,15 +352,6 @@ func minimize(ctx context.Context, p *problem, x0 []float64, set Settings) (Resu
 			return res(iter+1, StatusFTol), nil
 		}
 	}
-}
-
-func finite(v []float64) bool {
-	for _, x := range v {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return false
-		}
-	}
-	return true
 }
 
 func dotFree(a, b []float64, free []bool) float64 {

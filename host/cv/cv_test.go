@@ -11,6 +11,7 @@ import (
 
 	"bohost/host/errs"
 	"bohost/host/imgbuf"
+	"bohost/host/internal/num"
 )
 
 // rectImage is a w×h dark image (value bg) with one bright rectangle
@@ -329,7 +330,7 @@ func TestManySegmentsGrowBuffer(t *testing.T) {
 		t.Fatalf("LSD found %d segments on a checkerboard, want > 256 to exercise the retry", len(segs))
 	}
 	for _, s := range segs {
-		if !finite(s.X1, s.Y1, s.X2, s.Y2) || s.X1 < -1 || s.X1 > 321 || s.Y2 < -1 || s.Y2 > 241 {
+		if !num.Finite(s.X1, s.Y1, s.X2, s.Y2) || s.X1 < -1 || s.X1 > 321 || s.Y2 < -1 || s.Y2 > 241 {
 			t.Fatalf("segment out of the image: %v", s)
 		}
 	}

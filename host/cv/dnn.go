@@ -12,6 +12,7 @@ import (
 
 	"bohost/host/errs"
 	"bohost/host/imgbuf"
+	"bohost/host/internal/num"
 )
 
 // EdgeOptions configures an EdgeModel. Zero fields take the documented defaults,
@@ -505,7 +506,7 @@ func decodeYOLO(dims []int, data []float32, format string, conf float64, keep ma
 			continue
 		}
 		cx, cy, w, h := float64(at(i, 0)), float64(at(i, 1)), float64(at(i, 2)), float64(at(i, 3))
-		if !finite(cx, cy, w, h) || w <= 0 || h <= 0 {
+		if !num.Finite(cx, cy, w, h) || w <= 0 || h <= 0 {
 			continue
 		}
 		out = append(out, cand{b: [4]float64{cx - w/2, cy - h/2, cx + w/2, cy + h/2}, class: cls, score: score})

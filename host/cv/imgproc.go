@@ -16,6 +16,7 @@ import (
 
 	"bohost/host/errs"
 	"bohost/host/imgbuf"
+	"bohost/host/internal/num"
 )
 
 // Decode reads an image file with OpenCV (cv::imread, IMREAD_GRAYSCALE) and
@@ -232,7 +233,7 @@ func DrawSegments(img *imgbuf.Gray, layers ...Layer) (*image.RGBA, error) {
 			return nil, errs.New(errs.BadArg, op, "layers[%d].Thickness must be in [0, 50], got %d", i, l.Thickness)
 		}
 		for j, s := range l.Segments {
-			if !finite(s.X1, s.Y1, s.X2, s.Y2) || math.Abs(s.X1)+math.Abs(s.Y1)+math.Abs(s.X2)+math.Abs(s.Y2) > 1e8 {
+			if !num.Finite(s.X1, s.Y1, s.X2, s.Y2) || math.Abs(s.X1)+math.Abs(s.Y1)+math.Abs(s.X2)+math.Abs(s.Y2) > 1e8 {
 				return nil, errs.New(errs.BadArg, op, "layers[%d].Segments[%d] must have finite coordinates within ±1e8, got %v", i, j, s)
 			}
 		}
@@ -272,15 +273,6 @@ func DrawSegments(img *imgbuf.Gray, layers ...Layer) (*image.RGBA, error) {
 }
 
 func round(v float64) int { return int(math.Round(v)) }
-
-func finite(vs ...float64) bool {
-	for _, v := range vs {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return false
-		}
-	}
-	return true
-}
 
 // WritePNG writes img to path as PNG (pure Go encoder), replacing the file.
 func WritePNG(path string, img image.Image) error {

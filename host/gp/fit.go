@@ -11,6 +11,8 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"bohost/host/errs"
+	"bohost/host/internal/linalg"
+	"bohost/host/internal/num"
 )
 
 // checkData validates training data and fixes the input dimension.
@@ -22,7 +24,7 @@ func (m *Model) checkData(op string, X [][]float64, y []float64) ([]float64, err
 		return nil, errs.New(errs.BadArg, op, "y has %d values but X has %d rows", len(y), len(X))
 	}
 	for i, v := range y {
-		if !finite(v) {
+		if !num.Finite(v) {
 			return nil, errs.New(errs.BadArg, op, "y[%d] must be finite, got %g", i, v)
 		}
 	}
@@ -84,24 +86,24 @@ func checkHyper(op string, h Hyper, d int) error {
 		return errs.New(errs.BadArg, op, "Hyper.Lengthscales has %d values, want %d", len(h.Lengthscales), d)
 	}
 	for k, l := range h.Lengthscales {
-		if !finite(l) || l <= 0 {
+		if !num.Finite(l) || l <= 0 {
 			return errs.New(errs.BadArg, op, "Hyper.Lengthscales[%d] must be finite and > 0, got %g", k, l)
 		}
 	}
-	if !finite(h.Outputscale) || h.Outputscale <= 0 {
+	if !num.Finite(h.Outputscale) || h.Outputscale <= 0 {
 		return errs.New(errs.BadArg, op, "Hyper.Outputscale must be finite and > 0, got %g", h.Outputscale)
 	}
-	if !finite(h.Noise) || h.Noise < 0 {
+	if !num.Finite(h.Noise) || h.Noise < 0 {
 		return errs.New(errs.BadArg, op, "Hyper.Noise must be finite and >= 0, got %g", h.Noise)
 	}
-	if !finite(h.Mean) {
+	if !num.Finite(h.Mean) {
 		return errs.New(errs.BadArg, op, "Hyper.Mean must be finite, got %g", h.Mean)
 	}
 	return nil
 }
 
 // factorize builds and factorises K at m.h for the stored data. With
-// jitter >= 0 that absolute jitter is tried first (exact resume).
+// jitter > 0 that absolute jitter is tried first (exact resume).
 func (m *Model) factorize(op string, jitter float64) error {
 	n, d := m.n, m.d
 	m.kn = newKern(m.opts.kernel(), m.h)
@@ -114,18 +116,7 @@ func (m *Model) factorize(op string, jitter float64) error {
 		}
 	}
 	var ch mat.Cholesky
-	ok := false
-	if jitter > 0 {
-		kj := mat.NewSymDense(n, nil)
-		kj.CopySym(k)
-		for i := 0; i < n; i++ {
-			kj.SetSym(i, i, kj.At(i, i)+jitter)
-		}
-		ok = ch.Factorize(kj)
-	}
-	if !ok {
-		jitter, _, ok = cholJitter(&ch, k)
-	}
+	jitter, ok := linalg.Chol(&ch, k, jitter)
 	if !ok {
 		m.fitted = false
 		return errs.New(errs.NotPD, op, "kernel matrix not positive definite after jitter 1e-4 (n=%d, noise=%g)", n, m.h.Noise).
@@ -301,7 +292,7 @@ func (m *Model) Condition(X [][]float64, y []float64) (*Model, error) {
 		return nil, errs.New(errs.BadArg, op, "y has %d values but X has %d rows", len(y), len(X))
 	}
 	for i, v := range y {
-		if !finite(v) {
+		if !num.Finite(v) {
 			return nil, errs.New(errs.BadArg, op, "y[%d] must be finite, got %g", i, v)
 		}
 	}

@@ -6,7 +6,8 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/lapack/lapack64"
-	"gonum.org/v1/gonum/mat"
+
+	"bohost/host/internal/linalg"
 )
 
 // Box on the optimisation parameters (log space). Outside it the objective is
@@ -19,38 +20,6 @@ const (
 	meanLo, meanHi       = -10.0, 10.0
 	penaltyWeight        = 50.0
 )
-
-var jitterLadder = [...]float64{1e-8, 1e-7, 1e-6, 1e-5, 1e-4}
-
-// cholJitter factorises a, adding jitter·mean(diag a) to the diagonal of a
-// (in place) for the first jitter of the ladder that works when a itself is
-// not positive definite. It returns the absolute diagonal jitter added and the
-// relative jitter level (0 when none was needed).
-func cholJitter(dst *mat.Cholesky, a *mat.SymDense) (abs, rel float64, ok bool) {
-	if dst.Factorize(a) {
-		return 0, 0, true
-	}
-	n := a.SymmetricDim()
-	var md float64
-	for i := 0; i < n; i++ {
-		md += math.Abs(a.At(i, i))
-	}
-	md /= float64(n)
-	if md == 0 || math.IsNaN(md) {
-		md = 1
-	}
-	for _, j := range jitterLadder {
-		add := j*md - abs
-		for i := 0; i < n; i++ {
-			a.SetSym(i, i, a.At(i, i)+add)
-		}
-		abs = j * md
-		if dst.Factorize(a) {
-			return abs, j, true
-		}
-	}
-	return abs, jitterLadder[len(jitterLadder)-1], false
-}
 
 // problem is the MAP objective of one data set. θ holds log ℓ (d values),
 // then log σ² when the outputscale is learned, then log(noise − floor) when
@@ -225,23 +194,7 @@ func (p *problem) lmlGrad(w *work, h Hyper, grad []float64) (lml, lp float64, ok
 	}
 	// Factorise with the jitter ladder, straight through LAPACK (no
 	// condition estimate, which mat.Cholesky would compute every time).
-	fs := blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: n, Data: w.f}
-	var md float64
-	for i := 0; i < n; i++ {
-		md += w.k[i*n+i]
-	}
-	md /= float64(n)
-	ok = false
-	for step := -1; step < len(jitterLadder) && !ok; step++ {
-		copy(w.f, w.k)
-		if step >= 0 {
-			for i := 0; i < n; i++ {
-				w.f[i*n+i] += jitterLadder[step] * md
-			}
-		}
-		_, ok = lapack64.Potrf(fs)
-	}
-	if !ok {
+	if !linalg.CholUpper(w.f, w.k, n) {
 		return 0, 0, false
 	}
 	ut := blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: n, Stride: n, Data: w.f}

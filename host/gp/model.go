@@ -10,6 +10,8 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"bohost/host/errs"
+	"bohost/host/internal/linalg"
+	"bohost/host/internal/num"
 )
 
 // Hyper are the kernel hyper-parameters in standardised-output and unit-cube
@@ -150,7 +152,7 @@ func (m *Model) checkX(op, name string, X [][]float64) ([]float64, error) {
 			return nil, errs.New(errs.BadArg, op, "%s row %d has %d columns, want %d", name, i, len(row), m.d)
 		}
 		for k, v := range row {
-			if !finite(v) {
+			if !num.Finite(v) {
 				return nil, errs.New(errs.BadArg, op, "%s[%d][%d] must be finite, got %g", name, i, k, v)
 			}
 			u[i*m.d+k] = (v - m.lo[k]) / m.wd[k]
@@ -265,7 +267,7 @@ func (m *Model) Posterior(X [][]float64) (*Posterior, error) {
 	a := mat.NewSymDense(q, nil)
 	a.CopySym(cov)
 	var ch mat.Cholesky
-	abs, _, ok := cholJitter(&ch, a)
+	abs, ok := linalg.Chol(&ch, a, 0)
 	if !ok {
 		return nil, errs.New(errs.NotPD, op, "posterior covariance of %d points not positive definite after jitter 1e-4", q).
 			WithHint("remove repeated or near-identical points from the batch")

@@ -2,9 +2,9 @@ package gp
 
 import (
 	"fmt"
-	"math"
 
 	"bohost/host/errs"
+	"bohost/host/internal/num"
 )
 
 // Kernel names a covariance function.
@@ -106,20 +106,20 @@ func (o Options) Validate() error {
 		return badOpt("Prior", "must be \"\", %q, %q or %q, got %q", PriorDimScaled, PriorGamma, PriorNone, o.Prior)
 	}
 	for i, b := range o.Bounds {
-		if !finite(b[0]) || !finite(b[1]) || !(b[0] < b[1]) {
+		if !num.Finite(b[0]) || !num.Finite(b[1]) || !(b[0] < b[1]) {
 			return badOpt(fmt.Sprintf("Bounds[%d]", i), "must be finite with lo < hi, got [%g, %g]", b[0], b[1])
 		}
 	}
 	if o.Bounds != nil && len(o.Bounds) == 0 {
 		return badOpt("Bounds", "must be nil or have one entry per dimension, got an empty list")
 	}
-	if !finite(o.Noise) || o.Noise < 0 {
+	if !num.Finite(o.Noise) || o.Noise < 0 {
 		return badOpt("Noise", "must be a finite variance >= 0, got %g", o.Noise)
 	}
 	if o.LearnNoise && o.Noise != 0 {
 		return badOpt("Noise", "must be 0 when LearnNoise is true (got %g); set LearnNoise=false for a fixed noise", o.Noise)
 	}
-	if !finite(o.NoiseFloor) || o.NoiseFloor < 0 || o.NoiseFloor > 1 {
+	if !num.Finite(o.NoiseFloor) || o.NoiseFloor < 0 || o.NoiseFloor > 1 {
 		return badOpt("NoiseFloor", "must be in [0, 1] (standardised units), got %g", o.NoiseFloor)
 	}
 	if o.Restarts < 0 || o.Restarts > 1000 {
@@ -159,5 +159,3 @@ func (o Options) maxIter() int {
 	}
 	return o.MaxIter
 }
-
-func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

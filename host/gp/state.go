@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"bohost/host/errs"
+	"bohost/host/internal/num"
 )
 
 // StateFormat is the version of State's layout.
@@ -67,10 +68,10 @@ func Restore(s State) (*Model, error) {
 	if err := checkHyper(op, s.Hyper, m.d); err != nil {
 		return nil, err
 	}
-	if !finite(s.YMean) || !finite(s.YStd) || s.YStd <= 0 {
+	if !num.Finite(s.YMean) || !num.Finite(s.YStd) || s.YStd <= 0 {
 		return nil, errs.New(errs.BadArg, op, "State.YMean must be finite and State.YStd finite and > 0, got %g and %g", s.YMean, s.YStd)
 	}
-	if !finite(s.Jitter) || s.Jitter < 0 {
+	if !num.Finite(s.Jitter) || s.Jitter < 0 {
 		return nil, errs.New(errs.BadArg, op, "State.Jitter must be finite and >= 0, got %g", s.Jitter)
 	}
 	m.setData(s.X, s.Y, u, s.YMean, s.YStd)

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"bohost/host/imgbuf"
+	"bohost/host/internal/num"
 )
 
 // Score is the per-image result of FScore.
@@ -125,7 +126,7 @@ func Rasterise(mask []uint8, w, h int, segs []imgbuf.Segment) int {
 	}
 	n := 0
 	for _, s := range segs {
-		if !finite(s.X1) || !finite(s.Y1) || !finite(s.X2) || !finite(s.Y2) {
+		if !num.Finite(s.X1) || !num.Finite(s.Y1) || !num.Finite(s.X2) || !num.Finite(s.Y2) {
 			continue
 		}
 		x0, y0 := clampRound(s.X1, w), clampRound(s.Y1, h)
@@ -135,8 +136,6 @@ func Rasterise(mask []uint8, w, h int, segs []imgbuf.Segment) int {
 	}
 	return n
 }
-
-func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 func clampRound(v float64, n int) int {
 	v = math.Round(v)

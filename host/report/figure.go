@@ -23,6 +23,7 @@ import (
 
 	"bohost/host/errs"
 	"bohost/host/imgbuf"
+	"bohost/host/internal/num"
 )
 
 // Default figure sizes: one thesis text width (6 in) by 4 in.
@@ -182,8 +183,6 @@ func (f *Figure) addLegend(name string, t plot.Thumbnailer) {
 	f.legend = append(f.legend, legendEntry{name: name, thumbs: []plot.Thumbnailer{t}})
 }
 
-func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
 // runs splits the index range into maximal runs where ok(i) holds.
 func runs(n int, ok func(i int) bool) [][2]int {
 	var out [][2]int
@@ -232,7 +231,7 @@ func (f *Figure) line(name string, x, y []float64, points bool) {
 	}
 	sty := f.lineStyle(name, vg.Points(1.5))
 	var thumb plot.Thumbnailer
-	for _, r := range runs(len(x), func(i int) bool { return finite(x[i]) && finite(y[i]) }) {
+	for _, r := range runs(len(x), func(i int) bool { return num.Finite(x[i]) && num.Finite(y[i]) }) {
 		xys := make(plotter.XYs, 0, r[1]-r[0])
 		for i := r[0]; i < r[1]; i++ {
 			xys = append(xys, plotter.XY{X: x[i], Y: y[i]})
@@ -274,7 +273,7 @@ func (f *Figure) Band(name string, x, lo, hi []float64) {
 	c := color.RGBAModel.Convert(f.color(name)).(color.RGBA)
 	fill := color.NRGBA{c.R, c.G, c.B, 0x40}
 	var thumb plot.Thumbnailer
-	for _, r := range runs(len(x), func(i int) bool { return finite(x[i]) && finite(lo[i]) && finite(hi[i]) }) {
+	for _, r := range runs(len(x), func(i int) bool { return num.Finite(x[i]) && num.Finite(lo[i]) && num.Finite(hi[i]) }) {
 		if r[1]-r[0] < 2 {
 			continue
 		}
@@ -356,7 +355,7 @@ func (f *Figure) scatter(name string, x, y []float64, g draw.GlyphDrawer, r vg.L
 	}
 	var xys plotter.XYs
 	for i := range x {
-		if finite(x[i]) && finite(y[i]) {
+		if num.Finite(x[i]) && num.Finite(y[i]) {
 			xys = append(xys, plotter.XY{X: x[i], Y: y[i]})
 		}
 	}
@@ -379,7 +378,7 @@ func (f *Figure) scatter(name string, x, y []float64, g draw.GlyphDrawer, r vg.L
 func (f *Figure) Box(name string, values []float64) {
 	var vs plotter.Values
 	for _, v := range values {
-		if finite(v) {
+		if num.Finite(v) {
 			vs = append(vs, v)
 		}
 	}
@@ -412,7 +411,7 @@ func (f *Figure) ErrorBars(name string, x, lo, hi []float64) {
 	}
 	var e errBars
 	for i := range x {
-		if finite(x[i]) && finite(lo[i]) && finite(hi[i]) && hi[i] > lo[i] {
+		if num.Finite(x[i]) && num.Finite(lo[i]) && num.Finite(hi[i]) && hi[i] > lo[i] {
 			e = append(e, [3]float64{x[i], lo[i], hi[i]})
 		}
 	}
@@ -445,7 +444,7 @@ type errBars [][3]float64
 // VLine draws a vertical line at x across the whole y range (events such as
 // worker deaths), called name.
 func (f *Figure) VLine(name string, x float64) {
-	if !finite(x) {
+	if !num.Finite(x) {
 		f.fail("VLine %q: x must be finite, got %g", name, x)
 		return
 	}
@@ -479,7 +478,7 @@ func (v *vline) Thumbnail(c *draw.Canvas) {
 
 // Label writes text at the data point (x, y), slightly above and right of it.
 func (f *Figure) Label(x, y float64, text string) {
-	if !finite(x) || !finite(y) {
+	if !num.Finite(x) || !num.Finite(y) {
 		return
 	}
 	l, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: x, Y: y}}, Labels: []string{text}})
@@ -559,16 +558,16 @@ func (f *Figure) build(fs fontSizes) *plot.Plot {
 		p.Y.Min -= 0.04 * d
 		p.Y.Max += 0.04 * d
 	}
-	if finite(f.xmin) {
+	if num.Finite(f.xmin) {
 		p.X.Min = f.xmin
 	}
-	if finite(f.xmax) {
+	if num.Finite(f.xmax) {
 		p.X.Max = f.xmax
 	}
-	if finite(f.ymin) {
+	if num.Finite(f.ymin) {
 		p.Y.Min = f.ymin
 	}
-	if finite(f.ymax) {
+	if num.Finite(f.ymax) {
 		p.Y.Max = f.ymax
 	}
 	return p
@@ -809,7 +808,7 @@ func (f *Figure) drawImage(c draw.Canvas, fs fontSizes) {
 	for _, s := range f.imgSegs {
 		sty := f.lineStyle(s.name, vg.Points(1.5))
 		for _, sg := range s.segs {
-			if !finite(sg.X1) || !finite(sg.Y1) || !finite(sg.X2) || !finite(sg.Y2) {
+			if !num.Finite(sg.X1) || !num.Finite(sg.Y1) || !num.Finite(sg.X2) || !num.Finite(sg.Y2) {
 				continue
 			}
 			// Pixel centres at integers: pixel i spans [i-0.5, i+0.5].

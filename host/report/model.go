@@ -5,6 +5,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"bohost/host/internal/num"
 )
 
 // Sources of a run's final values.
@@ -197,7 +199,7 @@ func summarise(r *Run, names []string) *RunResult {
 	} else {
 		w := math.NaN()
 		up := func(v float64) {
-			if finite(v) && (math.IsNaN(w) || v > w) {
+			if num.Finite(v) && (math.IsNaN(w) || v > w) {
 				w = v
 			}
 		}

@@ -16,6 +16,7 @@ import (
 
 	"bohost/host/errs"
 	"bohost/host/imgbuf"
+	"bohost/host/internal/num"
 )
 
 // Options configure Generate. The zero value is valid.
@@ -238,7 +239,7 @@ func (g *gen) convergence() error {
 			ev := evaluations(r.run)
 			var p, o stepCurve
 			for i, it := range r.run.Iterations {
-				if !finite(ev[i]) {
+				if !num.Finite(ev[i]) {
 					continue
 				}
 				if it.PosteriorCVaR != nil {
@@ -573,7 +574,7 @@ func (g *gen) system(dir string, a *AlphaResult, r *RunResult) error {
 	peak := 0.0
 	for _, c := range cols {
 		for _, v := range m.Col(c.col) {
-			if finite(v) {
+			if num.Finite(v) {
 				peak = math.Max(peak, v)
 			}
 		}

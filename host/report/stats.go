@@ -3,6 +3,8 @@ package report
 import (
 	"math"
 	"sort"
+
+	"bohost/host/internal/num"
 )
 
 // Stat is a summary of values over seeds. Std is the sample standard
@@ -18,7 +20,7 @@ func Describe(xs []float64) Stat {
 	s := Stat{Mean: math.NaN(), Std: math.NaN(), Min: math.NaN(), Max: math.NaN()}
 	var sum float64
 	for _, x := range xs {
-		if !finite(x) {
+		if !num.Finite(x) {
 			continue
 		}
 		if s.N == 0 || x < s.Min {
@@ -37,7 +39,7 @@ func Describe(xs []float64) Stat {
 	if s.N > 1 {
 		var ss float64
 		for _, x := range xs {
-			if finite(x) {
+			if num.Finite(x) {
 				d := x - s.Mean
 				ss += d * d
 			}
@@ -53,7 +55,7 @@ func Describe(xs []float64) Stat {
 func Quantile(xs []float64, p float64) float64 {
 	var v []float64
 	for _, x := range xs {
-		if finite(x) {
+		if num.Finite(x) {
 			v = append(v, x)
 		}
 	}
@@ -106,7 +108,7 @@ func aggregateCurves(curves []stepCurve, band string) bandCurves {
 	for _, g := range grid {
 		vals = vals[:0]
 		for _, c := range curves {
-			if v, ok := c.at(g); ok && finite(v) {
+			if v, ok := c.at(g); ok && num.Finite(v) {
 				vals = append(vals, v)
 			}
 		}

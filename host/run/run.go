@@ -21,6 +21,7 @@ import (
 	"bohost/host/bo"
 	"bohost/host/ckpt"
 	"bohost/host/errs"
+	"bohost/host/internal/num"
 	"bohost/host/journal"
 	"bohost/host/monitor"
 	"bohost/host/objective"
@@ -678,16 +679,9 @@ func (r *Run) bestObservedCVaR() *float64 {
 	if len(W) == 0 {
 		return nil
 	}
-	key := func(v []float64) string {
-		var b strings.Builder
-		for _, f := range v {
-			fmt.Fprintf(&b, "%x,", math.Float64bits(f))
-		}
-		return b.String()
-	}
 	widx := map[string]int{}
 	for i, w := range W {
-		widx[key(w)] = i
+		widx[num.Key(w)] = i
 	}
 	type acc struct {
 		ys   []float64
@@ -699,11 +693,11 @@ func (r *Run) bestObservedCVaR() *float64 {
 		if ob.How != "ok" {
 			continue
 		}
-		j, ok := widx[key(ob.W)]
+		j, ok := widx[num.Key(ob.W)]
 		if !ok {
 			continue
 		}
-		k := key(ob.X)
+		k := num.Key(ob.X)
 		a := byX[k]
 		if a == nil {
 			a = &acc{ys: make([]float64, len(W)), seen: make([]bool, len(W))}
