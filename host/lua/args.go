@@ -265,13 +265,12 @@ func splitList(s string) []string {
 	return out
 }
 
-// ArgsHelp renders the option list of a script.
+// ArgsHelp renders the option list of a script, in the order of specs (the
+// order the script declared them).
 func ArgsHelp(script string, specs []ArgSpec) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "usage: bohost %s [options]\n\noptions (default in brackets):\n", script)
-	ss := append([]ArgSpec(nil), specs...)
-	sort.Slice(ss, func(i, j int) bool { return ss[i].Name < ss[j].Name })
-	for _, s := range ss {
+	for _, s := range specs {
 		flag := "--" + strings.ReplaceAll(s.Name, "_", "-")
 		def := fmt.Sprint(s.Default)
 		switch d := s.Default.(type) {

@@ -64,6 +64,7 @@ func (rt *Runtime) installFSLoader() {
 				L.RaiseError("error loading module %q: %v", name, err)
 			}
 			markLibChunk(L, cand)
+			rt.parseLuaDocs(name, string(src))
 			L.Push(fn)
 			return 1
 		}

@@ -103,6 +103,9 @@ func (r *REPL) runInteractive(ctx context.Context) error {
 	}
 	defer rl.Close()
 	fmt.Fprintf(r.o.Out, "bohost REPL (Lua 5.1). ?name shows a function's doc, Tab completes, Ctrl-C cancels, Ctrl-D exits.\n")
+	if _, ok := r.rt.L.GetGlobal("bo").(*glua.LTable); ok {
+		fmt.Fprintf(r.o.Out, "bo is require \"bo\" (?bo lists it).\n")
+	}
 	var pending []string
 	for {
 		if len(pending) == 0 {
@@ -218,11 +221,19 @@ func (r *REPL) run(ctx context.Context, fn *glua.LFunction, silent bool) {
 
 func (r *REPL) help(name string) {
 	if name == "" {
-		fmt.Fprintf(r.o.Out, "modules: %s\n?name shows the doc of a function, e.g. ?mem.stats\n", strings.Join(r.rt.ModuleNames(), ", "))
+		mods := append(r.rt.LuaModuleNames(), r.rt.ModuleNames()...)
+		fmt.Fprintf(r.o.Out, "modules: %s\n?name shows the doc of a function, e.g. ?bo.run or ?mem.stats; Tab completes names\n", strings.Join(mods, ", "))
 		return
 	}
 	if d, ok := r.rt.LookupDoc(name); ok {
-		fmt.Fprintf(r.o.Out, "%s\n  %s\n", d.Sig, d.Desc)
+		fmt.Fprint(r.o.Out, FormatDoc(d))
+		return
+	}
+	if mod, ok := r.rt.HelpModule(name); ok {
+		fmt.Fprintf(r.o.Out, "%s:\n", mod)
+		for _, d := range r.rt.ModuleDocs(mod) {
+			fmt.Fprintf(r.o.Out, "  %s\n", d.Sig)
+		}
 		return
 	}
 	var near []string
@@ -236,6 +247,23 @@ func (r *REPL) help(name string) {
 		return
 	}
 	fmt.Fprintf(r.o.Out, "no doc for %q\n", name)
+}
+
+// FormatDoc renders one doc as ?name and bohost help NAME show it: the
+// signature, the description indented, and the details below it.
+func FormatDoc(d Doc) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n  %s\n", d.Sig, d.Desc)
+	if d.More != "" {
+		for _, l := range strings.Split(d.More, "\n") {
+			if l == "" {
+				b.WriteString("\n")
+				continue
+			}
+			fmt.Fprintf(&b, "  %s\n", l)
+		}
+	}
+	return b.String()
 }
 
 // Inspect renders a value for the REPL: strings quoted inside tables,
@@ -311,11 +339,24 @@ func inspect(L *glua.LState, b *strings.Builder, v glua.LValue, depth int, neste
 }
 
 // completer completes globals, module members (t.field) and methods of
-// userdata (obj:method).
+// userdata (obj:method). A module's table offers its documented members
+// too, so bo. offers bo.mem before bo.mem was first used.
 type completer struct{ rt *Runtime }
 
-func (c *completer) Do(line []rune, pos int) ([][]rune, int) {
-	s := string(line[:pos])
+// Complete returns the completions of the word before the end of line, as
+// whole words ("bo.args", "opt:ask"): what Tab offers there.
+func (r *REPL) Complete(line string) []string {
+	c := &completer{rt: r.rt}
+	word := lastWord(line)
+	sep := strings.LastIndexAny(word, ".:")
+	var out []string
+	for _, cand := range c.candidates(word) {
+		out = append(out, word[:sep+1]+cand)
+	}
+	return out
+}
+
+func lastWord(s string) string {
 	i := len(s)
 	for i > 0 {
 		ch := s[i-1]
@@ -325,7 +366,11 @@ func (c *completer) Do(line []rune, pos int) ([][]rune, int) {
 		}
 		break
 	}
-	word := s[i:]
+	return s[i:]
+}
+
+func (c *completer) Do(line []rune, pos int) ([][]rune, int) {
+	word := lastWord(string(line[:pos]))
 	cands := c.candidates(word)
 	out := make([][]rune, 0, len(cands))
 	sep := strings.LastIndexAny(word, ".:")
@@ -358,6 +403,10 @@ func (c *completer) candidates(word string) []string {
 			}
 		} else if t, ok := base.(*glua.LTable); ok {
 			keys = tableKeys(t)
+			if mod := c.moduleOf(t); mod != "" {
+				c.rt.LoadAll()
+				keys = append(keys, c.rt.members(mod)...)
+			}
 		}
 	}
 	prefix := word[sep+1:]
@@ -373,24 +422,55 @@ func (c *completer) candidates(word string) []string {
 	return out
 }
 
+// loaded is package.loaded.
+func (c *completer) loaded() *glua.LTable {
+	L := c.rt.L
+	t, _ := L.GetField(L.GetField(L.Get(glua.GlobalsIndex), "package"), "loaded").(*glua.LTable)
+	return t
+}
+
+// moduleOf names the module whose table t is ("bo", "bohost.mem"), or "".
+func (c *completer) moduleOf(t *glua.LTable) string {
+	loaded := c.loaded()
+	if loaded == nil {
+		return ""
+	}
+	name := ""
+	loaded.ForEach(func(k, v glua.LValue) {
+		if ks, ok := k.(glua.LString); ok && v == t && name == "" {
+			name = string(ks)
+		}
+	})
+	return name
+}
+
 func (c *completer) resolve(path string) glua.LValue {
 	L := c.rt.L
 	var cur glua.LValue = L.Get(glua.GlobalsIndex)
-	for _, p := range strings.FieldsFunc(path, func(r rune) bool { return r == '.' || r == ':' }) {
+	for i, p := range strings.FieldsFunc(path, func(r rune) bool { return r == '.' || r == ':' }) {
 		t, ok := cur.(*glua.LTable)
 		if !ok {
 			return nil
 		}
 		cur = t.RawGetString(p)
+		if cur != glua.LNil {
+			continue
+		}
+		loaded := c.loaded()
+		if loaded == nil {
+			return nil
+		}
+		if i == 0 { // a module not assigned to a global: bo.<Tab> before bo = require "bo"
+			cur = loaded.RawGetString(p)
+		} else if mod := c.moduleOf(t); mod != "" {
+			// a documented member not loaded yet, such as bo.mem (bo.MODULE)
+			c.rt.LoadAll()
+			if d, ok := c.rt.templated(mod + "." + p); ok && d.Module == mod {
+				cur = loaded.RawGetString("bohost." + p)
+			}
+		}
 		if cur == glua.LNil {
-			if strings.HasPrefix(path, p) {
-				if loaded, ok := L.GetField(L.GetField(L.Get(glua.GlobalsIndex), "package"), "loaded").(*glua.LTable); ok {
-					cur = loaded.RawGetString(p)
-				}
-			}
-			if cur == glua.LNil {
-				return nil
-			}
+			return nil
 		}
 	}
 	return cur

@@ -44,6 +44,7 @@ type Runtime struct {
 	Stderr  io.Writer
 	docs    map[string]Doc
 	types   map[string]map[string]glua.LGFunction // type name -> methods
+	shorts  map[string]string                     // short type name ("Model") -> type name
 	modules map[string]Module
 	Handles *Handles
 
@@ -52,14 +53,19 @@ type Runtime struct {
 	warned    map[string]bool
 	lastTB    string
 	loadedAll bool
+	opening   string // the Go module whose Open is running: docs registered now belong to it
 }
 
 // Doc documents one Lua function or method: the single source for the
-// REPL's ?name, tab completion and bohost help.
+// REPL's ?name, tab completion and bohost help. Go modules register theirs
+// with Funcs and NewType; the friendly Lua layer's come from its "--- "
+// doc comments (see parseLuaDocs).
 type Doc struct {
-	Name string // "mem.stats" or "Model:predict"
-	Sig  string // "mem.stats() -> {heap_bytes=, rss_bytes=, gc_count=}"
-	Desc string // one line
+	Name   string // "mem.stats", "Model:predict", "bo.run"; "bo.MODULE" stands for bo.mem, bo.gp, ...
+	Sig    string // "mem.stats() -> {heap_bytes=, rss_bytes=, gc_count=}"
+	Desc   string // one line
+	More   string // further lines (examples, details), or ""
+	Module string // the module whose help lists it: "bohost.mem", or "bo" for the friendly layer
 }
 
 // Func is a function registered with a module or a type.
@@ -85,7 +91,7 @@ func New(opts Options) *Runtime {
 	L := glua.NewState(glua.Options{CallStackSize: 1024, RegistrySize: 1024 * 20, RegistryMaxSize: 1024 * 1024, RegistryGrowStep: 1024})
 	rt := &Runtime{
 		L: L, opts: opts, Stdout: opts.Stdout, Stderr: opts.Stderr,
-		docs: map[string]Doc{}, types: map[string]map[string]glua.LGFunction{},
+		docs: map[string]Doc{}, types: map[string]map[string]glua.LGFunction{}, shorts: map[string]string{},
 		modules: map[string]Module{}, Handles: NewHandles(), warned: map[string]bool{},
 	}
 	openErrorType(L)
@@ -94,6 +100,9 @@ func New(opts Options) *Runtime {
 		rt.modules[m.Name()] = m
 		m := m
 		L.PreloadModule(m.Name(), func(L *glua.LState) int {
+			prev := rt.opening
+			rt.opening = m.Name()
+			defer func() { rt.opening = prev }()
 			L.Push(m.Open(rt))
 			return 1
 		})
@@ -158,15 +167,16 @@ func (rt *Runtime) Shutdown(ctx context.Context) {
 	}
 }
 
-// LoadAll requires every registered Go module, so that all docs are
-// registered (for help and completion); errors are ignored here and surface
-// when a script requires the module.
+// LoadAll requires every registered Go module and every top-level module of
+// the friendly Lua layer, so that all docs are registered (for help and
+// completion); errors are ignored here and surface when a script requires
+// the module.
 func (rt *Runtime) LoadAll() {
 	if rt.loadedAll {
 		return
 	}
 	rt.loadedAll = true
-	for _, m := range rt.ModuleNames() {
+	for _, m := range append(rt.ModuleNames(), rt.LuaModuleNames()...) {
 		if err := rt.L.CallByParam(glua.P{Fn: rt.L.GetGlobal("require"), NRet: 1, Protect: true}, glua.LString(m)); err == nil {
 			rt.L.Pop(1)
 		}
@@ -183,39 +193,6 @@ func (rt *Runtime) Require(name string) error {
 	return nil
 }
 
-// Docs returns every registered doc, sorted by name.
-func (rt *Runtime) Docs() []Doc {
-	rt.LoadAll()
-	out := make([]Doc, 0, len(rt.docs))
-	for _, d := range rt.docs {
-		out = append(out, d)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
-// LookupDoc finds the doc of a function by its name ("mem.stats", "stats",
-// "Model:predict" or "predict").
-func (rt *Runtime) LookupDoc(name string) (Doc, bool) {
-	name = strings.TrimSpace(name)
-	if _, ok := rt.docs[name]; !ok {
-		rt.LoadAll()
-	}
-	if d, ok := rt.docs[name]; ok {
-		return d, true
-	}
-	var hits []Doc
-	for k, d := range rt.docs {
-		if strings.HasSuffix(k, "."+name) || strings.HasSuffix(k, ":"+name) || strings.HasSuffix(k, "."+strings.ReplaceAll(name, ":", ".")) {
-			hits = append(hits, d)
-		}
-	}
-	if len(hits) == 1 {
-		return hits[0], true
-	}
-	return Doc{}, false
-}
-
 // ModuleNames lists the registered Go modules.
 func (rt *Runtime) ModuleNames() []string {
 	out := make([]string, 0, len(rt.modules))
@@ -230,10 +207,23 @@ func (rt *Runtime) ModuleNames() []string {
 // guard, and its doc is registered as "prefix.name".
 func (rt *Runtime) Funcs(prefix string, fs []Func) *glua.LTable {
 	t := rt.L.NewTable()
+	docPrefix, sig := prefix, func(s string) string { return s }
+	if rt.opening != "" && rt.hasLuaModule(prefix) {
+		// The friendly layer owns the short name (require "bo" is not
+		// require "bohost.bo"): document the raw module under its full name.
+		docPrefix = rt.opening
+		sig = func(s string) string {
+			if rest, ok := strings.CutPrefix(s, prefix+"."); ok {
+				return rt.opening + "." + rest
+			}
+			return s
+		}
+	}
 	for _, f := range fs {
 		full := prefix + "." + f.Name
-		rt.docs[full] = Doc{Name: full, Sig: f.Sig, Desc: f.Desc}
-		rt.L.SetField(t, f.Name, rt.L.NewFunction(Guard(full, f.Fn)))
+		name := docPrefix + "." + f.Name
+		rt.docs[name] = Doc{Name: name, Sig: sig(f.Sig), Desc: f.Desc, Module: rt.opening}
+		rt.L.SetField(t, f.Name, rt.L.NewFunction(guard(full, f.Sig, false, f.Fn)))
 	}
 	return t
 }
@@ -248,12 +238,13 @@ func (rt *Runtime) NewType(name, short string, methods []Func, tostring func(v a
 	fns := map[string]glua.LGFunction{}
 	for _, f := range methods {
 		full := short + ":" + f.Name
-		rt.docs[full] = Doc{Name: full, Sig: f.Sig, Desc: f.Desc}
-		g := Guard(full, f.Fn)
+		rt.docs[full] = Doc{Name: full, Sig: f.Sig, Desc: f.Desc, Module: rt.opening}
+		g := guard(full, f.Sig, true, f.Fn)
 		fns[f.Name] = g
 		L.SetField(mtab, f.Name, L.NewFunction(g))
 	}
 	rt.types[name] = fns
+	rt.shorts[short] = name
 	L.SetField(mt, "__index", mtab)
 	L.SetField(mt, "methods", mtab)
 	L.SetField(mt, "__name", glua.LString(name))
@@ -266,6 +257,17 @@ func (rt *Runtime) NewType(name, short string, methods []Func, tostring func(v a
 		}
 		return 1
 	}))
+}
+
+// TypeNames maps the short name of each registered userdata type, as its
+// methods' docs name it ("Model" in Model:predict), to its metatable name
+// ("bohost.gp.Model").
+func (rt *Runtime) TypeNames() map[string]string {
+	out := make(map[string]string, len(rt.shorts))
+	for k, v := range rt.shorts {
+		out[k] = v
+	}
+	return out
 }
 
 // SetTypeField sets an extra metamethod (e.g. "__len", "__index" function)
@@ -313,13 +315,29 @@ func TypeName(v glua.LValue) string {
 // internal (with the Go stack in the message's hint) instead of a crash.
 // Lua errors raised by fn pass through unchanged.
 func Guard(op string, fn glua.LGFunction) glua.LGFunction {
+	return guard(op, "", false, fn)
+}
+
+// guard is Guard for a documented function: an argument error that
+// gopher-lua's own checks (L.CheckString, L.CheckTable, ...) raise in fn
+// itself, a plain string "bad argument #2 to tell (number expected, got
+// nil)", becomes a structured bad_arg error naming the argument after sig
+// ("opt:tell(x, w, y)": #2 is x for a method), with sig as the hint. Errors
+// of Lua functions that fn calls pass through unchanged.
+func guard(op, sig string, method bool, fn glua.LGFunction) glua.LGFunction {
 	return func(L *glua.LState) (n int) {
+		entry, _ := L.GetStack(0) // fn's own frame
 		defer func() {
 			r := recover()
 			if r == nil {
 				return
 			}
-			if _, ok := r.(*glua.ApiError); ok {
+			if ae, ok := r.(*glua.ApiError); ok {
+				if now, _ := L.GetStack(0); entry != nil && now != nil && *now == *entry {
+					if e := checkError(ae, op, sig, method); e != nil {
+						Raise(L, op, e)
+					}
+				}
 				panic(r)
 			}
 			stack := string(debug.Stack())
