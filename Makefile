@@ -1,6 +1,6 @@
 # bohost: two commands do all set-up on a fresh Debian 12 machine (as root):
 #   make run    installs what is missing, builds bohost, runs the main job
-#   make test   installs what is missing, runs vet, format check and all tests
+#   make test   installs what is missing, runs vet, format check, lint and all tests
 SHELL := /bin/bash
 GO_VERSION := 1.26.8
 export PATH := /usr/local/go$(GO_VERSION)/bin:/usr/local/go/bin:$(HOME)/go/bin:$(PATH)
@@ -8,7 +8,7 @@ export GOTOOLCHAIN := local
 BIN := bin/bohost
 RUN_ARGS ?=
 
-.PHONY: all setup setup-test build run test vet fmt-check fuzz test-long matprofile bench ptx gpu-check gpu-check-binary leakcheck memcheck clean
+.PHONY: all setup setup-test build run test vet fmt-check lint fuzz test-long matprofile bench ptx gpu-check gpu-check-binary leakcheck memcheck clean
 
 all: build
 
@@ -30,11 +30,20 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+# staticcheck (pinned; go run fetches it through the module proxy the first
+# time and caches the binary), also over the cuda-tagged files, and go.mod /
+# go.sum exactly as go mod tidy leaves them.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+lint:
+	go run $(STATICCHECK) ./...
+	go run $(STATICCHECK) -tags cuda ./host/gpu/...
+	go mod tidy -diff
+
 # The full test suite (CI runs exactly this through .ci/run).
 setup-test:
 	@BOHOST_SETUP_TEST=1 bash tools/setup.sh
 
-test: setup-test vet fmt-check
+test: setup-test vet fmt-check lint
 	go test -count=1 ./...
 	go test -count=1 -tags cuda -run 'TestCUDA|TestStubDeviceSuite' ./host/gpu/
 	$(MAKE) --no-print-directory fuzz

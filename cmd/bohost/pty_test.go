@@ -125,7 +125,7 @@ func TestREPLOnATerminal(t *testing.T) {
 	pos = scr.waitFor(t, "imit", pos)
 	send("\x15") // clear the line
 	send("'alive'\r")
-	pos = scr.waitFor(t, "alive\r\n", pos)
+	scr.waitFor(t, "alive\r\n", pos)
 	send("\x04") // Ctrl-D
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()

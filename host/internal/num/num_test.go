@@ -51,7 +51,8 @@ func TestKey(t *testing.T) {
 			t.Errorf("Key(%v) differs for a copy", p)
 		}
 	}
-	if Key([]float64{nan, 1}) != Key([]float64{nan, 1}) {
+	a, b := []float64{nan, 1}, []float64{nan, 1}
+	if Key(a) != Key(b) {
 		t.Error("the same NaN bits give different keys")
 	}
 }
