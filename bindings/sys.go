@@ -30,32 +30,12 @@ func (Sys) Open(rt *lua.Runtime) *glua.LTable {
 			L.Push(lua.FromGo(L, map[string]any{"bohost": version.Version, "go": version.Go(), "lua": version.Lua, "revision": version.Revision()}))
 			return 1
 		}},
-		{Name: "parse_args", Sig: "sys.parse_args(defaults, argv [, help]) -> options", Desc: "parses --name value / --flag options against a table of defaults (types follow the defaults); unknown options and stray arguments are usage errors with a did-you-mean; the options table raises on a key that is not an option", Fn: func(L *glua.LState) int {
-			const op = "sys.parse_args"
-			defs := L.CheckTable(1)
-			argvT := L.OptTable(2, L.NewTable())
-			helpT := L.OptTable(3, L.NewTable())
-			var specs []lua.ArgSpec
-			var bad error
-			defs.ForEach(func(k, v glua.LValue) {
-				ks, ok := k.(glua.LString)
-				if !ok || bad != nil {
-					if bad == nil {
-						bad = errs.New(errs.BadArg, op, "defaults must be keyed by option name, got key %s", k.String())
-					}
-					return
-				}
-				d, err := argDefault(v, string(ks))
-				if err != nil {
-					bad = err
-					return
-				}
-				specs = append(specs, lua.ArgSpec{Name: string(ks), Default: d, Help: lua.OptString(helpT.RawGetString(string(ks)))})
-			})
-			if bad != nil {
-				return lua.Raise(L, op, bad)
+		{Name: "parse_args", Sig: "sys.parse_args(spec, argv [, help]) -> options", Desc: "the engine of bo.args: parses --name value / --flag options against the declared options (see bo.args); unknown options and stray arguments are usage errors with a did-you-mean; the options table raises on a key that is not an option", Fn: func(L *glua.LState) int {
+			specs, err := argSpecs(L.CheckTable(1), L.OptTable(3, nil))
+			if err != nil {
+				return lua.Raise(L, argsOp, err)
 			}
-			sort.Slice(specs, func(i, j int) bool { return specs[i].Name < specs[j].Name })
+			argvT := L.OptTable(2, L.NewTable())
 			var argv []string
 			for i := 1; i <= argvT.Len(); i++ {
 				argv = append(argv, argvT.RawGetInt(i).String())
@@ -66,7 +46,7 @@ func (Sys) Open(rt *lua.Runtime) *glua.LTable {
 			}
 			vals, err := lua.ParseArgs(script, specs, argv)
 			if err != nil {
-				return lua.Raise(L, op, err)
+				return lua.Raise(L, "sys.parse_args", err)
 			}
 			out := L.NewTable()
 			names := make([]string, 0, len(specs))
@@ -186,28 +166,250 @@ func (Sys) Open(rt *lua.Runtime) *glua.LTable {
 	})
 }
 
-func argDefault(v glua.LValue, name string) (any, error) {
+// argsOp names the errors in a declaration of options: scripts call
+// bo.args, which hands the declaration to sys.parse_args.
+const argsOp = "bo.args"
+
+// argSpecs reads a declaration of options: each array entry declares one,
+// {name, default, help [, type=]}, in the order --help lists them; each
+// key = default pair (the older form) declares one without help, unless the
+// help table (name = text) gives it. Types follow the defaults; type= fixes
+// the element type of an empty list ("numbers" or "strings"). A name
+// declared twice, help for no option, and help given twice are errors.
+func argSpecs(spec, help *glua.LTable) ([]lua.ArgSpec, error) {
+	var specs []lua.ArgSpec
+	seen := map[string]bool{}
+	add := func(s lua.ArgSpec) error {
+		if seen[s.Name] {
+			return errs.New(errs.BadArg, argsOp, "option '%s' declared twice", s.Name)
+		}
+		seen[s.Name] = true
+		specs = append(specs, s)
+		return nil
+	}
+	n := spec.Len()
+	for i := 1; i <= n; i++ {
+		s, err := argEntry(spec.RawGetInt(i), i)
+		if err != nil {
+			return nil, err
+		}
+		if err := add(s); err != nil {
+			return nil, err
+		}
+	}
+	var keyed []lua.ArgSpec
+	var bad error
+	spec.ForEach(func(k, v glua.LValue) {
+		if bad != nil {
+			return
+		}
+		if kn, ok := k.(glua.LNumber); ok && float64(kn) >= 1 && float64(kn) <= float64(n) && float64(kn) == float64(int(kn)) {
+			return // an entry of the array part
+		}
+		ks, ok := k.(glua.LString)
+		if !ok {
+			bad = errs.New(errs.BadArg, argsOp, "options are declared as {name, default, help} entries or name = default, got the key %s", k.String()).
+				WithHint(argsUsage)
+			return
+		}
+		d, err := argDefault(v, string(ks), "")
+		if err != nil {
+			bad = err
+			return
+		}
+		keyed = append(keyed, lua.ArgSpec{Name: string(ks), Default: d})
+	})
+	if bad != nil {
+		return nil, bad
+	}
+	sort.Slice(keyed, func(i, j int) bool { return keyed[i].Name < keyed[j].Name })
+	for _, s := range keyed {
+		if err := add(s); err != nil {
+			return nil, err
+		}
+	}
+	if help != nil {
+		names := make([]string, len(specs))
+		byName := map[string]*lua.ArgSpec{}
+		for i := range specs {
+			names[i] = specs[i].Name
+			byName[specs[i].Name] = &specs[i]
+		}
+		var keys []string
+		help.ForEach(func(k, v glua.LValue) {
+			ks, ok := k.(glua.LString)
+			if !ok {
+				bad = errs.New(errs.BadArg, argsOp, "help must be a table of option = text, got the key %s", k.String())
+				return
+			}
+			keys = append(keys, string(ks))
+		})
+		if bad != nil {
+			return nil, bad
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			s, ok := byName[k]
+			if !ok {
+				e := errs.New(errs.BadArg, argsOp, "help for '%s', which is no option", k)
+				if near := lua.Suggest(k, names); near != "" {
+					e.Msg += fmt.Sprintf(" (did you mean '%s'?)", near)
+				}
+				return nil, e.WithHint("options: %s", strings.Join(names, ", "))
+			}
+			text, ok := help.RawGetString(k).(glua.LString)
+			if !ok {
+				return nil, errs.New(errs.BadArg, argsOp, "help of option '%s' must be a string, got %s", k, help.RawGetString(k).Type())
+			}
+			if s.Help != "" {
+				return nil, errs.New(errs.BadArg, argsOp, "help of option '%s' given twice: in its declaration and in the help table", k)
+			}
+			s.Help = string(text)
+		}
+	}
+	return specs, nil
+}
+
+const argsUsage = `bo.args{ {"alpha", 0.1, "risk level"}, {"seeds", {1, 2}, "one run per seed"}, ... }: name, default (its type is the option's), help`
+
+// argEntry reads one declaration {name, default, help [, type=]}.
+func argEntry(v glua.LValue, i int) (lua.ArgSpec, error) {
+	bad := func(format string, args ...any) (lua.ArgSpec, error) {
+		return lua.ArgSpec{}, errs.New(errs.BadArg, argsOp, "option entry [%d]: "+format, append([]any{i}, args...)...).WithHint(argsUsage)
+	}
+	t, ok := v.(*glua.LTable)
+	if !ok {
+		return bad("expected {name, default, help}, got %s", lua.TypeName(v))
+	}
+	name, ok := t.RawGetInt(1).(glua.LString)
+	if !ok || !isOptionName(string(name)) {
+		return bad("the name (first) must be a word such as \"n_w\", got %s", inspectArg(t.RawGetInt(1)))
+	}
+	typ := ""
+	var bad2 error
+	t.ForEach(func(k, val glua.LValue) {
+		if bad2 != nil {
+			return
+		}
+		switch k := k.(type) {
+		case glua.LNumber:
+			if k >= 1 && k <= 3 && k == glua.LNumber(int(k)) {
+				return
+			}
+			_, bad2 = bad("'%s' has more than name, default and help (got [%s] = %s)", name, k, inspectArg(val))
+		case glua.LString:
+			if k == "type" {
+				if s, ok := val.(glua.LString); ok {
+					typ = string(s)
+					return
+				}
+				_, bad2 = bad("type of '%s' must be a string, got %s", name, lua.TypeName(val))
+				return
+			}
+			msg := fmt.Sprintf("unknown key '%s' in the declaration of '%s'", k, name)
+			if s := lua.Suggest(string(k), []string{"type"}); s != "" {
+				msg += fmt.Sprintf(" (did you mean '%s'?)", s)
+			}
+			_, bad2 = bad("%s", msg)
+		default:
+			_, bad2 = bad("unexpected key %s in the declaration of '%s'", k.String(), name)
+		}
+	})
+	if bad2 != nil {
+		return lua.ArgSpec{}, bad2
+	}
+	def := t.RawGetInt(2)
+	if def == glua.LNil {
+		return bad("'%s' needs a default (second), which fixes its type", name)
+	}
+	d, err := argDefault(def, string(name), typ)
+	if err != nil {
+		return lua.ArgSpec{}, err
+	}
+	var help string
+	switch h := t.RawGetInt(3).(type) {
+	case glua.LString:
+		help = string(h)
+	default:
+		if h != glua.LNil {
+			return bad("the help of '%s' (third) must be a string, got %s", name, lua.TypeName(h))
+		}
+	}
+	return lua.ArgSpec{Name: string(name), Default: d, Help: help}, nil
+}
+
+func isOptionName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, c := range s {
+		if c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && (c >= '0' && c <= '9' || c == '-') {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+func inspectArg(v glua.LValue) string {
+	if s, ok := v.(glua.LString); ok {
+		return fmt.Sprintf("%q", string(s))
+	}
+	return lua.TypeName(v)
+}
+
+// argDefault converts an option's default; typ ("number", "string",
+// "boolean", "numbers", "strings" or "") must agree with it.
+func argDefault(v glua.LValue, name, typ string) (any, error) {
+	var d any
 	switch x := v.(type) {
 	case glua.LNumber:
-		return float64(x), nil
+		d = float64(x)
 	case glua.LString:
-		return string(x), nil
+		d = string(x)
 	case glua.LBool:
-		return bool(x), nil
+		d = bool(x)
 	case *glua.LTable:
-		if x.Len() == 0 {
-			return []string{}, nil
+		switch {
+		case x.Len() == 0 && typ == "numbers":
+			d = []float64{}
+		case x.Len() == 0:
+			d = []string{}
+		default:
+			if _, ok := x.RawGetInt(1).(glua.LNumber); ok {
+				f, err := lua.ToFloats(x, name)
+				if err != nil {
+					return nil, errs.New(errs.BadArg, argsOp, "default of option '%s': %v", name, err)
+				}
+				d = f
+			} else {
+				var out []string
+				for i := 1; i <= x.Len(); i++ {
+					out = append(out, x.RawGetInt(i).String())
+				}
+				d = out
+			}
 		}
-		if _, ok := x.RawGetInt(1).(glua.LNumber); ok {
-			return lua.ToFloats(x, name)
-		}
-		var out []string
-		for i := 1; i <= x.Len(); i++ {
-			out = append(out, x.RawGetInt(i).String())
-		}
-		return out, nil
+	default:
+		return nil, errs.New(errs.BadArg, argsOp, "default of option '%s' must be a number, string, boolean or list, got %s", name, lua.TypeName(v))
 	}
-	return nil, errs.New(errs.BadArg, "sys.parse_args", "default of option '%s' must be a number, string, boolean or list, got %s", name, lua.TypeName(v))
+	if typ == "" {
+		return d, nil
+	}
+	got := map[string]string{"float64": "number", "string": "string", "bool": "boolean", "[]float64": "numbers", "[]string": "strings"}[fmt.Sprintf("%T", d)]
+	switch typ {
+	case "number", "string", "boolean", "numbers", "strings":
+	default:
+		msg := fmt.Sprintf("type of option '%s' must be number, string, boolean, numbers or strings, got %q", name, typ)
+		if s := lua.Suggest(typ, []string{"number", "string", "boolean", "numbers", "strings"}); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return nil, errs.New(errs.BadArg, argsOp, "%s", msg)
+	}
+	if got != typ {
+		return nil, errs.New(errs.BadArg, argsOp, "the default of option '%s' is of type %s, not %s", name, got, typ)
+	}
+	return d, nil
 }
 
 // strictOptions is the metatable of the options table bo.args returns:
@@ -217,7 +419,7 @@ func strictOptions(L *glua.LState, names []string) *glua.LTable {
 	const op = "bo.args"
 	sorted := append([]string(nil), names...)
 	sort.Strings(sorted)
-	hint := "options: " + strings.Join(sorted, ", ") + " (a new option needs a default in bo.args{...})"
+	hint := "options: " + strings.Join(sorted, ", ") + " (declare a new one in bo.args{...}: {name, default, help})"
 	known := map[string]bool{}
 	for _, n := range names {
 		known[n] = true
