@@ -47,6 +47,7 @@ func toy(t *testing.T, dx, n int, seed uint64) (*gp.Model, [][]float64, []float6
 var cvar07 = risk.Measure{Kind: risk.KindCVaR, Alpha: 0.7, Convention: risk.BoTorch}
 
 func TestPostMatchesModel(t *testing.T) {
+	t.Parallel()
 	m, X, y := toy(t, 2, 15, 1)
 	p, err := NewPost(m, X, y)
 	if err != nil {
@@ -66,6 +67,7 @@ func TestPostMatchesModel(t *testing.T) {
 // TestNEIBruteForce recomputes qNEI and qLogNEI from gp.Model's joint
 // posterior over baseline × W and x × W with the same base samples.
 func TestNEIBruteForce(t *testing.T) {
+	t.Parallel()
 	m, X, y := toy(t, 1, 10, 2)
 	p, _ := NewPost(m, X, y)
 	W := [][]float64{{0.1}, {0.5}, {0.8}}
@@ -115,6 +117,7 @@ func TestNEIBruteForce(t *testing.T) {
 }
 
 func TestLogFatplus(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ x, tau, want float64 }{
 		{0, 1, math.Log(math.Log(2) + 0.1)},
 		{5, 1, math.Log(math.Log1p(math.Exp(5)) + 0.1/26)},
@@ -129,6 +132,7 @@ func TestLogFatplus(t *testing.T) {
 
 // TestKGBruteForce recomputes ρKG with gp.Model.Condition for every fantasy.
 func TestKGBruteForce(t *testing.T) {
+	t.Parallel()
 	m, X, y := toy(t, 1, 8, 3)
 	p, _ := NewPost(m, X, y)
 	W := [][]float64{{0.05}, {0.3}, {0.55}, {0.8}}
@@ -179,6 +183,7 @@ func TestKGBruteForce(t *testing.T) {
 }
 
 func TestMeanRiskGradFD(t *testing.T) {
+	t.Parallel()
 	m, X, y := toy(t, 2, 20, 5)
 	p, _ := NewPost(m, X, y)
 	W := [][]float64{{0.1}, {0.35}, {0.6}, {0.9}}
@@ -206,6 +211,7 @@ func TestMeanRiskGradFD(t *testing.T) {
 }
 
 func TestMaximizeDeterministic(t *testing.T) {
+	t.Parallel()
 	m, X, y := toy(t, 1, 10, 7)
 	p, _ := NewPost(m, X, y)
 	W := [][]float64{{0.1}, {0.5}, {0.9}}
@@ -233,6 +239,7 @@ func TestMaximizeDeterministic(t *testing.T) {
 // TestBoltzmannStarts: the draw keeps the best start, returns distinct
 // starts, is deterministic for a seed and favours high values.
 func TestBoltzmannStarts(t *testing.T) {
+	t.Parallel()
 	var c []start
 	for i := 0; i < 100; i++ {
 		c = append(c, start{x: []float64{float64(i)}, v: -float64(i) / 10}) // sorted best first

@@ -56,6 +56,7 @@ var wset4 = [][]float64{{0.1}, {0.35}, {0.6}, {0.9}}
 // TestPostKronMatchesDense: on grid data with the RBF kernel the grid
 // route's means and joint covariances equal the dense route's (1e-9).
 func TestPostKronMatchesDense(t *testing.T) {
+	t.Parallel()
 	m, X, y := toyGrid(t, 2, 6, wset4, 1, false)
 	pk, err := NewPost(m, X, y)
 	if err != nil {
@@ -115,6 +116,7 @@ func checkGrad(t *testing.T, name string, f func(x, g []float64) float64, x []fl
 // TestNEIGradFD checks qNEI and qLogNEI gradients against finite differences
 // on the dense route (Matérn, RBF) and the grid route, for two measures.
 func TestNEIGradFD(t *testing.T) {
+	t.Parallel()
 	type setup struct {
 		name string
 		p    *Post
@@ -171,6 +173,7 @@ func TestNEIGradFD(t *testing.T) {
 // TestNEIGridMatchesDense: qLogNEI values on the grid route equal the dense
 // route's (same model, same base samples) to 1e-8.
 func TestNEIGridMatchesDense(t *testing.T) {
+	t.Parallel()
 	m, X, y := toyGrid(t, 2, 5, wset4, 4, false)
 	pk, _ := NewPost(m, X, y)
 	o := m.Options()
@@ -190,6 +193,7 @@ func TestNEIGridMatchesDense(t *testing.T) {
 // TestUCBEIGradFD checks the UCB and EI gradients against finite
 // differences on both routes.
 func TestUCBEIGradFD(t *testing.T) {
+	t.Parallel()
 	m1, X1, y1 := toy(t, 2, 20, 5)
 	p1, _ := NewPost(m1, X1, y1)
 	m2, X2, y2 := toyGrid(t, 2, 5, wset4, 6, false)
@@ -214,6 +218,7 @@ func TestUCBEIGradFD(t *testing.T) {
 // TestCholBackward checks Σ̄ of the Cholesky reverse mode against finite
 // differences of ⟨L̄, chol(Σ)⟩ for a random SPD Σ.
 func TestCholBackward(t *testing.T) {
+	t.Parallel()
 	const m = 5
 	rng := rand.New(rand.NewPCG(9, 9))
 	B := make([]float64, m*m)
@@ -270,6 +275,7 @@ func TestCholBackward(t *testing.T) {
 // TestKGGradFD checks the ρKG gradient in (x, w) against finite differences
 // on the dense route (pair data) and the grid route (all_w data).
 func TestKGGradFD(t *testing.T) {
+	t.Parallel()
 	m1, X1, y1 := toy(t, 2, 16, 12)
 	p1, _ := NewPost(m1, X1, y1)
 	m2, X2, y2 := toyGrid(t, 2, 5, wset4, 13, false)
@@ -300,6 +306,7 @@ func TestKGGradFD(t *testing.T) {
 // TestNEIGridFastPath: the grid fast path (neiGrid) gives the generic grid
 // route's value and gradient to 1e-8.
 func TestNEIGridFastPath(t *testing.T) {
+	t.Parallel()
 	m, X, y := toyGrid(t, 2, 6, wset4, 14, false)
 	p, _ := NewPost(m, X, y)
 	var base [][]float64

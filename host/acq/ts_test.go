@@ -10,6 +10,7 @@ import (
 // TestTSGradFD checks the Thompson-sampling value's gradient against finite
 // differences on the dense route (Matérn-5/2) and the grid route (RBF).
 func TestTSGradFD(t *testing.T) {
+	t.Parallel()
 	m, X, y := toy(t, 2, 15, 3)
 	pd, err := NewPost(m, X, y)
 	if err != nil {
@@ -42,6 +43,7 @@ func TestTSGradFD(t *testing.T) {
 // Kronecker solve and the dense route's Cholesky solve gives the same
 // function.
 func TestTSGridMatchesDense(t *testing.T) {
+	t.Parallel()
 	m, X, y := toyGrid(t, 2, 6, wset4, 5, false)
 	pk, err := NewPost(m, X, y)
 	if err != nil || pk.kr == nil {
@@ -69,6 +71,7 @@ func TestTSGridMatchesDense(t *testing.T) {
 // random-feature error), both near the data and away from it. A draw that
 // forgot the pathwise update would have the prior's mean and variance.
 func TestTSDrawsArePosteriorSamples(t *testing.T) {
+	t.Parallel()
 	m, X, y := toy(t, 2, 12, 8)
 	p, err := NewPost(m, X, y)
 	if err != nil {

@@ -57,6 +57,7 @@ func fdOnly(f Func) Func {
 }
 
 func TestMinimize(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := []float64{0.3, -0.2, 0.7, 0.1, 0.5, 0.9, -0.4, 0.25}
 	cases := []struct {
@@ -136,6 +137,7 @@ func multimodal(x, g []float64) float64 {
 }
 
 func TestMultiStart(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	lo, hi := []float64{-3, -3}, []float64{3, 3}
 	// Dense grid reference for the global minimum.
@@ -171,6 +173,7 @@ func TestMultiStart(t *testing.T) {
 }
 
 func TestCancel(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := Minimize(ctx, rosenbrock, []float64{0, 0}, []float64{-2, -2}, []float64{2, 2}, nil); !errs.Is(err, errs.Canceled) {
@@ -196,6 +199,7 @@ func TestCancel(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, c := range []struct {
 		name   string

@@ -32,6 +32,7 @@ func randData(rng *rand.Rand, n, d int) ([][]float64, []float64) {
 var fdCentral = &fd.Settings{Formula: fd.Central, Step: 1e-6}
 
 func TestKernelGradU(t *testing.T) {
+	t.Parallel()
 	const tol = 1e-7
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, kind := range []Kernel{RBF, Matern52} {
@@ -82,6 +83,7 @@ func TestKernelGradU(t *testing.T) {
 // with respect to θ against central finite differences at random θ, for both
 // kernels, every prior set and learned or fixed noise.
 func TestObjectiveGradient(t *testing.T) {
+	t.Parallel()
 	const tol = 2e-6
 	rng := rand.New(rand.NewPCG(3, 4))
 	X, y := randData(rng, 25, 3)
@@ -158,6 +160,7 @@ func TestObjectiveGradient(t *testing.T) {
 }
 
 func TestPriorDerivatives(t *testing.T) {
+	t.Parallel()
 	const tol = 1e-7
 	for _, p := range []dist{logNormal{-4, 1}, logNormal{2.45, math.Sqrt(3)}, gamma{3, 6}, gamma{2, 0.15}, gamma{1.1, 0.05}} {
 		for _, x := range []float64{0.01, 0.3, 1, 4.5} {
@@ -183,6 +186,7 @@ func TestPriorDerivatives(t *testing.T) {
 }
 
 func TestPredictGradients(t *testing.T) {
+	t.Parallel()
 	const tol = 1e-6
 	rng := rand.New(rand.NewPCG(5, 6))
 	X, y := randData(rng, 30, 3)

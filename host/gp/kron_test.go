@@ -38,6 +38,7 @@ func gridData(rng *rand.Rand, nx, nw, dx, dw int) ([][]float64, []float64) {
 }
 
 func TestGridSplit(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 3))
 	X, _ := gridData(rng, 4, 3, 2, 2)
 	dx, nx, nw, ok := GridSplit(X)
@@ -62,6 +63,7 @@ func TestGridSplit(t *testing.T) {
 // gradient with the dense ones on grid data for every prior set and noise
 // mode. Tolerance 1e-8 relative: both are exact, only rounding differs.
 func TestKronMatchesDense(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, c := range []struct{ nx, nw, dx, dw int }{{5, 3, 2, 1}, {7, 4, 3, 2}, {3, 6, 1, 2}} {
 		X, y := gridData(rng, c.nx, c.nw, c.dx, c.dw)
@@ -116,6 +118,7 @@ func TestKronMatchesDense(t *testing.T) {
 // TestKronFitMatchesDense fits the same grid data with and without the
 // Kronecker route: the optimum (MAP objective) must agree to 1e-6 relative.
 func TestKronFitMatchesDense(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(8, 9))
 	X, y := gridData(rng, 8, 5, 3, 2)
 	var lml [2]float64

@@ -14,6 +14,7 @@ import (
 )
 
 func TestInterpolatesWithoutNoise(t *testing.T) {
+	t.Parallel()
 	const tol = 1e-6
 	rng := rand.New(rand.NewPCG(7, 8))
 	X, y := randData(rng, 15, 2)
@@ -60,6 +61,7 @@ func fitted(t *testing.T, kind Kernel, X [][]float64, y []float64) *Model {
 // TestConditionEqualsRefit: extending the factor equals refactorising the
 // combined data with the same hyper-parameters and standardisation.
 func TestConditionEqualsRefit(t *testing.T) {
+	t.Parallel()
 	const tol = 1e-8
 	rng := rand.New(rand.NewPCG(9, 10))
 	X, y := randData(rng, 40, 3)
@@ -105,6 +107,7 @@ func TestConditionEqualsRefit(t *testing.T) {
 }
 
 func TestStateRoundTrip(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(11, 12))
 	X, y := randData(rng, 25, 2)
 	m := fitted(t, Matern52, X, y)
@@ -156,6 +159,7 @@ func equalHyper(a, b Hyper) bool {
 // TestFitDeterministic: the same seed gives bit-identical hyper-parameters
 // whatever the number of workers; another seed may not.
 func TestFitDeterministic(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(13, 14))
 	X, y := randData(rng, 30, 4)
 	var ref Hyper
@@ -177,6 +181,7 @@ func TestFitDeterministic(t *testing.T) {
 // TestFitBeatsStarts: the fitted MAP objective is at least as good as the
 // objective at the prior mode and at random hyper-parameters.
 func TestFitImprovesObjective(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(15, 16))
 	X, y := randData(rng, 30, 3)
 	for _, kind := range []Kernel{RBF, Matern52} {
@@ -206,6 +211,7 @@ func TestFitImprovesObjective(t *testing.T) {
 // TestSampleCovariance: joint samples from standard-normal base draws have
 // the posterior mean and covariance on average.
 func TestSampleCovariance(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(17, 18))
 	X, y := randData(rng, 20, 2)
 	m := fitted(t, RBF, X, y)
@@ -258,6 +264,7 @@ func TestSampleCovariance(t *testing.T) {
 }
 
 func TestNotPD(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(19, 20))
 	X, y := randData(rng, 10, 2)
 	m, _ := New(DefaultOptions())
@@ -288,6 +295,7 @@ func TestNotPD(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	m, _ := New(DefaultOptions())
 	if _, _, err := m.Predict([][]float64{{0.5}}); !errs.Is(err, errs.BadState) {
@@ -361,6 +369,7 @@ func TestErrors(t *testing.T) {
 }
 
 func TestOptionsValidate(t *testing.T) {
+	t.Parallel()
 	if err := DefaultOptions().Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
@@ -395,6 +404,7 @@ func TestOptionsValidate(t *testing.T) {
 }
 
 func TestCrossCov(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(21, 22))
 	X, y := randData(rng, 12, 2)
 	o := DefaultOptions()

@@ -27,6 +27,7 @@ import (
 //     it stops, at n = 100 seed 2, in an interpolating optimum 6 % worse on
 //     RMSE than scikit-learn's (docs/gp.md).
 func TestAnchorQuality(t *testing.T) {
+	t.Parallel()
 	const (
 		lmlTol  = 0.05 // nats, total
 		rmseTol = 1.05

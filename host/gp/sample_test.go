@@ -16,6 +16,7 @@ import (
 // the density comes from FitWithHyper's factorisation (not the sampler's
 // objective) plus the log prior and the Jacobian of log ℓ.
 func TestSampleHyperMatchesGrid(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
 	var X [][]float64
 	var y []float64
@@ -88,6 +89,7 @@ func TestSampleHyperMatchesGrid(t *testing.T) {
 }
 
 func TestSampleHyperDeterministic(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(5, 6))
 	X, y := randData(rng, 20, 3)
 	m := fitted(t, RBF, X, y)

@@ -15,6 +15,7 @@ func seg(x1, y1, x2, y2 float64) imgbuf.Segment {
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 
 func TestRadius(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		w, h int
 		want float64
@@ -33,6 +34,7 @@ func TestRadius(t *testing.T) {
 // P = 5/6; R = GT pixels within 1 of a detection = x=0..5 → 6/10;
 // F = 2·(5/6)·0.6/(5/6+0.6) = 1/(43/30) = 30/43.
 func TestHandComputed(t *testing.T) {
+	t.Parallel()
 	gt := []imgbuf.Segment{seg(0, 5, 9, 5)}
 	det := []imgbuf.Segment{seg(0, 5, 4, 5), seg(9, 0, 9, 0)}
 	s := FScore(det, gt, 10, 10, 1)
@@ -55,6 +57,7 @@ func TestHandComputed(t *testing.T) {
 }
 
 func TestSelfScoreIsOne(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for trial := 0; trial < 20; trial++ {
 		w, h := 20+rng.IntN(300), 20+rng.IntN(300)
@@ -69,6 +72,7 @@ func TestSelfScoreIsOne(t *testing.T) {
 // A detector that floods the image with a dense grid reaches full recall but
 // must score low.
 func TestFloodingDetectorScoresLow(t *testing.T) {
+	t.Parallel()
 	const w, h = 640, 480
 	gt := []imgbuf.Segment{
 		seg(100, 100, 540, 100), seg(100, 100, 100, 380), seg(540, 100, 540, 380), seg(100, 380, 540, 380),
@@ -92,6 +96,7 @@ func TestFloodingDetectorScoresLow(t *testing.T) {
 }
 
 func TestShiftTolerance(t *testing.T) {
+	t.Parallel()
 	const w, h = 640, 480
 	gt := []imgbuf.Segment{seg(50, 100, 600, 100), seg(300, 20, 300, 460), seg(60, 400, 400, 200)}
 	for _, c := range []struct {
@@ -115,6 +120,7 @@ func TestShiftTolerance(t *testing.T) {
 }
 
 func TestClamping(t *testing.T) {
+	t.Parallel()
 	const w, h = 100, 80
 	// Out-of-image endpoints are clamped: a segment from (-50,10) to (150,10)
 	// rasterises like (0,10)-(99,10).
@@ -141,6 +147,7 @@ func TestClamping(t *testing.T) {
 }
 
 func TestEmptyInputs(t *testing.T) {
+	t.Parallel()
 	gt := []imgbuf.Segment{seg(1, 1, 8, 8)}
 	if s := FScore(nil, gt, 10, 10, 1); s.F != 0 || s.Precision != 0 || s.Recall != 0 || s.NGT != 1 || s.NDetected != 0 {
 		t.Errorf("no detections: %+v", s)
@@ -159,6 +166,7 @@ func TestEmptyInputs(t *testing.T) {
 }
 
 func TestMean(t *testing.T) {
+	t.Parallel()
 	m, n := Mean([]Score{{F: 1, Precision: 1, Recall: 1, R: 3, NGT: 2}, {NGT: 0, F: 0.123}, {F: 0.5, Precision: 0.25, Recall: 1, R: 3, NGT: 1}})
 	if n != 2 || m.F != 0.75 || m.Precision != 0.625 || m.Recall != 1 || m.NGT != 3 {
 		t.Errorf("Mean = %+v, %d", m, n)
@@ -167,6 +175,7 @@ func TestMean(t *testing.T) {
 
 // The EDT is exact: compare with brute force on random sparse masks.
 func TestSquaredEDTExact(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
 	for trial := 0; trial < 60; trial++ {
 		w, h := 1+rng.IntN(40), 1+rng.IntN(40)
@@ -203,6 +212,7 @@ func TestSquaredEDTExact(t *testing.T) {
 
 // Bresenham lines are 8-connected with the right pixel count.
 func TestRasteriseConnected(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(5, 6))
 	const w, h = 64, 48
 	for trial := 0; trial < 200; trial++ {
@@ -232,6 +242,7 @@ func abs(v int) int {
 // Fuzz-ish: random sizes, coordinates (including wild ones) and radii never
 // panic and always give scores in [0,1].
 func TestRandomInputsNeverPanic(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(7, 8))
 	wild := []float64{math.NaN(), math.Inf(1), math.Inf(-1), -1e18, 1e18, -0.5, 0.5, -1, 0}
 	for trial := 0; trial < 300; trial++ {

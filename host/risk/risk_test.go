@@ -15,6 +15,7 @@ const tol = 1e-12
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol*math.Max(1, math.Abs(b)) }
 
 func TestCVaRHandComputed(t *testing.T) {
+	t.Parallel()
 	v := []float64{5, 1, 4, 2, 3}
 	for _, c := range []struct {
 		alpha float64
@@ -46,6 +47,7 @@ func TestCVaRHandComputed(t *testing.T) {
 
 // TestBoTorchVectors is TestCVaR/TestVaR of BoTorch's test_risk_measures.py.
 func TestBoTorchVectors(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		y         []float64
 		cvar, vaR float64
@@ -71,6 +73,7 @@ func TestBoTorchVectors(t *testing.T) {
 
 // TestTailTables checks the k table of shared/notes/risk.md §4.
 func TestTailTables(t *testing.T) {
+	t.Parallel()
 	alphas := []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9}
 	botorch := map[int][]int{
 		3:  {3, 3, 3, 2, 2, 1, 1},
@@ -104,6 +107,7 @@ func TestTailTables(t *testing.T) {
 
 // TestFloatTrap: BoTorch's ceil(n*alpha) on doubles; the bohost rule is exact.
 func TestFloatTrap(t *testing.T) {
+	t.Parallel()
 	if k, _ := Tail(25, 0.28, BoTorch); k != 18 {
 		t.Errorf("Tail(25, 0.28, botorch) = %d, want 18 (BoTorch's float behaviour)", k)
 	}
@@ -155,6 +159,7 @@ func TestFloatTrap(t *testing.T) {
 }
 
 func TestMonotoneInAlpha(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, n := range []int{1, 2, 3, 7, 16, 64} {
 		v := make([]float64, n)
@@ -191,6 +196,7 @@ func TestMonotoneInAlpha(t *testing.T) {
 }
 
 func TestWeights(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
 	measures := []Measure{{Kind: KindMean}, {Kind: KindWorst}}
 	for _, a := range []float64{0.05, 0.1, 0.28, 0.3, 0.5, 0.7, 0.95, 1} {
@@ -238,6 +244,7 @@ func TestWeights(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		m    Measure
 		want string // substring of the message, "" = valid
@@ -277,6 +284,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestCheckAlphas(t *testing.T) {
+	t.Parallel()
 	sweep := []float64{0.1, 0.2, 0.3, 0.4, 0.5}
 	for _, c := range []struct {
 		conv    Convention

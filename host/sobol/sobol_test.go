@@ -23,6 +23,7 @@ func degree(j int) int {
 }
 
 func TestFirstPoints(t *testing.T) {
+	t.Parallel()
 	s, err := New(3, false, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +68,7 @@ func reference(s, a int, m0 []uint64, i uint64) float64 {
 }
 
 func TestAgainstDefinition(t *testing.T) {
+	t.Parallel()
 	s, _ := New(JoeKuoDims, false, 0)
 	for i := uint64(0); i < 300; i++ {
 		p := s.Next(nil)
@@ -82,6 +84,7 @@ func TestAgainstDefinition(t *testing.T) {
 // TestTable checks the typed-in Joe–Kuo rows: m_k odd and below 2^k, and the
 // (s, a) column is exactly the list of primitive polynomials by degree then a.
 func TestTable(t *testing.T) {
+	t.Parallel()
 	i := 0
 	for s := 1; s <= 8 && i < len(joeKuo); s++ {
 		for a := 0; a < 1<<(s-1) && i < len(joeKuo); a++ {
@@ -150,6 +153,7 @@ func tValue(pts [][2]float64, m int) int {
 // 2-D projection is a (t, m, 2)-net with t <= (s_i - 1) + (s_j - 1), scrambled
 // or not.
 func TestNets(t *testing.T) {
+	t.Parallel()
 	dims := []int{0, 1, 2, 3, 4, 5, 6, 7, 12, 19, 31, 52, 53, 60, 200}
 	maxd := dims[len(dims)-1] + 1
 	const m = 10
@@ -195,6 +199,7 @@ func TestNets(t *testing.T) {
 }
 
 func TestScrambledUniform(t *testing.T) {
+	t.Parallel()
 	s, _ := New(8, true, 42)
 	const n = 1 << 12
 	pts := s.Draw(n)
@@ -225,6 +230,7 @@ func TestScrambledUniform(t *testing.T) {
 }
 
 func TestDeterminism(t *testing.T) {
+	t.Parallel()
 	a, _ := New(5, true, 3)
 	b, _ := New(5, true, 3)
 	c, _ := New(5, true, 4)
@@ -246,6 +252,7 @@ func TestDeterminism(t *testing.T) {
 }
 
 func TestSeek(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, scr := range []bool{false, true} {
 		ref, _ := New(6, scr, 9)
@@ -287,6 +294,7 @@ func TestSeek(t *testing.T) {
 }
 
 func TestNewErrors(t *testing.T) {
+	t.Parallel()
 	for _, d := range []int{0, -1, MaxDim + 1} {
 		if _, err := New(d, false, 0); !errs.Is(err, errs.BadArg) {
 			t.Errorf("New(%d) error = %v, want bad_arg", d, err)
@@ -295,6 +303,7 @@ func TestNewErrors(t *testing.T) {
 }
 
 func TestNormal(t *testing.T) {
+	t.Parallel()
 	const n, d = 1024, 4
 	z := Normal(d, n, 11)
 	z2 := Normal(d, n, 11)

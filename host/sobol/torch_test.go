@@ -13,6 +13,7 @@ import (
 // SobolEngine(dim, scramble=True, seed=seed) drew (testdata/torch_sobol.py),
 // exactly, including a seed above 2^32 (torch keeps its low 32 bits).
 func TestNewTorchMatchesTorch(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile("testdata/torch_sobol.json")
 	if err != nil {
 		t.Fatal(err)
@@ -59,6 +60,7 @@ func TestNewTorchMatchesTorch(t *testing.T) {
 }
 
 func TestNewTorchErrors(t *testing.T) {
+	t.Parallel()
 	for _, d := range []int{0, TorchMaxDim + 1} {
 		_, err := NewTorch(d, 0)
 		var e *errs.Error
@@ -69,6 +71,7 @@ func TestNewTorchErrors(t *testing.T) {
 }
 
 func TestNewTorchExhausted(t *testing.T) {
+	t.Parallel()
 	s, _ := NewTorch(2, 1)
 	defer func() {
 		if recover() == nil {

@@ -24,6 +24,7 @@ func randomEnvs(n, d int, seed uint64) [][]float64 {
 }
 
 func TestSnapSobolNearestUnused(t *testing.T) {
+	t.Parallel()
 	envs := randomEnvs(60, 3, 2)
 	for _, nw := range []int{1, 5, 16, 60} {
 		idx, err := SnapSobol(envs, nw, 7)
@@ -74,6 +75,7 @@ func TestSnapSobolNearestUnused(t *testing.T) {
 // When the environments include the Sobol points themselves (and the unit
 // corners, so min-max scaling is the identity), SnapSobol returns them.
 func TestSnapSobolExact(t *testing.T) {
+	t.Parallel()
 	s, _ := sobol.New(2, true, 3)
 	pts := s.Draw(8)
 	envs := [][]float64{{0, 0}, {1, 1}, {0.5, 0.001}}
@@ -92,6 +94,7 @@ func TestSnapSobolExact(t *testing.T) {
 }
 
 func TestSnapSobolDeterministic(t *testing.T) {
+	t.Parallel()
 	envs := randomEnvs(40, 6, 5)
 	a, _ := SnapSobol(envs, 10, 1)
 	b, _ := SnapSobol(envs, 10, 1)
@@ -112,6 +115,7 @@ func TestSnapSobolDeterministic(t *testing.T) {
 }
 
 func TestSnapSobolErrors(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		envs [][]float64
 		nw   int
@@ -132,6 +136,7 @@ func TestSnapSobolErrors(t *testing.T) {
 }
 
 func TestSobolW(t *testing.T) {
+	t.Parallel()
 	w := SobolW(2, 16, 4)
 	if len(w) != 16 || len(w[0]) != 2 {
 		t.Fatalf("SobolW shape %d×%d", len(w), len(w[0]))

@@ -6,6 +6,7 @@ import (
 )
 
 func TestGemmAndEigSym(t *testing.T) {
+	t.Parallel()
 	A := []float64{1, 2, 3, 4, 5, 6} // 2×3
 	B := []float64{1, 0, 0, 1, 1, 1} // 3×2
 	if got := Gemm(false, false, 2, 3, A, 3, 2, B); got[0] != 4 || got[1] != 5 || got[2] != 10 || got[3] != 11 {
