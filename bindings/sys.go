@@ -41,8 +41,9 @@ func (Sys) Open(rt *lua.Runtime) *glua.LTable {
 				argv = append(argv, argvT.RawGetInt(i).String())
 			}
 			script := "SCRIPT.lua"
-			if a, ok := L.GetGlobal("arg").(*glua.LTable); ok && a.RawGetInt(0) != glua.LNil {
-				script = a.RawGetInt(0).String()
+			// arg[0] lives in the hash part: RawGetInt reads only the array part.
+			if a, ok := L.GetGlobal("arg").(*glua.LTable); ok && a.RawGet(glua.LNumber(0)) != glua.LNil {
+				script = a.RawGet(glua.LNumber(0)).String()
 			}
 			vals, err := lua.ParseArgs(script, specs, argv)
 			if err != nil {

@@ -18,44 +18,27 @@ local report = require "bohost.report"
 -- Options: everything a sweep varies, with defaults. bohost's alpha is the fraction of the
 -- worst environments averaged (0.1 = the worst 10 %, the most risk-averse).
 ---------------------------------------------------------------------------------------------
-local opt = bo.args({
-  alphas = {0.1, 0.2, 0.3, 0.4, 0.5},
-  iterations = 30,
-  n_initial = 5,
-  n_w = 10,
-  acquisition = "rho_kg",
-  seeds = {1, 2},
-  data = "",                 -- "" = the embedded synthetic scenes; or a directory in York Urban's layout
-  split = "train",
-  synth_n = 24,              -- synthetic images (half train, half test)
-  device = "cpu",
-  out = "runs/alpha_sweep",
-  workers = 2,
-  timeout_s = 120,
-  max_rss = "2GiB",
-  cleanup_every = 5,
-  convention = "bohost",
-  recommend_from = "evaluated",
-  report = true,
-  smoke = false,
-}, {
-  alphas = "risk levels: the fraction of worst environments CVaR averages",
-  iterations = "BO iterations per run after the initial design",
-  n_initial = "initial (x, w) evaluations per run",
-  n_w = "environments (images) in each run's W set",
-  acquisition = "rho_kg | qlognei | qnei | ucb | ei | ts | random | sobol",
-  seeds = "one run per seed and alpha",
-  data = "image directory (York Urban layout); empty for the embedded synthetic set",
-  split = "which split of the data set to tune on",
-  device = "cpu | cuda (falls back to the CPU with a warning without a GPU)",
-  out = "the sweep directory: one run directory per (alpha, seed), and report/",
-  workers = "evaluation worker processes",
-  max_rss = "memory cap per worker process",
-  cleanup_every = "run the cleanup schedule every k iterations (0: never)",
-  recommend_from = "evaluated (the best x tried) | continuous (the posterior optimum over the box)",
-  report = "draw the report at the end",
-  smoke = "a tiny sweep that checks everything works in seconds",
-})
+local opt = bo.args{
+  {"alphas", {0.1, 0.2, 0.3, 0.4, 0.5}, "risk levels: the fraction of worst environments CVaR averages"},
+  {"iterations", 30, "BO iterations per run after the initial design"},
+  {"n_initial", 5, "initial (x, w) evaluations per run"},
+  {"n_w", 10, "environments (images) in each run's W set"},
+  {"acquisition", "rho_kg", "rho_kg | qlognei | qnei | ucb | ei | ts | random | sobol"},
+  {"seeds", {1, 2}, "one run per seed and alpha"},
+  {"data", "", "image directory (York Urban layout); empty for the embedded synthetic set"},
+  {"split", "train", "which split of the data set to tune on"},
+  {"synth_n", 24, "synthetic images (half train, half test)"},
+  {"device", "cpu", "cpu | cuda (falls back to the CPU with a warning without a GPU)"},
+  {"out", "runs/alpha_sweep", "the sweep directory: one run directory per (alpha, seed), and report/"},
+  {"workers", 2, "evaluation worker processes"},
+  {"timeout_s", 120, "seconds an evaluation may take before its worker is killed"},
+  {"max_rss", "2GiB", "memory cap per worker process"},
+  {"cleanup_every", 5, "run the cleanup schedule every k iterations (0: never)"},
+  {"convention", "bohost", "bohost (alpha: the fraction of worst environments) | botorch (alpha: the confidence level, 1 - a)"},
+  {"recommend_from", "evaluated", "evaluated (the best x tried) | continuous (the posterior optimum over the box)"},
+  {"report", true, "draw the report at the end (--no-report or --report false: skip it)"},
+  {"smoke", false, "a tiny sweep that checks everything works in seconds"},
+}
 
 if opt.smoke then -- tiny images, few iterations: for CI and a first look
   opt.alphas = {0.1, 0.5}; opt.iterations = 2; opt.n_initial = 3; opt.n_w = 3

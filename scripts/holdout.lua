@@ -9,14 +9,14 @@ local sys = require "bohost.sys"
 local risk = require "bohost.risk"
 local airline = require "bohost.airline"
 
-local opt = bo.args({
-  sweep = "runs/alpha_sweep", data = "", split = "test", synth_n = 24, tail = 0.1, smoke = false,
-}, {
-  sweep = "the sweep directory (alpha_*/seed_*/summary.json)",
-  data = "image directory; empty: the synthetic set the sweep used (same n and seed)",
-  split = "held-out split to score on",
-  tail = "the lower-tail fraction reported as CVaR (0.1: the worst 10 % of images)",
-})
+local opt = bo.args{
+  {"sweep", "runs/alpha_sweep", "the sweep directory (alpha_*/seed_*/summary.json)"},
+  {"data", "", "image directory; empty: the synthetic set the sweep used (same n and seed)"},
+  {"split", "test", "held-out split to score on"},
+  {"synth_n", 24, "synthetic images the sweep generated (its --synth-n)"},
+  {"tail", 0.1, "the lower-tail fraction reported as CVaR (0.1: the worst 10 % of images)"},
+  {"smoke", false, "score the smoke sweep (runs/alpha_sweep_smoke) on its tiny images"},
+}
 if opt.smoke then opt.sweep = opt.sweep ~= "runs/alpha_sweep" and opt.sweep or "runs/alpha_sweep_smoke" end
 
 local ds

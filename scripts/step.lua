@@ -16,16 +16,15 @@ local bo = require "bo"
 local airline = require "bohost.airline"
 local risk = require "bohost.risk"
 
-local opt = bo.args({
-  steps = 0, alpha = 0.3, n_w = 4, acquisition = "ucb", seed = 1, images = 8, smoke = false,
-}, {
-  steps = "steps to run when used as a script (0: just set up)",
-  alpha = "risk level: the fraction of worst environments averaged",
-  n_w = "environments (images) in the W set",
-  acquisition = "rho_kg | qlognei | qnei | ucb | ei | ts | random | sobol",
-  images = "synthetic images to draw the W set from",
-  smoke = "tiny images and few steps: a quick check that everything works",
-})
+local opt = bo.args{
+  {"steps", 0, "steps to run when used as a script (0: just set up)"},
+  {"alpha", 0.3, "risk level: the fraction of worst environments averaged"},
+  {"n_w", 4, "environments (images) in the W set"},
+  {"acquisition", "ucb", "rho_kg | qlognei | qnei | ucb | ei | ts | random | sobol"},
+  {"seed", 1, "seeds the data set, the evaluator and the optimiser"},
+  {"images", 8, "synthetic images to draw the W set from"},
+  {"smoke", false, "tiny images and few steps: a quick check that everything works"},
+}
 if opt.smoke then
   opt.images, opt.n_w, opt.steps = 4, 2, math.max(opt.steps, 3)
 end

@@ -22,26 +22,22 @@ local bo = require "bo"
 local airline = require "bohost.airline"
 local sys = require "bohost.sys"
 
-local opt = bo.args({
-  data = "", split_train = "train", split_test = "test", budget = 60, method = "random",
-  space = "airline8", seed = 1, smoke = false, subset = 0, finalists = 5, refine = 0.5,
-  workers = 0, n_initial = 10, quiet = false,
-}, {
-  data = "a directory in York Urban's layout (image + JSON per image, split.json); empty: the built-in synthetic set",
-  split_train = "the split x is tuned on",
-  split_test = "the split the tuned x is scored on",
-  budget = "candidate x evaluated during the search (the defaults count as one)",
-  method = "random | bo",
-  space = "airline8 (the original 8-D two-preset space) | classical (10-D, one run on a Canny map)",
-  seed = "seeds the design, the local search, bo and the evaluator's RANSAC",
-  smoke = "tiny synthetic images and a budget of 6: a quick check that everything works",
-  subset = "train images per candidate during the search (0: all)",
-  finalists = "best candidates re-scored on the full train split",
-  refine = "random: share of the budget spent on local search around the incumbent (0..1)",
-  workers = "goroutines per ev:eval_many (0: all cores)",
-  n_initial = "bo: initial design points (the defaults are one of them)",
-  quiet = "print only the table",
-})
+local opt = bo.args{
+  {"data", "", "a directory in York Urban's layout (image + JSON per image, split.json); empty: the built-in synthetic set"},
+  {"split_train", "train", "the split x is tuned on"},
+  {"split_test", "test", "the split the tuned x is scored on"},
+  {"budget", 60, "candidate x evaluated during the search (the defaults count as one)"},
+  {"method", "random", "random | bo"},
+  {"space", "airline8", "airline8 (the original 8-D two-preset space) | classical (10-D, one run on a Canny map)"},
+  {"seed", 1, "seeds the design, the local search, bo and the evaluator's RANSAC"},
+  {"smoke", false, "tiny synthetic images and a budget of 6: a quick check that everything works"},
+  {"subset", 0, "train images per candidate during the search (0: all)"},
+  {"finalists", 5, "best candidates re-scored on the full train split"},
+  {"refine", 0.5, "random: share of the budget spent on local search around the incumbent (0..1)"},
+  {"workers", 0, "goroutines per ev:eval_many (0: all cores)"},
+  {"n_initial", 10, "bo: initial design points (the defaults are one of them)"},
+  {"quiet", false, "print only the table"},
+}
 
 if opt.method ~= "random" and opt.method ~= "bo" then
   error(string.format("--method must be random or bo, got %q", opt.method))

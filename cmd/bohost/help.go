@@ -2,9 +2,9 @@ package main
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
+	"bohost/host/lua"
 	"bohost/host/version"
 )
 
@@ -34,19 +34,31 @@ func helpMain(env *Env, args []string) int {
 	if len(args) > 0 {
 		topic = args[0]
 	}
+	if len(args) > 1 {
+		return usageError(env, "help takes one topic, got %d (%s)", len(args), strings.Join(args, " "))
+	}
 	switch topic {
 	case "":
 		fmt.Fprint(env.Stdout, overview)
 		printCommands(env)
-		fmt.Fprintf(env.Stdout, "\nmodules (require \"NAME\"): %s, and the friendly layer \"bo\"\n", strings.Join(rt.ModuleNames(), ", "))
-		fmt.Fprintf(env.Stdout, "\nbohost help MODULE lists a module's functions; bohost help FUNCTION shows one (e.g. bohost help mem.stats).\nexit codes: 0 ok, 1 script error, 2 usage error, 130 Ctrl-C, 143 SIGTERM.\n")
+		fmt.Fprintln(env.Stdout)
+		printModuleIndex(env, rt)
+		fmt.Fprintf(env.Stdout, "\nbohost help MODULE lists a module's functions with their signatures (bohost help bo, bohost help mem);\nbohost help FUNCTION shows one (bohost help bo.run); bohost help all lists every module.\nexit codes: 0 ok, 1 script error, 2 usage error, 129 SIGHUP, 130 Ctrl-C, 141 SIGPIPE, 143 SIGTERM.\n")
 		return ExitOK
 	case "commands":
 		printCommands(env)
 		return ExitOK
 	case "modules":
-		for _, m := range rt.ModuleNames() {
+		for _, m := range helpModules(rt) {
 			fmt.Fprintln(env.Stdout, m)
+		}
+		return ExitOK
+	case "all":
+		for i, m := range helpModules(rt) {
+			if i > 0 {
+				fmt.Fprintln(env.Stdout)
+			}
+			printModule(env, rt, m)
 		}
 		return ExitOK
 	}
@@ -54,23 +66,104 @@ func helpMain(env *Env, args []string) int {
 		fmt.Fprintf(env.Stdout, "usage: %s\n\n%s\n", c.Usage, c.Summary)
 		return ExitOK
 	}
-	short := strings.TrimPrefix(topic, "bohost.")
-	var lines []string
-	for _, d := range rt.Docs() {
-		if strings.HasPrefix(d.Name, short+".") || strings.HasPrefix(d.Name, short+":") {
-			lines = append(lines, fmt.Sprintf("  %s\n      %s", d.Sig, d.Desc))
-		}
-	}
-	if len(lines) > 0 {
-		sort.Strings(lines)
-		fmt.Fprintf(env.Stdout, "%s:\n%s\n", topic, strings.Join(lines, "\n"))
+	if m, ok := rt.HelpModule(topic); ok {
+		printModule(env, rt, m)
 		return ExitOK
 	}
 	if d, ok := rt.LookupDoc(topic); ok {
-		fmt.Fprintf(env.Stdout, "%s\n  %s\n", d.Sig, d.Desc)
+		fmt.Fprint(env.Stdout, lua.FormatDoc(d))
 		return ExitOK
 	}
-	return usageError(env, "no help for %q (try bohost help modules, or bohost help commands)", topic)
+	var names []string
+	for _, m := range helpModules(rt) {
+		names = append(names, m)
+		for _, d := range rt.ModuleDocs(m) {
+			names = append(names, d.Name)
+			names = append(names, rt.TemplateMembers(d)...)
+		}
+	}
+	msg := fmt.Sprintf("no help for %q", topic)
+	if s := lua.Suggest(topic, names); s != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", s)
+	}
+	return usageError(env, "%s; try bohost help modules, bohost help all or bohost help commands", msg)
+}
+
+// helpModules lists what bohost help documents: the friendly layer first,
+// then the raw modules in the order bindings.All gives them.
+func helpModules(rt *lua.Runtime) []string {
+	out := rt.LuaModuleNames()
+	for _, m := range rt.Options().Modules {
+		out = append(out, m.Name())
+	}
+	return out
+}
+
+// moduleTitle says what a module is and how a script gets it.
+func moduleTitle(m string) string {
+	if !strings.HasPrefix(m, "bohost.") {
+		return fmt.Sprintf("%s: the friendly layer, local %s = require %q", m, m, m)
+	}
+	short := strings.TrimPrefix(m, "bohost.")
+	if short == "bo" {
+		return fmt.Sprintf("%s: raw module (the friendly layer is bo: bohost help bo), require %q", m, m)
+	}
+	return fmt.Sprintf("%s: raw module, local %s = require %q", m, short, m)
+}
+
+// printModule lists every function and method of a module with its
+// signature and one-line doc.
+func printModule(env *Env, rt *lua.Runtime, m string) {
+	fmt.Fprintf(env.Stdout, "%s\n", moduleTitle(m))
+	for _, d := range rt.ModuleDocs(m) {
+		desc := d.Desc
+		if ms := rt.TemplateMembers(d); len(ms) > 0 {
+			desc += ": " + strings.Join(ms, ", ")
+		}
+		fmt.Fprintf(env.Stdout, "  %s\n      %s\n", d.Sig, desc)
+	}
+}
+
+// printModuleIndex lists each module with the names of its functions.
+func printModuleIndex(env *Env, rt *lua.Runtime) {
+	fmt.Fprintln(env.Stdout, "modules (bohost help MODULE lists one with signatures):")
+	for _, m := range helpModules(rt) {
+		var names []string
+		for _, d := range rt.ModuleDocs(m) {
+			names = append(names, sigWord(d))
+		}
+		fmt.Fprintf(env.Stdout, "  %s\n", moduleTitle(m))
+		fmt.Fprint(env.Stdout, wrap(strings.Join(names, " "), "      ", 100))
+	}
+}
+
+// sigWord is a doc's name as a script writes it: "opt:ask" for
+// Optimizer:ask, "bo.run" for bo.run.
+func sigWord(d lua.Doc) string {
+	end := strings.IndexAny(d.Sig, "({ ")
+	if end < 0 {
+		return d.Sig
+	}
+	return d.Sig[:end]
+}
+
+func wrap(s, indent string, width int) string {
+	var b strings.Builder
+	line := indent
+	for _, w := range strings.Fields(s) {
+		if len(line) > len(indent) && len(line)+1+len(w) > width {
+			b.WriteString(line + "\n")
+			line = indent
+		}
+		if len(line) > len(indent) {
+			line += " "
+		}
+		line += w
+	}
+	if len(line) > len(indent) {
+		b.WriteString(line + "\n")
+	}
+	return b.String()
 }
 
 func printCommands(env *Env) {

@@ -15,6 +15,11 @@ func replMain(env *Env, args []string) int {
 	}
 	rt := newRuntime(env, "", nil)
 	defer rt.Close()
+	// The friendly layer is at hand, as in a script's first line: bo.<Tab>,
+	// ?bo.run, bo.optimizer{...}.
+	if _, err := rt.DoString(context.Background(), `bo = require "bo"`, "repl"); err != nil {
+		return reportError(env, err)
+	}
 	interactive := env.IsTerminal()
 	hist := ""
 	if home := env.Getenv("HOME"); home != "" && interactive {
