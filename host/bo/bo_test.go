@@ -164,7 +164,7 @@ func TestConfigValidation(t *testing.T) {
 		mod  func(*Config)
 		want string
 	}{
-		{"empty space", func(c *Config) { c.Space = nil }, "space must hold at least one dimension"},
+		{"empty space", func(c *Config) { c.Space = nil }, "space is required"},
 		{"bad bounds", func(c *Config) { c.Space = [][2]float64{{1, 0}} }, "space[1] must be finite with lo < hi, got [1, 0]"},
 		{"alpha", func(c *Config) { c.Alpha = 1.5 }, "alpha must be in (0, 1], got 1.5"},
 		{"convention", func(c *Config) { c.Convention = "x" }, "convention must be"},

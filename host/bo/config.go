@@ -1,8 +1,12 @@
 package bo
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"reflect"
+	"regexp"
+	"strings"
 
 	"bohost/host/acq"
 	"bohost/host/errs"
@@ -47,28 +51,36 @@ const (
 // (Bounds) or a finite list of environment feature vectors (List, one per
 // image), and how the W set of NW w's is chosen from it.
 type Env struct {
-	Bounds  [][2]float64 `json:"bounds,omitempty"`  // continuous w: box per dimension
-	List    [][]float64  `json:"list,omitempty"`    // finite envs: feature vector per env
-	Select  string       `json:"select"`            // see the Select constants; default "snap" (List) or "sobol" (Bounds)
-	Indices []int        `json:"indices,omitempty"` // for "fixed": 0-based indices into List, NW of them
+	Bounds  [][2]float64 `json:"bounds,omitempty"`                                // continuous w: box per dimension
+	List    [][]float64  `json:"list,omitempty"`                                  // finite envs: feature vector per env
+	Select  string       `json:"select" lua:",enum=snap|fixed|sobol|sobol_fresh"` // see the Select constants; default "snap" (List) or "sobol" (Bounds)
+	Indices []int        `json:"indices,omitempty"`                               // for "fixed": 0-based indices into List, NW of them
 }
 
 // Config configures an Optimizer. Zero fields take the documented defaults
 // (see Validate and New).
+//
+// The json tags are the options' names in config.json, in bo.optimizer's
+// options table and in Validate's messages. The Lua binding decodes the
+// table into this struct (lua.Decode): a new option is a field with its
+// json tag, plus a `lua:",count"` (an integer >= 1; an explicit 0 is an
+// error) or `zero:"rule"` tag where leaving it out, not 0, asks for the
+// default. Space (with Names and Scales), Env, GP and Optim have their own
+// Lua shapes, in the binding.
 type Config struct {
-	Space  [][2]float64 `json:"space"`            // bounds of x per dimension (user units)
-	Names  []string     `json:"names,omitempty"`  // parameter names (default x0, x1, ...)
-	Scales []string     `json:"scales,omitempty"` // "linear" (default) or "log" per dimension; log dims are optimised in log space
+	Space  [][2]float64 `json:"space"`                    // bounds of x per dimension (user units)
+	Names  []string     `json:"names,omitempty" lua:"-"`  // parameter names (default x0, x1, ...)
+	Scales []string     `json:"scales,omitempty" lua:"-"` // "linear" (default) or "log" per dimension; log dims are optimised in log space
 	Env    Env          `json:"env"`
 	// Alpha is the risk level: under risk.Bohost (default) the fraction of
 	// worst outcomes averaged (0.1 = worst 10 %); under risk.BoTorch the
 	// confidence level (0.9 = worst 10 %).
 	Alpha       float64         `json:"alpha"`
-	Convention  risk.Convention `json:"convention"`
-	NW          int             `json:"n_w"`         // size of the W set (default 16)
-	Acquisition string          `json:"acquisition"` // default "rho_kg"
-	Mode        string          `json:"mode"`        // "pair" (default for rho_kg) or "all_w" (default otherwise)
-	NInitial    int             `json:"n_initial"`   // initial design size: x's (all_w) or pairs (pair); default 2·dim(x)+2
+	Convention  risk.Convention `json:"convention" lua:",enum=bohost|botorch"`
+	NW          int             `json:"n_w" lua:",count"`                                                   // size of the W set (default 16)
+	Acquisition string          `json:"acquisition" lua:",enum=rho_kg|qlognei|qnei|ucb|ei|ts|random|sobol"` // default "rho_kg"
+	Mode        string          `json:"mode" lua:",enum=pair|all_w"`                                        // "pair" (default for rho_kg) or "all_w" (default otherwise)
+	NInitial    int             `json:"n_initial" lua:",count"`                                             // initial design size: x's (all_w) or pairs (pair); default 2·dim(x)+2
 	Seed        uint64          `json:"seed"`
 	// Design picks the random stream of the initial design and of a
 	// run-long continuous Sobol W set: DesignBohost (default: scrambled
@@ -76,23 +88,23 @@ type Config struct {
 	// DesignTorch (torch.quasirandom.SobolEngine(d, scramble=True,
 	// seed=Seed), i.e. BoTorch's draw_sobol_samples(bounds, n, q=1,
 	// seed=Seed): the same initial x's as a BoTorch script seeded with Seed).
-	Design string `json:"design,omitempty"`
+	Design string `json:"design,omitempty" lua:",enum=bohost|torch"`
 	// GP options; nil means gp.DefaultOptions with Restarts 1. Bounds are
 	// always set by the optimiser (x box in optimiser space, then w box).
-	GP *gp.Options `json:"gp,omitempty"`
+	GP *gp.Options `json:"gp,omitempty" lua:"-"`
 	// Acquisition settings (zero: defaults).
-	MCSamples int              `json:"mc_samples,omitempty"` // qNEI/qLogNEI samples (default 128)
-	Fantasies int              `json:"fantasies,omitempty"`  // rho_kg fantasies (default 16)
-	UCBBeta   float64          `json:"ucb_beta,omitempty"`   // UCB multiplier of the sd (default 2)
-	Optim     acq.OptimOptions `json:"optim"`                // restarts / raw samples (default 10 / 128)
+	MCSamples int              `json:"mc_samples,omitempty" lua:",count"`     // qNEI/qLogNEI samples (default 128)
+	Fantasies int              `json:"fantasies,omitempty" lua:",count"`      // rho_kg fantasies (default 16)
+	UCBBeta   float64          `json:"ucb_beta,omitempty" zero:"must be > 0"` // UCB multiplier of the sd (default 2)
+	Optim     acq.OptimOptions `json:"optim" lua:"-"`                         // restarts / raw samples (default 10 / 128)
 	// RecommendFrom is "evaluated" (the evaluated x with the best posterior-
 	// mean risk; default for all_w) or "continuous" (also a search over the
 	// box; default for pair).
-	RecommendFrom string `json:"recommend_from,omitempty"`
+	RecommendFrom string `json:"recommend_from,omitempty" lua:",enum=evaluated|continuous"`
 	// RecommendNW is the number of Sobol w's the recommendation's risk
 	// measure is taken over for a continuous Env (default: NW for all_w, 128
 	// for pair); finite envs always use the W set.
-	RecommendNW int `json:"recommend_n_w,omitempty"`
+	RecommendNW int `json:"recommend_n_w,omitempty" lua:",count"`
 	// HyperSamples > 0 averages the acquisition over that many posterior
 	// draws of the GP hyper-parameters (gp.SampleHyper) instead of using the
 	// MAP fit alone (ucb, qlognei, qnei, ei). 0: MAP only.
@@ -104,7 +116,7 @@ type Config struct {
 	// also replaces such values told before there was a scale to judge them
 	// by). 0: the default, DefaultOutlierFactor; negative: no relative check
 	// (|y| must still be at most MaxAbsY).
-	OutlierFactor float64 `json:"outlier_factor,omitempty"`
+	OutlierFactor float64 `json:"outlier_factor,omitempty" zero:"must be >= 1, or negative to turn the check off"`
 }
 
 // bad is a refused field. field is named as a script (and config.json)
@@ -184,7 +196,7 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	if len(c.Space) == 0 {
-		return bad("space", "must hold at least one dimension, got 0")
+		return bad("space", "is required: one {lo, hi} (or {name =, lo =, hi =}) per dimension of x, got none")
 	}
 	for i, b := range c.Space {
 		if math.IsNaN(b[0]) || math.IsNaN(b[1]) || math.IsInf(b[0], 0) || math.IsInf(b[1], 0) || !(b[0] < b[1]) {
@@ -340,7 +352,36 @@ func (c Config) Validate() error {
 		return bad("outlier_factor", "must be >= 1 (0: the default, %d; negative: no outlier check), got %g", DefaultOutlierFactor, c.OutlierFactor)
 	}
 	if err := c.GP.Validate(); err != nil {
-		return err
+		return gpError(err)
 	}
 	return nil
 }
+
+// gpError names gp.Options' fields in err as config.json does (gp.Options
+// is bo.Config's "gp"): gp.Options.Validate speaks Go ("NoiseFloor must be
+// in [0, 1]"), this config speaks Lua and JSON ("gp.noise_floor must be in
+// [0, 1]").
+func gpError(err error) error {
+	var e *errs.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	e2 := *e
+	e2.Op = "bo.Config"
+	e2.Msg = gpNames.ReplaceAllStringFunc(e.Msg, func(goName string) string { return "gp." + gpJSON[goName] })
+	return &e2
+}
+
+var gpJSON, gpNames = func() (map[string]string, *regexp.Regexp) {
+	m := map[string]string{}
+	var alts []string
+	t := reflect.TypeFor[gp.Options]()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" && name != f.Name {
+			m[f.Name] = name
+			alts = append(alts, f.Name)
+		}
+	}
+	return m, regexp.MustCompile(`\b(` + strings.Join(alts, "|") + `)\b`)
+}()
