@@ -3,13 +3,20 @@ package run
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"math"
+	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"bohost/host/bo"
 	"bohost/host/errs"
+	"bohost/host/memctl"
 	"bohost/host/monitor"
+	"bohost/host/objective"
 	"bohost/host/worker"
 )
 
@@ -23,56 +30,64 @@ const (
 // Config is a run's configuration: what config.json records and what a
 // resume must find unchanged (Iterations, Workers, CheckpointEvery and Sweep
 // may change between sessions).
+//
+// An option is declared here once. Its json tag is its name everywhere: in
+// config.json (written from this struct, and read back by ReadConfig), in
+// bo.run's options table (the Lua binding decodes the table into this struct
+// with lua.Decode; the `lua` and `zero` tags say what Lua may not give: see
+// host/lua/decode.go) and in every validation message. A new option is a
+// field here and its line in docs/runs.md.
 type Config struct {
 	// Dir is the run directory (created if needed; an existing one resumes).
-	Dir string
+	Dir string `json:"-" lua:"dir,required"`
 	// Optimizer configures bo.New. With an airline objective, an empty Space
 	// is the evaluator's space and an empty Env is the data set's
 	// environment list (one normalised envfeat vector per image).
-	Optimizer bo.Config
+	Optimizer bo.Config `json:"optimizer"`
 	// Objective is the worker spec: {"airline": {...}} or {"lua": {"file":,
 	// "fn":}} (see host/objective), or anything the worker's factory
-	// understands. Required.
-	Objective json.RawMessage
+	// understands. Required. A relative Lua objective file is taken from the
+	// working directory when it is there, else from the script's directory.
+	Objective json.RawMessage `json:"objective" lua:",required"`
 	// Iterations is the number of BO iterations after the initial design
 	// (default 30).
-	Iterations int
+	Iterations int `json:"iterations" lua:",count"`
 	// CheckpointEvery writes checkpoint.json every k iterations (default 1;
 	// negative: only at the end). The journal alone always suffices to
 	// resume; checkpoints only make resuming faster.
-	CheckpointEvery int
+	CheckpointEvery int `json:"checkpoint_every" zero:"must be >= 1 (every k iterations) or negative (only at the end)"`
 	// Workers is the number of worker processes (default runtime.NumCPU()).
-	Workers int
+	Workers int `json:"workers" lua:",count"`
 	// TimeoutS is the per-evaluation timeout in seconds (default 120;
 	// negative: none).
-	TimeoutS float64
-	// MaxRSSBytes caps each worker's memory (0: none); MaxRSS is the string it
-	// was given as, recorded in config.json.
-	MaxRSSBytes int64
-	MaxRSS      string
+	TimeoutS float64 `json:"timeout_s" zero:"must be > 0 seconds, or negative for no timeout"`
+	// MaxRSS caps each worker's memory: bytes, or a size such as "4GiB" or
+	// "80%" (memctl.ParseSize); "": none. MaxRSSBytes is it in bytes (filled
+	// in from MaxRSS when 0).
+	MaxRSS      string `json:"max_rss" lua:",size"`
+	MaxRSSBytes int64  `json:"max_rss_bytes" lua:"-"`
 	// OnFailure is "worst" (default), "skip" or "retry".
-	OnFailure string
+	OnFailure string `json:"on_failure" lua:",enum=worst|skip|retry"`
 	// Retries is the number of extra attempts under "retry" (default 2).
-	Retries int
+	Retries int `json:"retries" zero:"must be >= 1 (the extra attempts of on_failure = \"retry\"; for none, set on_failure to \"worst\" or \"skip\")"`
 	// RetryFallback is what "retry" does once retries are exhausted:
 	// "worst" (default) or "skip".
-	RetryFallback string
+	RetryFallback string `json:"retry_fallback" lua:",enum=worst|skip"`
 	// MaxConsecutiveFailures stops the run (status failed) when more
 	// evaluations than this fail in a row (default 10).
-	MaxConsecutiveFailures int
+	MaxConsecutiveFailures int `json:"max_consecutive_failures" lua:",count"`
 	// Faults enables bohost.fault in the workers (tests, diagnose).
-	Faults bool
+	Faults bool `json:"faults"`
 	// Script and Args are the script that made the run and its arguments:
 	// script.lua and args.json are copies, and a changed script refuses a
 	// resume unless forced; a run that had finished, with nothing else
 	// changed, is reused with a warning. Both optional.
-	Script string
-	Args   []string
-	// Data describes the data set for config.json (filled in for airline
-	// objectives).
-	Data *DataInfo
+	Script string   `json:"-"`
+	Args   []string `json:"-"`
+	// Data describes the data set (filled in for airline objectives).
+	Data *DataInfo `json:"data" lua:"-"`
 	// Sweep is free-form (e.g. the alphas of a sweep).
-	Sweep map[string]any
+	Sweep map[string]any `json:"sweep"`
 }
 
 // DataInfo is the data set of a run.
@@ -95,7 +110,8 @@ type Options struct {
 	Log io.Writer
 	// Progress draws a progress bar with ETA and best CVaR on Log when
 	// Terminal is true; otherwise a plain line per iteration is logged.
-	Progress bool
+	// Like Force, a Lua option of bo.run (the lua tag names it).
+	Progress bool `lua:"progress"`
 	Terminal bool
 	// OnIteration is called after each iteration's record is written;
 	// Every[k] every k iterations. A hook error is logged as a hook_error
@@ -104,7 +120,7 @@ type Options struct {
 	Every           map[int]func(r *Run) error
 	HookErrorsFatal bool
 	// Force resumes a run whose configuration, script or data set changed.
-	Force bool
+	Force bool `lua:"force"`
 	// MonitorInterval is the period of monitor.csv rows (default 5 s).
 	MonitorInterval time.Duration
 	// MemLimitBytes is the soft memory limit passed to workers
@@ -150,9 +166,43 @@ func (c *Config) defaults() {
 	if c.MaxConsecutiveFailures == 0 {
 		c.MaxConsecutiveFailures = 10
 	}
+	if c.MaxRSSBytes == 0 && c.MaxRSS != "" {
+		c.MaxRSSBytes, _ = memctl.ParseSize(c.MaxRSS, "max_rss") // an error is Validate's
+	}
+	c.Objective = resolveObjectiveFile(c.Objective, c.Script)
 }
 
-// Validate reports the first bad field (after defaults) as a bad_arg error.
+// resolveObjectiveFile makes a Lua objective's relative file absolute:
+// relative to the working directory when it exists there, else to the
+// script's directory. Anything else is returned as it is.
+func resolveObjectiveFile(spec json.RawMessage, script string) json.RawMessage {
+	var m map[string]map[string]json.RawMessage
+	if json.Unmarshal(spec, &m) != nil || len(m) != 1 || m["lua"] == nil {
+		return spec
+	}
+	var file string
+	if json.Unmarshal(m["lua"]["file"], &file) != nil || file == "" || filepath.IsAbs(file) {
+		return spec
+	}
+	if _, err := os.Stat(file); err != nil && script != "" {
+		if alt := filepath.Join(filepath.Dir(script), file); fileExists(alt) {
+			file = alt
+		}
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return spec
+	}
+	m["lua"]["file"], _ = json.Marshal(abs)
+	b, err := json.Marshal(m)
+	if err != nil {
+		return spec
+	}
+	return b
+}
+
+// Validate reports the first bad field (after defaults) as a bad_arg error
+// naming it as bo.run and config.json do: "workers", "optimizer.n_w".
 func (c Config) Validate() error {
 	const op = "run.config"
 	c.defaults()
@@ -166,6 +216,8 @@ func (c Config) Validate() error {
 		return bad("iterations must be >= 0, got %d", c.Iterations)
 	case c.Workers < 1 || c.Workers > 1024:
 		return bad("workers must be in [1, 1024], got %d", c.Workers)
+	case math.IsNaN(c.TimeoutS):
+		return bad("timeout_s must be > 0 seconds, or negative for no timeout, got NaN")
 	case c.MaxRSSBytes < 0:
 		return bad("max_rss must be >= 0 bytes, got %d", c.MaxRSSBytes)
 	case c.OnFailure != FailWorst && c.OnFailure != FailSkip && c.OnFailure != FailRetry:
@@ -177,10 +229,68 @@ func (c Config) Validate() error {
 	case c.MaxConsecutiveFailures < 1:
 		return bad("max_consecutive_failures must be >= 1, got %d", c.MaxConsecutiveFailures)
 	case c.Optimizer.Seed > 1<<53:
-		return bad("seed must be <= 2^53 (it is stored as a JSON number), got %d", c.Optimizer.Seed)
+		return bad("optimizer.seed must be <= 2^53 (it is stored as a JSON number), got %d", c.Optimizer.Seed)
+	}
+	if c.MaxRSS != "" {
+		if _, err := memctl.ParseSize(c.MaxRSS, "max_rss"); err != nil {
+			return errs.Wrap(errs.BadArg, op, err)
+		}
 	}
 	if !json.Valid(c.Objective) {
 		return bad("objective is not valid JSON")
 	}
-	return nil
+	return c.validateOptimizer()
+}
+
+// validateOptimizer checks the optimiser's options before the objective is
+// opened. An airline objective supplies a missing space (the evaluator's)
+// and env (one w per image) when the run opens; until then placeholders
+// stand in for them, so that everything else is checked at once.
+func (c Config) validateOptimizer() error {
+	oc := c.Optimizer
+	noSpace, noEnv := len(oc.Space) == 0, len(oc.Env.List) == 0 && len(oc.Env.Bounds) == 0
+	if spec, err := objective.ParseSpec(c.Objective); err == nil && spec.Airline != nil {
+		if noSpace {
+			oc.Space, oc.Names, oc.Scales = [][2]float64{{0, 1}}, nil, nil
+		}
+		if noEnv {
+			oc.Env = placeholderEnv(oc)
+		}
+	} else if noSpace && noEnv {
+		return errs.New(errs.BadArg, "run.config", "optimizer is required: the options of bo.optimizer (space, env, alpha, ...)")
+	}
+	return optimizerError(oc.Validate())
+}
+
+// placeholderEnv stands in for the environments an airline objective will
+// supply: a box, or for a finite-environment selection a list long enough
+// for the selection's own checks.
+func placeholderEnv(oc bo.Config) bo.Env {
+	e := oc.Env
+	if e.Select != bo.SelectSnap && e.Select != bo.SelectFixed {
+		e.Bounds = [][2]float64{{0, 1}}
+		return e
+	}
+	n := max(oc.NW, 16)
+	for _, i := range e.Indices {
+		n = max(n, i+1)
+	}
+	for i := range n {
+		e.List = append(e.List, []float64{float64(i)})
+	}
+	return e
+}
+
+// optimizerError names a refused optimiser field by its place in the run's
+// options and config.json: "optimizer.n_w".
+func optimizerError(err error) error {
+	var e *errs.Error
+	if err == nil || !errors.As(err, &e) {
+		return err
+	}
+	e2 := *e
+	if !strings.HasPrefix(e2.Msg, "optimizer") {
+		e2.Msg = "optimizer." + e2.Msg
+	}
+	return &e2
 }

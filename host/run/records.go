@@ -107,32 +107,23 @@ type EnvImage struct {
 
 // configFile is config.json.
 type configFile struct {
-	Format                 int             `json:"format"`
-	BohostVersion          string          `json:"bohost_version"`
-	Space                  []spaceDim      `json:"space"`
-	Env                    envDesc         `json:"env"`
-	Alpha                  float64         `json:"alpha"`
-	Convention             string          `json:"convention"`
-	NW                     int             `json:"n_w"`
-	Acquisition            string          `json:"acquisition"`
-	Mode                   string          `json:"mode"`
-	NInitial               int             `json:"n_initial"`
-	Iterations             int             `json:"iterations"`
-	Seed                   uint64          `json:"seed"`
-	Objective              json.RawMessage `json:"objective"`
-	OnFailure              string          `json:"on_failure"`
-	Retries                int             `json:"retries"`
-	RetryFallback          string          `json:"retry_fallback"`
-	MaxConsecutiveFailures int             `json:"max_consecutive_failures"`
-	Workers                int             `json:"workers"`
-	TimeoutS               float64         `json:"timeout_s"`
-	MaxRSS                 string          `json:"max_rss"`
-	MaxRSSBytes            int64           `json:"max_rss_bytes"`
-	CheckpointEvery        int             `json:"checkpoint_every"`
-	Faults                 bool            `json:"faults"`
-	Data                   *DataInfo       `json:"data"`
-	Sweep                  map[string]any  `json:"sweep"`
-	Optimizer              json.RawMessage `json:"optimizer"` // the complete bo.Config, defaults filled in
+	Format        int    `json:"format"`
+	BohostVersion string `json:"bohost_version"`
+	// A summary of the optimiser for readers (host/report, pandas); the
+	// complete bo.Config is Config's "optimizer".
+	Space       []spaceDim `json:"space"`
+	Env         envDesc    `json:"env"`
+	Alpha       float64    `json:"alpha"`
+	Convention  string     `json:"convention"`
+	NW          int        `json:"n_w"`
+	Acquisition string     `json:"acquisition"`
+	Mode        string     `json:"mode"`
+	NInitial    int        `json:"n_initial"`
+	Seed        uint64     `json:"seed"`
+	// Config is every option by its json tag (encoding/json flattens it:
+	// "iterations", "objective", "optimizer", ...), and what ReadConfig
+	// returns.
+	Config
 }
 
 type spaceDim struct {

@@ -130,7 +130,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Run, err error) {
 		return nil, err
 	}
 	if err := r.cfg.Optimizer.Validate(); err != nil {
-		return nil, err
+		return nil, optimizerError(err)
 	}
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
 		return nil, errs.New(errs.IO, op, "creating the run directory %s: %v", r.dir, err)
@@ -263,41 +263,45 @@ func (r *Run) prepareObjective() (manifest any, objSHA string, err error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if r.cfg.Data == nil {
-		d := spec.Airline.Data
-		if d == "" {
-			d = "synthetic"
-		}
-		r.cfg.Data = &DataInfo{Dir: d, Split: m.Split}
+	d := spec.Airline.Data
+	if d == "" {
+		d = "synthetic"
 	}
+	r.cfg.Data = &DataInfo{Dir: d, Split: m.Split}
 	return m, "", nil
 }
 
 func (r *Run) configFile() (configFile, error) {
-	oc := r.cfg.Optimizer
-	ob, err := json.Marshal(oc)
-	if err != nil {
+	return newConfigFile(r.cfg, r.names, r.envIDs)
+}
+
+// newConfigFile is config.json for cfg: every option of cfg by its json tag,
+// under a summary of the optimiser for readers (host/report, pandas).
+func newConfigFile(cfg Config, names, envIDs []string) (configFile, error) {
+	oc := cfg.Optimizer
+	if _, err := json.Marshal(oc); err != nil {
 		return configFile{}, errs.New(errs.BadArg, "run.open", "optimizer configuration is not JSON-able: %v", err)
 	}
 	var obj bytes.Buffer
-	if err := json.Compact(&obj, r.cfg.Objective); err != nil {
+	if err := json.Compact(&obj, cfg.Objective); err != nil {
 		return configFile{}, errs.New(errs.BadArg, "run.open", "objective: %v", err)
 	}
+	cfg.Objective = obj.Bytes()
 	cf := configFile{Format: 1, BohostVersion: version.Version, Alpha: oc.Alpha, Convention: string(oc.Convention), NW: oc.NW,
-		Acquisition: oc.Acquisition, Mode: oc.Mode, NInitial: oc.NInitial, Iterations: r.cfg.Iterations, Seed: oc.Seed,
-		Objective: obj.Bytes(), OnFailure: r.cfg.OnFailure, Retries: r.cfg.Retries, RetryFallback: r.cfg.RetryFallback,
-		MaxConsecutiveFailures: r.cfg.MaxConsecutiveFailures, Workers: r.cfg.Workers, TimeoutS: r.cfg.TimeoutS,
-		MaxRSS: r.cfg.MaxRSS, MaxRSSBytes: r.cfg.MaxRSSBytes, CheckpointEvery: r.cfg.CheckpointEvery, Faults: r.cfg.Faults,
-		Data: r.cfg.Data, Sweep: r.cfg.Sweep, Optimizer: ob}
+		Acquisition: oc.Acquisition, Mode: oc.Mode, NInitial: oc.NInitial, Seed: oc.Seed, Config: cfg}
 	for i, b := range oc.Space {
 		sc := "linear"
 		if i < len(oc.Scales) && oc.Scales[i] != "" {
 			sc = oc.Scales[i]
 		}
-		cf.Space = append(cf.Space, spaceDim{Name: r.names[i], Lo: b[0], Hi: b[1], Scale: sc})
+		name := fmt.Sprintf("x%d", i)
+		if i < len(names) {
+			name = names[i]
+		}
+		cf.Space = append(cf.Space, spaceDim{Name: name, Lo: b[0], Hi: b[1], Scale: sc})
 	}
 	if len(oc.Env.List) > 0 {
-		cf.Env = envDesc{Kind: "list", N: len(oc.Env.List), IDs: r.envIDs, Select: oc.Env.Select}
+		cf.Env = envDesc{Kind: "list", N: len(oc.Env.List), IDs: envIDs, Select: oc.Env.Select}
 	} else {
 		cf.Env = envDesc{Kind: "box", Bounds: oc.Env.Bounds, Select: oc.Env.Select}
 	}
@@ -305,7 +309,8 @@ func (r *Run) configFile() (configFile, error) {
 }
 
 func (r *Run) fingerprint(cf configFile, objSHA string) []byte {
-	fp := fingerprint{Optimizer: cf.Optimizer, Objective: cf.Objective, OnFailure: cf.OnFailure, Retries: cf.Retries, RetryFallback: cf.RetryFallback}
+	ob, _ := json.Marshal(cf.Optimizer) // newConfigFile checked it
+	fp := fingerprint{Optimizer: ob, Objective: cf.Objective, OnFailure: cf.OnFailure, Retries: cf.Retries, RetryFallback: cf.RetryFallback}
 	b, _ := json.Marshal(struct {
 		fingerprint
 		ObjectiveSHA string `json:"objective_file_sha256,omitempty"`
@@ -588,9 +593,9 @@ func ReadTrials(dir string) ([]Trial, error) {
 }
 
 // ReadConfig rebuilds, from a run directory's config.json, the Config the
-// run was made with: optimiser (complete, defaults filled in), objective,
-// failure policy, iterations, workers, limits and checkpoint cadence; not
-// the script, the data description or the sweep.
+// run was made with: every option config.json records (the optimiser
+// complete, defaults filled in), that is every field of Config but Dir,
+// Script and Args.
 func ReadConfig(dir string) (Config, error) {
 	const op = "run.read_config"
 	p := filepath.Join(dir, ConfigFile)
@@ -602,16 +607,11 @@ func ReadConfig(dir string) (Config, error) {
 	if err := json.Unmarshal(b, &cf); err != nil {
 		return Config{}, errs.New(errs.BadArg, op, "%s: %v", p, err)
 	}
-	var oc bo.Config
-	if err := json.Unmarshal(cf.Optimizer, &oc); err != nil {
-		return Config{}, errs.New(errs.BadArg, op, "%s: optimizer: %v", p, err)
+	var obj bytes.Buffer
+	if json.Compact(&obj, cf.Objective) == nil {
+		cf.Objective = obj.Bytes()
 	}
-	return Config{
-		Optimizer: oc, Objective: cf.Objective, Iterations: cf.Iterations, Workers: cf.Workers,
-		TimeoutS: cf.TimeoutS, MaxRSS: cf.MaxRSS, MaxRSSBytes: cf.MaxRSSBytes, OnFailure: cf.OnFailure,
-		Retries: cf.Retries, RetryFallback: cf.RetryFallback, MaxConsecutiveFailures: cf.MaxConsecutiveFailures,
-		CheckpointEvery: cf.CheckpointEvery,
-	}, nil
+	return cf.Config, nil
 }
 
 func (r *Run) elapsed() float64 { return time.Since(r.start).Seconds() }
