@@ -3,7 +3,6 @@ package bindings
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 
@@ -11,7 +10,6 @@ import (
 	"bohost/host/errs"
 	"bohost/host/gp"
 	"bohost/host/lua"
-	"bohost/host/risk"
 
 	glua "github.com/yuin/gopher-lua"
 )
@@ -22,12 +20,6 @@ type BO struct{}
 const optimizerType = "bohost.bo.Optimizer"
 
 func (BO) Name() string { return "bohost.bo" }
-
-// optimizerOptions are the keys of bo.optimizer{...}; the run module
-// accepts the same table as its optimizer option.
-var optimizerOptions = []string{"space", "env", "alpha", "convention", "n_w", "acquisition", "mode", "n_initial", "seed",
-	"kernel", "prior", "mc_samples", "fantasies", "ucb_beta", "restarts", "raw_samples", "recommend_from", "recommend_n_w",
-	"hyper_samples", "design", "outlier_factor"}
 
 func (BO) Open(rt *lua.Runtime) *glua.LTable {
 	if err := rt.Require("bohost.gp"); err != nil { // opt:model() returns gp models
@@ -109,8 +101,14 @@ func (BO) Open(rt *lua.Runtime) *glua.LTable {
 	return rt.Funcs("bo", []lua.Func{
 		{Name: "new", Sig: "bo.new{space=, env=, alpha=0.1, convention=\"bohost\", n_w=16, acquisition=\"rho_kg\", n_initial=, seed=0, kernel=\"rbf\", prior=, ...} -> optimizer",
 			Desc: "an ask/tell optimiser of CVaR over environments (also bo.optimizer in the friendly layer)", Fn: func(L *glua.LState) int {
-				cfg := OptimizerConfig(L, "bo.new", "", L.Get(1))
-				o, err := bo.New(cfg)
+				if _, ok := L.Get(1).(*glua.LTable); !ok {
+					return lua.ArgError(L, "bo.new", 1, "options table expected, got %s", lua.TypeName(L.Get(1)))
+				}
+				cfg, err := OptimizerConfig(L.Get(1), "")
+				if err != nil {
+					return lua.Raise(L, "bo.new", err)
+				}
+				o, err := bo.New(cfg) // validates, naming options as Lua does
 				if err != nil {
 					return lua.Raise(L, "bo.new", err)
 				}
@@ -145,162 +143,163 @@ func luaCtx(L *glua.LState) context.Context {
 
 // Space reads a space: an array of {lo, hi} or of {name=, lo=, hi=, scale=}.
 func Space(L *glua.LState, op, what string, v glua.LValue) (bounds [][2]float64, names, scales []string) {
-	t, ok := v.(*glua.LTable)
-	if !ok || t.Len() == 0 {
-		lua.Raisef(L, errs.BadArg, op, "option '%s' must be a non-empty array of {lo, hi} or {name=, lo=, hi=, scale=}, got %s", what, lua.TypeName(v))
-	}
-	named := false
-	for i := 1; i <= t.Len(); i++ {
-		p, ok := t.RawGetInt(i).(*glua.LTable)
-		if !ok {
-			lua.Raisef(L, errs.BadArg, op, "%s[%d] must be {lo, hi} or {name=, lo=, hi=}, got %s", what, i, lua.TypeName(t.RawGetInt(i)))
-		}
-		var lo, hi float64
-		name, scale := fmt.Sprintf("x%d", i-1), "linear"
-		if p.RawGetString("lo") != glua.LNil || p.RawGetString("name") != glua.LNil {
-			named = true
-			o := lua.NestedOpts(L, p, op, fmt.Sprintf("%s[%d]", what, i), "name", "lo", "hi", "scale", "default", "integer", "doc")
-			name = o.String("name", name)
-			lo, hi = o.Number("lo", math.NaN()), o.Number("hi", math.NaN())
-			scale = o.Enum("scale", "linear", "linear", "log")
-		} else {
-			xs, err := lua.ToFloats(p, fmt.Sprintf("%s[%d]", what, i))
-			if err != nil {
-				lua.Raise(L, op, err)
-			}
-			if len(xs) != 2 {
-				lua.Raisef(L, errs.BadArg, op, "%s[%d] must be {lo, hi}, got %d values", what, i, len(xs))
-			}
-			lo, hi = xs[0], xs[1]
-		}
-		if !(lo < hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
-			lua.Raisef(L, errs.BadArg, op, "%s[%d] (%s) needs finite lo < hi, got lo=%g hi=%g", what, i, name, lo, hi)
-		}
-		bounds = append(bounds, [2]float64{lo, hi})
-		names = append(names, name)
-		scales = append(scales, scale)
-	}
-	if !named {
-		names = nil
-	}
-	return bounds, names, scales
-}
-
-// OptimizerConfig reads the options table of bo.new, or of bo.run's
-// optimizer: path is where the table sits in the user's argument ("" for
-// bo.new, "optimizer" for bo.run), so that every message names the option as
-// the user wrote it ('optimizer.alpha'). An explicit 0 for a count (n_w,
-// n_initial, ...) is an error, not the default; leave the key out for that.
-func OptimizerConfig(L *glua.LState, op, path string, v glua.LValue) bo.Config {
-	t, ok := v.(*glua.LTable)
-	if !ok {
-		what := "options table"
-		if path != "" {
-			what = "option '" + path + "' must be a table: the options of bo.optimizer;"
-		}
-		lua.Raisef(L, errs.BadArg, op, "%s expected, got %s", what, lua.TypeName(v))
-	}
-	o := lua.NestedOpts(L, t, op, path, optimizerOptions...)
-	p := o.Prefix
-	var cfg bo.Config
-	if !o.Has("space") {
-		lua.Raisef(L, errs.BadArg, op, "option '%sspace' is required: {{lo, hi}, ...} or {{name=, lo=, hi=}, ...}", p)
-	}
-	cfg.Space, cfg.Names, cfg.Scales = Space(L, op, p+"space", o.Get("space"))
-	if et := o.Table("env"); et != nil {
-		if et.RawGetString("list") != glua.LNil || et.RawGetString("bounds") != glua.LNil || et.RawGetString("select") != glua.LNil {
-			eo := lua.NestedOpts(L, et, op, p+"env", "list", "bounds", "select", "indices")
-			cfg.Env.List = eo.Matrix("list")
-			if eo.Has("bounds") {
-				cfg.Env.Bounds, _, _ = Space(L, op, p+"env.bounds", eo.Get("bounds"))
-			}
-			cfg.Env.Select = eo.String("select", "")
-			for _, i := range eo.Floats("indices") {
-				cfg.Env.Indices = append(cfg.Env.Indices, int(i)-1)
-			}
-		} else {
-			cfg.Env.Bounds, _, _ = Space(L, op, p+"env", et)
-		}
-	} else {
-		lua.Raisef(L, errs.BadArg, op, "option '%senv' is required: {{lo, hi}, ...} for continuous w, or {list = W} for one w per image", p)
-	}
-	cfg.Alpha = o.Number("alpha", 0.1)
-	cfg.Convention = risk.Convention(o.Enum("convention", "bohost", "bohost", "botorch"))
-	cfg.NW = o.Count("n_w", 0)
-	cfg.Acquisition = o.Enum("acquisition", bo.AcqRhoKG, bo.AcqRhoKG, bo.AcqQLogNEI, bo.AcqQNEI, bo.AcqUCB, bo.AcqEI, bo.AcqTS, bo.AcqRandom, bo.AcqSobol)
-	cfg.Mode = o.String("mode", "")
-	cfg.NInitial = o.Count("n_initial", 0)
-	cfg.Seed = uint64(o.Int("seed", 0))
-	cfg.Design = o.Enum("design", bo.DesignBohost, bo.DesignBohost, bo.DesignTorch)
-	if o.Has("kernel") || o.Has("prior") {
-		opts := gpDefault()
-		opts.Kernel = gpKernel(o.Enum("kernel", "rbf", "rbf", "matern52"))
-		if pr := o.Enum("prior", "default", "default", "dimscaled", "gamma", "none"); pr != "default" {
-			opts.Prior = gp.Prior(pr) // "default": the kernel's own (BoTorch >= 0.12's dimension-scaled for rbf)
-		}
-		cfg.GP = &opts
-	}
-	cfg.MCSamples = o.Count("mc_samples", 0)
-	cfg.Fantasies = o.Count("fantasies", 0)
-	cfg.UCBBeta = o.Number("ucb_beta", 0)
-	if o.Has("ucb_beta") && !(cfg.UCBBeta > 0) {
-		lua.Raise(L, op, errs.New(errs.BadArg, op, "option '%sucb_beta' must be > 0, got %g", p, cfg.UCBBeta).
-			WithHint("leave ucb_beta out (or nil) for its default, 2"))
-	}
-	cfg.Optim.Restarts = o.Count("restarts", 0)
-	cfg.Optim.RawSamples = o.Count("raw_samples", 0)
-	cfg.RecommendFrom = o.String("recommend_from", "")
-	cfg.RecommendNW = o.Count("recommend_n_w", 0)
-	cfg.HyperSamples = o.Int("hyper_samples", 0)
-	cfg.OutlierFactor = o.Number("outlier_factor", 0)
-	if o.Has("outlier_factor") && cfg.OutlierFactor == 0 {
-		lua.Raise(L, op, errs.New(errs.BadArg, op, "option '%soutlier_factor' must be >= 1, or negative to turn the check off; got 0", p).
-			WithHint("leave outlier_factor out (or nil) for its default, %d", bo.DefaultOutlierFactor))
-	}
-	if err := cfg.Validate(); err != nil {
-		// Validate names the field as Lua does ("n_w must ..."); inside
-		// bo.run's optimizer the user wrote optimizer.n_w.
-		var e *errs.Error
-		if p != "" && errors.As(err, &e) {
-			e2 := *e
-			e2.Msg = p + e2.Msg
-			err = &e2
-		}
+	var s spaceOption
+	if err := s.UnmarshalLua(v, what); err != nil {
 		lua.Raise(L, op, err)
 	}
-	return cfg
+	return s.Bounds, s.Names, s.Scales
 }
 
-// matchCandidate finds the env index of (x, w) among the pending asks, else
-// among the environments.
-func matchCandidate(o *bo.Optimizer, x, w []float64) bo.Candidate {
-	c := bo.Candidate{X: x, W: w, EnvIndex: -1}
-	st := o.State()
-	for _, p := range st.Pending {
-		if equalVec(p.X, x) && equalVec(p.W, w) {
-			c.EnvIndex = p.EnvIndex
-			return c
-		}
+// spaceOption is a space as Lua gives it: {{lo, hi}, ...}, or
+// {{name =, lo =, hi =, scale =}, ...} (as airline.space() returns it, with
+// default, integer and doc, which the optimiser ignores).
+type spaceOption struct {
+	Bounds        [][2]float64
+	Names, Scales []string // Names nil for {lo, hi} pairs
+}
+
+// spaceParam is one dimension given by name.
+type spaceParam struct {
+	Name    string  `json:"name"`
+	Lo      float64 `json:"lo"`
+	Hi      float64 `json:"hi"`
+	Scale   string  `json:"scale" lua:",enum=linear|log"`
+	Default any     `json:"default"`
+	Integer any     `json:"integer"`
+	Doc     any     `json:"doc"`
+}
+
+func (s *spaceOption) UnmarshalLua(v glua.LValue, path string) error {
+	t, ok := v.(*glua.LTable)
+	if !ok || t.Len() == 0 {
+		return lua.OptionError(path, "must be a non-empty array of {lo, hi} or {name=, lo=, hi=, scale=}, got %s", lua.TypeName(v))
 	}
-	for i, e := range st.Config.Env.List {
-		if equalVec(e, w) {
-			c.EnvIndex = i
-			return c
-		}
+	if n := countKeys(t); n != t.Len() {
+		return lua.OptionError(path, "must be an array of {lo, hi} or {name=, lo=, hi=}; it also has %d other keys", n-t.Len())
 	}
+	*s = spaceOption{}
+	named := false
+	for i := 1; i <= t.Len(); i++ {
+		at := fmt.Sprintf("%s[%d]", path, i)
+		pt, ok := t.RawGetInt(i).(*glua.LTable)
+		if !ok {
+			return lua.OptionError(at, "must be {lo, hi} or {name=, lo=, hi=}, got %s", lua.TypeName(t.RawGetInt(i)))
+		}
+		p := spaceParam{Name: fmt.Sprintf("x%d", i-1), Lo: math.NaN(), Hi: math.NaN(), Scale: "linear"}
+		if pt.RawGetString("lo") != glua.LNil || pt.RawGetString("name") != glua.LNil {
+			named = true
+			if err := lua.Decode(pt, at, &p); err != nil {
+				return err
+			}
+		} else {
+			var lohi [2]float64
+			if err := lua.Decode(pt, at, &lohi); err != nil {
+				return err
+			}
+			p.Lo, p.Hi = lohi[0], lohi[1]
+		}
+		if !(p.Lo < p.Hi) || math.IsInf(p.Lo, 0) || math.IsInf(p.Hi, 0) {
+			return errs.New(errs.BadArg, "", "%s (%s) needs finite lo < hi, got lo=%g hi=%g", at, p.Name, p.Lo, p.Hi)
+		}
+		s.Bounds = append(s.Bounds, [2]float64{p.Lo, p.Hi})
+		s.Names = append(s.Names, p.Name)
+		s.Scales = append(s.Scales, p.Scale)
+	}
+	if !named {
+		s.Names = nil
+	}
+	return nil
+}
+
+func countKeys(t *glua.LTable) int {
+	n := 0
+	t.ForEach(func(_, _ glua.LValue) { n++ })
+	return n
+}
+
+// envOption is env as Lua gives it: a box {{lo, hi}, ...} for continuous w,
+// or {list = W, select =, indices =} (indices 1-based) for one w per image.
+type envOption bo.Env
+
+func (e *envOption) UnmarshalLua(v glua.LValue, path string) error {
+	t, ok := v.(*glua.LTable)
+	if !ok {
+		return lua.OptionError(path, "must be {{lo, hi}, ...} for continuous w, or {list = W} for one w per image, got %s", lua.TypeName(v))
+	}
+	if t.Len() > 0 {
+		var box spaceOption
+		err := box.UnmarshalLua(t, path)
+		*e = envOption{Bounds: box.Bounds}
+		return err
+	}
+	var f struct {
+		bo.Env
+		Bounds  *spaceOption `json:"bounds"`
+		Indices []int        `json:"indices"` // 1-based
+	}
+	if err := lua.Decode(t, path, &f); err != nil {
+		return err
+	}
+	*e = envOption(f.Env)
+	if f.Bounds != nil {
+		e.Bounds = f.Bounds.Bounds
+	}
+	e.Indices = nil
+	for _, i := range f.Indices {
+		e.Indices = append(e.Indices, i-1)
+	}
+	return nil
+}
+
+// optimizerOptions is the Lua face of bo.Config, the options of bo.new and
+// bo.run's optimizer: bo.Config's own options by their json tags (a new one
+// needs no edit here), and the keys whose Lua shape differs from
+// config.json's.
+type optimizerOptions struct {
+	bo.Config
+	Space      spaceOption `json:"space"` // also Names and Scales
+	Env        envOption   `json:"env"`
+	Kernel     string      `json:"kernel" lua:",enum=rbf|matern52"`                // GP
+	Prior      string      `json:"prior" lua:",enum=default|dimscaled|gamma|none"` // GP ("default": the kernel's own)
+	Restarts   int         `json:"restarts" lua:",count"`                          // Optim
+	RawSamples int         `json:"raw_samples" lua:",count"`                       // Optim
+}
+
+// newOptimizerOptions has the defaults of the Lua face that bo.Config
+// does not have (its zero alpha is an error): decode into it.
+func newOptimizerOptions() optimizerOptions {
+	return optimizerOptions{Config: bo.Config{Alpha: 0.1}}
+}
+
+func (o *optimizerOptions) config() bo.Config {
+	c := o.Config
+	c.Space, c.Names, c.Scales = o.Space.Bounds, o.Space.Names, o.Space.Scales
+	c.Env = bo.Env(o.Env)
+	if o.Kernel != "" || o.Prior != "" {
+		g := gpDefault()
+		if o.Kernel != "" {
+			g.Kernel = gp.Kernel(o.Kernel)
+		}
+		if o.Prior != "" && o.Prior != "default" {
+			g.Prior = gp.Prior(o.Prior) // "default": the kernel's own (BoTorch >= 0.12's dimension-scaled for rbf)
+		}
+		c.GP = &g
+	}
+	c.Optim.Restarts, c.Optim.RawSamples = o.Restarts, o.RawSamples
 	return c
 }
 
-func equalVec(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
+// OptimizerConfig decodes the options table of bo.new, or of bo.run's
+// optimizer (path "optimizer": messages name 'optimizer.alpha' as the user
+// wrote it). An explicit 0 for a count (n_w, n_initial, ...) is an error,
+// not the default; leave the key out for that. The config is not validated:
+// bo.New and run.Config.Validate do that, naming options as Lua does.
+func OptimizerConfig(v glua.LValue, path string) (bo.Config, error) {
+	o := newOptimizerOptions()
+	if err := lua.Decode(v, path, &o); err != nil {
+		return bo.Config{}, err
 	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return o.config(), nil
 }
 
 func pushCandidate(L *glua.LState, c bo.Candidate) {
@@ -378,7 +377,7 @@ func optTell(L *glua.LState) int {
 	if math.IsNaN(y) || math.IsInf(y, 0) {
 		return lua.Raisef(L, errs.BadArg, op, "y must be finite, got %v (use opt:tell_failed for failed evaluations)", y)
 	}
-	if err := o.Tell(matchCandidate(o, x, w), y); err != nil {
+	if err := o.Tell(o.CandidateFor(x, w), y); err != nil {
 		return lua.Raise(L, op, err)
 	}
 	L.Push(L.Get(1))
@@ -392,7 +391,7 @@ func optTellFailed(L *glua.LState) int {
 	if policy != bo.FailWorst && policy != bo.FailSkip {
 		return lua.ArgError(L, op, 4, "policy must be \"worst\" or \"skip\", got %q", policy)
 	}
-	if err := o.TellFailed(matchCandidate(o, x, w), policy); err != nil {
+	if err := o.TellFailed(o.CandidateFor(x, w), policy); err != nil {
 		return lua.Raise(L, op, err)
 	}
 	L.Push(L.Get(1))

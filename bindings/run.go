@@ -5,21 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
+	"reflect"
 	"sort"
+	"strings"
 
 	"bohost/host/errs"
-	"bohost/host/gpu"
 	"bohost/host/lua"
-	"bohost/host/memctl"
-	"bohost/host/monitor"
 	"bohost/host/objective"
 	"bohost/host/run"
 	"bohost/host/worker"
 
 	glua "github.com/yuin/gopher-lua"
-	"golang.org/x/term"
 )
 
 // Run is bohost.run: crash-proof experiment runs (host/run) from Lua.
@@ -34,9 +30,19 @@ const runType = "bohost.run.Run"
 
 func (Run) Name() string { return "bohost.run" }
 
-var runOptions = []string{"dir", "optimizer", "objective", "iterations", "checkpoint_every", "workers", "timeout_s", "max_rss",
-	"on_failure", "retries", "retry_fallback", "max_consecutive_failures", "every", "on_iteration", "force", "progress", "faults",
-	"hook_errors", "sweep"}
+// runOptions is the Lua face of bo.run: every option of run.Config by its
+// json tag and of run.Options by its lua tag (a new one needs no edit here),
+// and the keys whose Lua shape differs: the optimizer (bo.optimizer's
+// options), the objective and the hooks.
+type runOptions struct {
+	run.Config
+	run.Options
+	Opt        optimizerOptions `json:"optimizer"` // required unless the objective is airline's (run.Config.Validate)
+	Obj        objectiveOption  `json:"objective" lua:",required"`
+	HookErrors string           `json:"hook_errors" lua:",enum=log|raise"`
+	OnIter     *glua.LFunction  `json:"on_iteration"`
+	Every      everyOption      `json:"every"`
+}
 
 func (m Run) Open(rt *lua.Runtime) *glua.LTable {
 	rt.NewType(runType, "Run", []lua.Func{
@@ -81,8 +87,8 @@ func (m Run) Open(rt *lua.Runtime) *glua.LTable {
 		return fmt.Sprintf("bohost.run.Run(%s, iteration %d)", r.Dir(), r.Iteration())
 	})
 	return rt.Funcs("run", []lua.Func{
-		{Name: "run", Sig: "run.run{dir=, optimizer={...}, objective={file=, fn=} | {airline={...}}, iterations=30, checkpoint_every=1, workers=ncpu, timeout_s=120, max_rss=, on_failure=\"worst\", retries=2, max_consecutive_failures=10, every={[k]=fn}, on_iteration=fn, force=false, progress=true, faults=false} -> summary",
-			Desc: "runs (or resumes) a crash-proof optimisation in a run directory; evaluations run in worker processes", Fn: func(L *glua.LState) int {
+		{Name: "run", Sig: "run.run{" + strings.Join(lua.OptionNames(reflect.TypeFor[runOptions]()), "=, ") + "=} -> summary",
+			Desc: "runs (or resumes) a crash-proof optimisation in a run directory; evaluations run in worker processes (options and defaults: docs/runs.md)", Fn: func(L *glua.LState) int {
 				return m.run(rt, L)
 			}},
 	})
@@ -94,198 +100,130 @@ func checkRun(L *glua.LState, op string) *run.Run {
 
 func (m Run) run(rt *lua.Runtime, L *glua.LState) int {
 	const op = "run.run"
-	o := lua.CheckOpts(L, 1, op, runOptions...)
-	if o.T == nil {
-		return lua.ArgError(L, op, 1, "options table expected")
+	if _, ok := L.Get(1).(*glua.LTable); !ok {
+		return lua.ArgError(L, op, 1, "options table expected, got %s", lua.TypeName(L.Get(1)))
 	}
-	cfg := run.Config{Dir: o.String("dir", "")}
-	if cfg.Dir == "" {
-		return lua.Raisef(L, errs.BadArg, op, "option 'dir' is required (the run directory)")
+	f := runOptions{Options: run.Options{Progress: true}, Opt: newOptimizerOptions()}
+	if err := lua.Decode(L.Get(1), "", &f); err != nil {
+		return lua.Raise(L, op, err)
 	}
 	// Under bohost resume: the run being resumed opens where it is now (a
 	// copy resumes itself); another run directory is skipped, untouched.
-	if dir, skip, err := run.ResumeTarget(rt.Getenv(run.ResumeDirEnv), cfg.Dir); err != nil {
+	dir, skip, err := run.ResumeTarget(rt.Getenv(run.ResumeDirEnv), f.Dir)
+	if err != nil {
 		return lua.Raise(L, op, err)
-	} else if skip != "" {
+	}
+	if skip != "" {
 		fmt.Fprintf(rt.Stderr, "bohost: resume: %s\n", skip)
-		v, _ := toLuaJSON(L, map[string]any{"status": "skipped", "reason": skip, "dir": cfg.Dir})
-		L.Push(v)
-		return 1
-	} else {
-		cfg.Dir = dir
+		return pushJSON(L, op, map[string]any{"status": "skipped", "reason": skip, "dir": f.Dir})
 	}
-	// objective
-	obj := o.Table("objective")
-	if obj == nil {
-		return lua.Raisef(L, errs.BadArg, op, "option 'objective' is required: {file = \"objective.lua\", fn = \"evaluate\"} or {airline = {...}}")
+	cfg, ro := f.Config, f.Options
+	cfg.Dir, cfg.Objective, cfg.Optimizer = dir, json.RawMessage(f.Obj), f.Opt.config()
+	if p := rt.Options(); p.ScriptPath != "" {
+		cfg.Script, cfg.Args = p.ScriptPath, p.Args
 	}
-	airline := obj.RawGetString("airline") != glua.LNil
-	if airline {
-		oo := lua.NestedOpts(L, obj, op, "objective", "airline")
-		g, err := lua.ToGo(oo.Get("airline"), "objective.airline")
-		if err != nil {
-			return lua.Raise(L, op, err)
-		}
-		b, _ := json.Marshal(map[string]any{"airline": emptyToObject(g)})
-		if _, err := objective.ParseSpec(b); err != nil {
-			return lua.Raise(L, op, err)
-		}
-		cfg.Objective = b
-	} else {
-		oo := lua.NestedOpts(L, obj, op, "objective", "file", "fn")
-		file, fn := oo.String("file", ""), oo.String("fn", "evaluate")
-		if file == "" {
-			return lua.Raisef(L, errs.BadArg, op, "objective.file is required (a Lua file defining the objective), or give objective.airline")
-		}
-		file = resolveFile(rt, file)
-		b, _ := json.Marshal(map[string]any{"lua": map[string]any{"file": file, "fn": fn}})
-		cfg.Objective = b
+	ro.WorkerCommand, ro.WorkerEnv, ro.Log = m.WorkerCommand, m.WorkerEnv, rt.Stderr
+	ro.HookErrorsFatal = f.HookErrors == "raise"
+	f.hooks(L, &ro)
+	if err := ro.FromProcess(rt.Getenv); err != nil {
+		return lua.Raise(L, op, err)
 	}
-	// optimizer: the keys of bo.new; an airline objective supplies space and env.
-	ot := o.Table("optimizer")
-	if ot == nil {
-		if !airline {
-			return lua.Raisef(L, errs.BadArg, op, "option 'optimizer' is required (the options of bo.new)")
-		}
-		ot = L.NewTable()
+	s, err := run.Do(luaCtx(L), cfg, ro)
+	if err != nil {
+		return lua.Raise(L, op, err)
 	}
-	noSpace, noEnv := ot.RawGetString("space") == glua.LNil, ot.RawGetString("env") == glua.LNil
-	if airline && (noSpace || noEnv) {
-		cp := L.NewTable()
-		ot.ForEach(func(k, v glua.LValue) { cp.RawSet(k, v) })
-		if noSpace {
-			cp.RawSetString("space", L.NewTable())
-			cp.RawGetString("space").(*glua.LTable).Append(lua.Floats(L, []float64{0, 1}))
-		}
-		if noEnv {
-			cp.RawSetString("env", L.NewTable())
-			cp.RawGetString("env").(*glua.LTable).Append(lua.Floats(L, []float64{0, 1}))
-		}
-		ot = cp
-	}
-	cfg.Optimizer = OptimizerConfig(L, op, "optimizer", ot)
-	if airline && noSpace {
-		cfg.Optimizer.Space, cfg.Optimizer.Names, cfg.Optimizer.Scales = nil, nil, nil
-	}
-	if airline && noEnv {
-		cfg.Optimizer.Env.Bounds = nil
-	}
-	// 0 means "the default" to host/run; from Lua an explicit 0 is an error
-	// naming the option (absent or nil is the default).
-	cfg.Iterations = o.Count("iterations", 30)
-	cfg.CheckpointEvery = o.Int("checkpoint_every", 1)
-	if cfg.CheckpointEvery == 0 {
-		return lua.Raise(L, op, errs.New(errs.BadArg, op, "option 'checkpoint_every' must be >= 1 (every k iterations) or negative (only at the end), got 0"))
-	}
-	cfg.Workers = o.Count("workers", 0)
-	cfg.TimeoutS = o.Number("timeout_s", 120)
-	if cfg.TimeoutS == 0 || math.IsNaN(cfg.TimeoutS) {
-		return lua.Raise(L, op, errs.New(errs.BadArg, op, "option 'timeout_s' must be > 0 seconds, or negative for no timeout, got %g", cfg.TimeoutS))
-	}
-	if o.Has("max_rss") {
-		switch v := o.Get("max_rss").(type) {
-		case glua.LNumber:
-			cfg.MaxRSSBytes, cfg.MaxRSS = int64(v), fmt.Sprint(int64(v))
-		case glua.LString:
-			b, err := memctl.ParseSize(string(v), "max_rss")
-			if err != nil {
-				return lua.Raise(L, op, err)
-			}
-			cfg.MaxRSSBytes, cfg.MaxRSS = b, string(v)
-		default:
-			return lua.Raisef(L, errs.BadArg, op, "option 'max_rss' must be bytes or a size string such as \"4GiB\", got %s", lua.TypeName(v))
-		}
-	}
-	cfg.OnFailure = o.Enum("on_failure", run.FailWorst, run.FailWorst, run.FailSkip, run.FailRetry)
-	cfg.Retries = o.Int("retries", 0)
-	if cfg.OnFailure == run.FailRetry && o.Has("retries") && cfg.Retries < 1 {
-		return lua.Raise(L, op, errs.New(errs.BadArg, op, "option 'retries' must be >= 1 with on_failure = \"retry\", got %d", cfg.Retries).
-			WithHint("for no retries, set on_failure to what retry_fallback would do (\"worst\" or \"skip\")"))
-	}
-	cfg.RetryFallback = o.Enum("retry_fallback", run.FailWorst, run.FailWorst, run.FailSkip)
-	cfg.MaxConsecutiveFailures = o.Count("max_consecutive_failures", 0)
-	cfg.Faults = o.Bool("faults", false)
-	if st := o.Table("sweep"); st != nil {
-		g, err := lua.ToGo(st, "sweep")
-		if err != nil {
-			return lua.Raise(L, op, err)
-		}
-		if mm, ok := g.(map[string]any); ok {
-			cfg.Sweep = mm
-		}
-	}
-	opts := rt.Options()
-	if opts.ScriptPath != "" {
-		cfg.Script = opts.ScriptPath
-		cfg.Args = opts.Args
-	}
-	// hooks
-	ctx := luaCtx(L)
-	callHook := func(fn *glua.LFunction, args ...glua.LValue) error {
+	return pushJSON(L, op, s)
+}
+
+// hooks makes on_iteration and every Go callbacks that call the Lua
+// functions (protected: an error is the hook's, for the run to log or raise).
+func (f *runOptions) hooks(L *glua.LState, ro *run.Options) {
+	call := func(fn *glua.LFunction, args ...glua.LValue) error {
 		return L.CallByParam(glua.P{Fn: fn, NRet: 0, Protect: true}, args...)
 	}
-	ro := run.Options{
-		WorkerCommand: m.WorkerCommand, WorkerEnv: m.WorkerEnv, Log: rt.Stderr,
-		Progress: o.Bool("progress", true), Force: o.Bool("force", false) || rt.Getenv("BOHOST_RESUME_FORCE") == "1",
-		HookErrorsFatal: o.Enum("hook_errors", "log", "log", "raise") == "raise",
-		TestKill:        rt.Getenv("BOHOST_TEST_KILL"),
-	}
-	if f, ok := rt.Stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		ro.Terminal = true
-	}
-	if len(ro.WorkerCommand) == 0 {
-		exe, err := os.Executable()
-		if err != nil {
-			return lua.Raisef(L, errs.Unavailable, op, "cannot find the bohost executable for the workers: %v", err)
-		}
-		ro.WorkerCommand = []string{exe, "worker"}
-	}
-	if fn := o.Func("on_iteration"); fn != nil {
+	if fn := f.OnIter; fn != nil {
 		ro.OnIteration = func(r *run.Run, it run.Iteration) error {
 			rec, err := toLuaJSON(L, it)
 			if err != nil {
 				return err
 			}
-			return callHook(fn, lua.NewObject(L, runType, r), rec)
+			return call(fn, lua.NewObject(L, runType, r), rec)
 		}
 	}
-	if et := o.Table("every"); et != nil {
+	if len(f.Every) > 0 {
 		ro.Every = map[int]func(*run.Run) error{}
-		var bad error
-		et.ForEach(func(k, v glua.LValue) {
-			kn, ok1 := k.(glua.LNumber)
-			fn, ok2 := v.(*glua.LFunction)
-			if !ok1 || !ok2 || float64(kn) < 1 || float64(kn) != math.Trunc(float64(kn)) {
-				if bad == nil {
-					bad = errs.New(errs.BadArg, op, "option 'every' must map iteration counts k >= 1 to functions ({[5] = function(run) ... end}), got [%s] = %s", k.String(), lua.TypeName(v))
-				}
-				return
-			}
-			ro.Every[int(kn)] = func(r *run.Run) error { return callHook(fn, lua.NewObject(L, runType, r)) }
-		})
-		if bad != nil {
-			return lua.Raise(L, op, bad)
+		for k, fn := range f.Every {
+			ro.Every[k] = func(r *run.Run) error { return call(fn, lua.NewObject(L, runType, r)) }
 		}
 	}
-	if gpu.Available() {
-		ro.GPU = func() (monitor.GPUInfo, bool) {
-			m, err := gpu.Memory()
-			if err != nil {
-				return monitor.GPUInfo{}, false
-			}
-			return monitor.GPUInfo{Used: m.Total - m.Free, Total: m.Total, Pool: m.Used + m.Cached}, true
-		}
-	}
-	s, err := run.Do(ctx, cfg, ro)
+}
+
+// pushJSON pushes v (JSON-able) as plain Lua data.
+func pushJSON(L *glua.LState, op string, v any) int {
+	lv, err := toLuaJSON(L, v)
 	if err != nil {
 		return lua.Raise(L, op, err)
 	}
-	v, jerr := toLuaJSON(L, s)
-	if jerr != nil {
-		return lua.Raise(L, op, jerr)
-	}
-	L.Push(v)
+	L.Push(lv)
 	return 1
+}
+
+// everyOption is bo.run's every: {[k] = function(run) ... end}, k >= 1.
+type everyOption map[int]*glua.LFunction
+
+func (e *everyOption) UnmarshalLua(v glua.LValue, path string) error {
+	t, ok := v.(*glua.LTable)
+	if !ok {
+		return lua.OptionError(path, "must be a table {[k] = function(run) ... end}, got %s", lua.TypeName(v))
+	}
+	*e = everyOption{}
+	var bad error
+	t.ForEach(func(k, v glua.LValue) {
+		kn, ok1 := k.(glua.LNumber)
+		fn, ok2 := v.(*glua.LFunction)
+		if !ok1 || !ok2 || float64(kn) < 1 || float64(kn) != math.Trunc(float64(kn)) {
+			if bad == nil {
+				bad = lua.OptionError(path, "must map iteration counts k >= 1 to functions ({[5] = function(run) ... end}), got [%s] = %s", k.String(), lua.TypeName(v))
+			}
+			return
+		}
+		(*e)[int(kn)] = fn
+	})
+	return bad
+}
+
+// objectiveOption is bo.run's objective, {file =, fn = "evaluate"} or
+// {airline = {...}}, as the JSON spec of host/objective.
+type objectiveOption json.RawMessage
+
+func (o *objectiveOption) UnmarshalLua(v glua.LValue, path string) error {
+	t, ok := v.(*glua.LTable)
+	if !ok {
+		return lua.OptionError(path, "must be {file = \"objective.lua\", fn = \"evaluate\"} or {airline = {...}}, got %s", lua.TypeName(v))
+	}
+	if t.RawGetString("airline") != glua.LNil {
+		var a struct {
+			Airline any `json:"airline"`
+		}
+		if err := lua.Decode(t, path, &a); err != nil {
+			return err
+		}
+		b, _ := json.Marshal(map[string]any{"airline": emptyToObject(a.Airline)})
+		if _, err := objective.ParseSpec(b); err != nil {
+			return err
+		}
+		*o = b
+		return nil
+	}
+	l := struct {
+		File string `json:"file" lua:",required"` // relative: run.Config resolves it
+		Fn   string `json:"fn"`
+	}{Fn: "evaluate"}
+	if err := lua.Decode(t, path, &l); err != nil {
+		return err
+	}
+	*o, _ = json.Marshal(map[string]any{"lua": map[string]any{"file": l.File, "fn": l.Fn}})
+	return nil
 }
 
 // emptyToObject turns empty Lua tables (decoded as empty maps or arrays)
@@ -305,26 +243,6 @@ func emptyToObject(v any) any {
 		}
 	}
 	return v
-}
-
-// resolveFile makes a Lua objective file absolute: relative to the working
-// directory when it exists there, else to the script's directory.
-func resolveFile(rt *lua.Runtime, file string) string {
-	if filepath.IsAbs(file) {
-		return file
-	}
-	if _, err := os.Stat(file); err != nil {
-		if sp := rt.Options().ScriptPath; sp != "" {
-			alt := filepath.Join(filepath.Dir(sp), file)
-			if _, err := os.Stat(alt); err == nil {
-				file = alt
-			}
-		}
-	}
-	if abs, err := filepath.Abs(file); err == nil {
-		return abs
-	}
-	return file
 }
 
 // LuaObjective is the worker side of a Lua objective: fn(x, w, env_index)
