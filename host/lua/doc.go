@@ -15,8 +15,15 @@
 //     SIGTERM stops a running chunk; long Go functions poll L.Context();
 //   - a handle registry for native resources (gopher-lua has no __gc): handles
 //     are freed explicitly or by mem.scope, and leaks are reported at Close;
-//   - one-line docs registered with every function (Doc), which feed the
-//     REPL's ?name, completion and bohost help;
+//   - one doc registry (Doc, help.go) that feeds the REPL's ?name, Tab
+//     completion and bohost help: Go modules register a signature and a
+//     line with every function and method; the friendly layer documents its
+//     functions with "--- signature" comments, parsed when it loads; "bo"
+//     means the friendly layer, so the raw bohost.bo is documented as
+//     bohost.bo.new;
+//   - gopher-lua's own argument checks (L.CheckString, ...) raise plain
+//     strings; the guard turns those of a binding into structured bad_arg
+//     errors naming the argument after its signature;
 //   - the REPL (repl.go) and command-line option parsing for scripts (args.go).
 //
 // Import direction: cmd/bohost -> bindings -> host/lua and host/<engine>.
