@@ -19,7 +19,7 @@ func TestAirlineItemLookup(t *testing.T) {
 		near(airline.score(segs, it).f, ev:eval(nil, it).f, 1e-12, "score of detect equals eval")
 		assert_eq(#ev:eval_many(nil, {it, ds[1]}), 2)
 
-		local e = expect_error("bad_arg", airline.score, segs, {})
+		local e = expect_error("bad_arg", airline.score, {{0, 0, 1, 1}}, {})
 		assert(e.msg:find("data set item"), e.msg)
 		e = expect_error("bad_arg", airline.score, segs, 7)
 		assert(e.msg:find("data set item"), e.msg)
