@@ -165,5 +165,4 @@ func gpHyper(L *glua.LState) int {
 	return 1
 }
 
-func gpDefault() gp.Options       { o := gp.DefaultOptions(); o.Restarts = 1; return o }
-func gpKernel(s string) gp.Kernel { return gp.Kernel(s) }
+func gpDefault() gp.Options { o := gp.DefaultOptions(); o.Restarts = 1; return o }
