@@ -13,6 +13,8 @@ import (
 
 // Opts reads a strict options table: Check rejects unknown keys (naming the
 // nearest known key), and each getter checks the type and names the key.
+// Its messages are Decode's; for a table that fills a config struct, Decode
+// reads it from the struct's own declarations (no list of keys to keep).
 type Opts struct {
 	L   *glua.LState
 	T   *glua.LTable // nil when the argument was absent
