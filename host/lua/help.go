@@ -260,7 +260,7 @@ func (rt *Runtime) members(module string) []string {
 
 // badArgument is gopher-lua's message for a failed L.CheckX:
 // "file.lua:3: bad argument #2 to tell (number expected, got nil)".
-var badArgument = regexp.MustCompile(`(?s)^\s*(?:\S+:\d+:\s*)?bad argument #(\d+) to .*? \((.*)\)$`)
+var badArgument = regexp.MustCompile(`(?s)^\s*(?:.*?:\d+:\s*)?bad argument #(\d+) to .*? \((.*)\)$`)
 
 // checkError turns gopher-lua's plain argument error into a structured
 // bad_arg error naming the argument, or returns nil for any other error.

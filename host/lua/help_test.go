@@ -2,6 +2,7 @@ package lua_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -73,6 +74,14 @@ func TestCheckErrorsBecomeStructured(t *testing.T) {
 		ok, err = pcall(c.call, function() c.write() end)
 		assert(not ok and err.op == "check.write", tostring(err))
 	`, luatest.Options{Modules: []lua.Module{checkMod{"bohost.check", "check"}}})
+	// Called straight from a chunk whose name has a space, as bohost -e's.
+	rt := luatest.New(t, luatest.Options{Modules: []lua.Module{checkMod{"bohost.check", "check"}}})
+	_, err := rt.DoString(context.Background(), "local c = require 'bohost.check'\nc.write('f.txt')", "(command line)")
+	var se *lua.ScriptError
+	if !errors.As(err, &se) || se.Kind != "bad_arg" || se.Op != "check.write" || se.Where != "(command line):2:" ||
+		se.Msg != "bad argument #2 (n): number expected, got nil" {
+		t.Fatalf("%+v", err)
+	}
 }
 
 // A friendly layer "fr" over raw modules, documented by doc comments.
