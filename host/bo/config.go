@@ -1,12 +1,9 @@
 package bo
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"reflect"
-	"regexp"
-	"strings"
 
 	"bohost/host/acq"
 	"bohost/host/errs"
@@ -362,26 +359,5 @@ func (c Config) Validate() error {
 // in [0, 1]"), this config speaks Lua and JSON ("gp.noise_floor must be in
 // [0, 1]").
 func gpError(err error) error {
-	var e *errs.Error
-	if !errors.As(err, &e) {
-		return err
-	}
-	e2 := *e
-	e2.Op = "bo.Config"
-	e2.Msg = gpNames.ReplaceAllStringFunc(e.Msg, func(goName string) string { return "gp." + gpJSON[goName] })
-	return &e2
+	return errs.JSONNames(err, "bo.Config", "gp.", reflect.TypeFor[gp.Options]())
 }
-
-var gpJSON, gpNames = func() (map[string]string, *regexp.Regexp) {
-	m := map[string]string{}
-	var alts []string
-	t := reflect.TypeFor[gp.Options]()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" && name != f.Name {
-			m[f.Name] = name
-			alts = append(alts, f.Name)
-		}
-	}
-	return m, regexp.MustCompile(`\b(` + strings.Join(alts, "|") + `)\b`)
-}()
