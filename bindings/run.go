@@ -3,6 +3,7 @@ package bindings
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -202,14 +203,23 @@ func (o *objectiveOption) UnmarshalLua(v glua.LValue, path string) error {
 		return lua.OptionError(path, "must be {file = \"objective.lua\", fn = \"evaluate\"} or {airline = {...}}, got %s", lua.TypeName(v))
 	}
 	if t.RawGetString("airline") != glua.LNil {
-		var a struct {
-			Airline any `json:"airline"`
+		var spec struct { // strict keys and types, by the spec's own json tags
+			Airline objective.AirlineSpec `json:"airline"`
 		}
-		if err := lua.Decode(t, path, &a); err != nil {
+		if err := lua.Decode(t, path, &spec); err != nil {
 			return err
 		}
-		b, _ := json.Marshal(map[string]any{"airline": emptyToObject(a.Airline)})
+		// The spec is the table as given (the run's fingerprint compares it).
+		g, err := lua.ToGo(t.RawGetString("airline"), path+".airline")
+		if err != nil {
+			return err
+		}
+		b, _ := json.Marshal(map[string]any{"airline": emptyToObject(g)})
 		if _, err := objective.ParseSpec(b); err != nil {
+			var e *errs.Error
+			if errors.As(err, &e) && e.Op == "objective.airline" { // names fields inside the airline spec
+				e.Msg = path + ".airline." + e.Msg
+			}
 			return err
 		}
 		*o = b

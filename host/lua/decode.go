@@ -285,7 +285,7 @@ func decodeValue(v glua.LValue, path string, rv reflect.Value, o fieldOpts) erro
 	case reflect.Struct:
 		return decodeStruct(v, path, rv)
 	}
-	panic(fmt.Sprintf("lua.Decode: option %q: cannot decode into %s", path, rv.Type()))
+	return errs.New(errs.Internal, "", "lua.Decode: option '%s': cannot decode into %s (give the type an UnmarshalLua)", path, rv.Type())
 }
 
 func decodeString(v glua.LValue, path string, rv reflect.Value, o fieldOpts) error {
@@ -403,7 +403,7 @@ func decodeMap(v glua.LValue, path string, rv reflect.Value) error {
 		return typeError(path, "a table", v)
 	}
 	if rv.Type().Key().Kind() != reflect.String {
-		panic(fmt.Sprintf("lua.Decode: option %q: map keys must be strings, got %s (give the type an UnmarshalLua)", path, rv.Type()))
+		return errs.New(errs.Internal, "", "lua.Decode: option '%s': map keys must be strings, got %s (give the type an UnmarshalLua)", path, rv.Type())
 	}
 	m := reflect.MakeMap(rv.Type())
 	var keys []string

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"reflect"
 	"sync"
 
 	"bohost/host/airline"
@@ -115,18 +116,20 @@ func (s AirlineSpec) Validate() error {
 	if s.MaxPixels < 0 {
 		return errs.New(errs.BadArg, op, "max_pixels must be a positive number of pixels (0 or absent: the default), got %d", s.MaxPixels)
 	}
+	// The engines below validate Go structs and name Go fields (Gain); the
+	// spec names them as JSON and Lua do (perturbations[1].gain).
 	if s.Data == "" || s.Data == "synthetic" {
 		if err := s.Synth.Validate(); err != nil {
-			return errs.Wrap(errs.BadArg, op, err)
+			return errs.Wrap(errs.BadArg, op, errs.JSONNames(err, op, "synth.", reflect.TypeFor[dataset.SynthOptions]()))
 		}
 	}
 	for i, p := range s.Perturbations {
 		if err := p.env().Validate(); err != nil {
-			return errs.New(errs.BadArg, op, "perturbations[%d]: %v", i+1, err)
+			return errs.Wrap(errs.BadArg, op, errs.JSONNames(err, op, fmt.Sprintf("perturbations[%d].", i+1), reflect.TypeFor[Perturbation]()))
 		}
 	}
 	if _, err := airline.New(s.Evaluator.options()); err != nil {
-		return errs.Wrap(errs.BadArg, op, err)
+		return errs.Wrap(errs.BadArg, op, errs.JSONNames(err, op, "evaluator.", reflect.TypeFor[EvaluatorSpec]()))
 	}
 	if d := s.Evaluator.Device; d != "" && d != "cpu" && d != "cuda" {
 		return errs.New(errs.BadArg, op, "evaluator.device must be \"cpu\" or \"cuda\", got %q", d)

@@ -13,8 +13,10 @@ import (
 	"testing"
 
 	"bohost/host/bo"
+	"bohost/host/dataset"
 	"bohost/host/errs"
 	"bohost/host/gp"
+	"bohost/host/objective"
 )
 
 var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -192,6 +194,44 @@ func TestValidationSpeaksLua(t *testing.T) {
 	}
 	if len(seen) < 40 {
 		t.Errorf("only %d distinct messages: the mutation walk lost its way", len(seen))
+	}
+
+	// The airline objective's spec (bo.run's objective.airline) too: its
+	// Validate relays the data set's, the perturbations' and AirLine's.
+	goNames = map[string]bool{}
+	collectGoNames(reflect.TypeFor[objective.AirlineSpec](), goNames, map[reflect.Type]bool{})
+	words = words[:0]
+	for n := range goNames {
+		words = append(words, n)
+	}
+	goName = regexp.MustCompile(`\b(` + strings.Join(words, "|") + `)\b`)
+	spec := func() objective.AirlineSpec {
+		return objective.AirlineSpec{Synth: dataset.SynthOptions{N: 2}, Perturbations: []objective.Perturbation{{Gain: 1, Contrast: 1}}}
+	}
+	s0 := spec()
+	if err := s0.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	n := len(leaves(reflect.ValueOf(&s0).Elem(), ""))
+	for i := range n {
+		for j := 0; ; j++ {
+			s := spec()
+			l := leaves(reflect.ValueOf(&s).Elem(), "")[i]
+			if !setBad(l.v, j) {
+				break
+			}
+			if err := s.Validate(); err != nil {
+				var e *errs.Error
+				switch {
+				case !errors.As(err, &e) || e.Kind != errs.BadArg:
+					t.Errorf("airline%s = bad value %d: %v is not a bad_arg error", l.path, j, err)
+				case goName.MatchString(e.Msg):
+					t.Errorf("airline%s = bad value %d: %q names the Go field %s", l.path, j, e.Msg, goName.FindString(e.Msg))
+				case !path.MatchString(e.Msg):
+					t.Errorf("airline%s = bad value %d: %q does not start with the option's name", l.path, j, e.Msg)
+				}
+			}
+		}
 	}
 }
 
