@@ -137,42 +137,60 @@ type field struct {
 
 var fieldCache sync.Map // reflect.Type -> []field
 
-// structFields lists the options of struct type t (see Decode).
+// structFields lists the options of struct type t (see Decode) in
+// declaration order, an embedded struct's in its place; an outer field
+// that hides an embedded one takes the hidden one's place.
 func structFields(t reflect.Type) []field {
 	if fs, ok := fieldCache.Load(t); ok {
 		return fs.([]field)
 	}
-	var out []field
-	seen := map[string]bool{}
-	var embedded []reflect.StructField
+	outer := map[string]field{}
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
-		name, opts, ok := optionOf(sf)
-		if sf.Anonymous && sf.Type.Kind() == reflect.Struct && sf.Tag.Get("lua") == "" && sf.Tag.Get("json") == "" {
-			embedded = append(embedded, sf)
+		if isEmbedded(sf) {
 			continue
 		}
-		if !ok || !sf.IsExported() {
-			continue
-		}
-		if seen[name] {
-			panic(fmt.Sprintf("lua.Decode: %s declares option %q twice", t, name))
-		}
-		seen[name] = true
-		out = append(out, field{name: name, index: sf.Index, opts: opts})
-	}
-	// Embedded structs' options, unless the outer struct declares the name.
-	for _, sf := range embedded {
-		for _, f := range structFields(sf.Type) {
-			if seen[f.name] {
-				continue
+		if name, opts, ok := optionOf(sf); ok && sf.IsExported() {
+			if _, dup := outer[name]; dup {
+				panic(fmt.Sprintf("lua.Decode: %s declares option %q twice", t, name))
 			}
-			seen[f.name] = true
-			out = append(out, field{name: f.name, index: append([]int{sf.Index[0]}, f.index...), opts: f.opts})
+			outer[name] = field{name: name, index: sf.Index, opts: opts}
+		}
+	}
+	var out []field
+	placed := map[string]bool{}
+	add := func(f field) {
+		if o, ok := outer[f.name]; ok {
+			f = o
+		}
+		if !placed[f.name] {
+			placed[f.name] = true
+			out = append(out, f)
+		}
+	}
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		if !isEmbedded(sf) {
+			if name, _, ok := optionOf(sf); ok && sf.IsExported() {
+				add(outer[name])
+			}
+			continue
+		}
+		for _, f := range structFields(sf.Type) {
+			if _, hidden := outer[f.name]; placed[f.name] && !hidden {
+				panic(fmt.Sprintf("lua.Decode: %s: two embedded structs declare option %q; declare it in %s", t, f.name, t))
+			}
+			add(field{name: f.name, index: append([]int{sf.Index[0]}, f.index...), opts: f.opts})
 		}
 	}
 	fieldCache.Store(t, out)
 	return out
+}
+
+// isEmbedded reports an untagged embedded struct, whose options are the
+// outer struct's.
+func isEmbedded(sf reflect.StructField) bool {
+	return sf.Anonymous && sf.Type.Kind() == reflect.Struct && sf.Tag.Get("lua") == "" && sf.Tag.Get("json") == ""
 }
 
 // optionOf reads a field's Lua name and tag options; ok is false when the

@@ -89,7 +89,7 @@ func TestDecodeSetsWhatIsGivenAndKeepsTheRest(t *testing.T) {
 		t.Errorf("face %+v", f)
 	}
 	if got := lua.OptionNames(reflect.TypeFor[face]()); strings.Join(got, " ") !=
-		"box dir max_rss progress on_iteration alpha n_w mode timeout_s seed list inner sweep spec" {
+		"alpha n_w mode timeout_s seed box list inner sweep spec dir max_rss progress on_iteration" {
 		t.Errorf("option names %v", got)
 	}
 }
