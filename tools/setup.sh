@@ -6,6 +6,30 @@
 set -euo pipefail
 
 GO_VERSION=1.26.8
+
+# module_proxy sets proxy to the Go module proxy this machine is configured
+# for: GOPROXY, else what a Go already installed here says (an older one);
+# its first entry that is a URL. No address is written into this script.
+module_proxy() {
+  local proxies=${GOPROXY:-} g e entries
+  if [ -z "$proxies" ]; then
+    for g in go /usr/local/go/bin/go /usr/lib/go/bin/go; do
+      if command -v "$g" >/dev/null 2>&1; then proxies=$("$g" env GOPROXY 2>/dev/null) && break; fi
+    done
+  fi
+  proxy=""
+  IFS=',|' read -ra entries <<<"$proxies"
+  for e in "${entries[@]}"; do
+    case "$e" in http://*|https://*|file://*) proxy=${e%/}; break ;; esac
+  done
+  if [ -z "$proxy" ]; then
+    echo "setup: Go >= 1.26 is missing and no Go module proxy is known to fetch it from (GOPROXY='$proxies'):" >&2
+    echo "setup: set GOPROXY (as for go itself) or install Go 1.26, then run make again" >&2
+    exit 1
+  fi
+}
+if [ "${1:-}" = "--print-proxy" ]; then module_proxy; echo "$proxy"; exit 0; fi
+
 need_apt=()
 pkg-config --exists opencv4 2>/dev/null || need_apt+=(libopencv-dev)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
@@ -32,7 +56,7 @@ if ! go_ok && [ -x /usr/local/go/bin/go ]; then export PATH=/usr/local/go/bin:$P
 if ! go_ok; then
   dest=/usr/local/go${GO_VERSION}
   if [ ! -x "$dest/bin/go" ]; then
-    proxy=${GOPROXY:-https://proxy.golang.org}; proxy=${proxy%%,*}
+    module_proxy
     arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
     url="$proxy/golang.org/toolchain/@v/v0.0.1-go${GO_VERSION}.linux-${arch}.zip"
     echo "setup: fetching Go ${GO_VERSION} from $url"
