@@ -184,59 +184,70 @@ func fromLuaValue(v glua.LValue, path string, seen map[*glua.LTable]bool) (ckpt.
 		}
 		seen[x] = true
 		defer delete(seen, x)
-		n, nkeys, strKeys, seqKeys := x.Len(), 0, 0, 0
-		x.ForEach(func(k, _ glua.LValue) {
-			nkeys++
-			switch kk := k.(type) {
-			case glua.LString:
-				strKeys++
-			case glua.LNumber:
-				if f := float64(kk); f >= 1 && f <= float64(n) && f == math.Trunc(f) {
-					seqKeys++
-				}
-			}
-		})
-		switch {
-		case seqKeys == nkeys && nkeys == n: // a sequence 1..n without holes (or empty)
-			out := make([]ckpt.Value, n)
-			for i := 1; i <= n; i++ {
-				e, err := fromLuaValue(x.RawGetInt(i), fmt.Sprintf("%s[%d]", path, i), seen)
-				if err != nil {
-					return nil, err
-				}
-				out[i-1] = e
-			}
-			return out, nil
-		case strKeys == nkeys:
-			out := make(map[string]ckpt.Value, nkeys)
-			var err error
-			x.ForEach(func(k, e glua.LValue) {
-				if err != nil {
-					return
-				}
-				out[string(k.(glua.LString))], err = fromLuaValue(e, path+"."+string(k.(glua.LString)), seen)
-			})
-			return out, err
-		}
-		type kv struct{ k, v glua.LValue }
-		var kvs []kv
-		x.ForEach(func(k, e glua.LValue) { kvs = append(kvs, kv{k, e}) })
-		sort.SliceStable(kvs, func(i, j int) bool { return keyLess(kvs[i].k, kvs[j].k) })
-		out := make(ckpt.Pairs, 0, len(kvs))
-		for _, p := range kvs {
-			k, err := fromLuaValue(p.k, path+"[key]", seen)
-			if err != nil {
-				return nil, err
-			}
-			e, err := fromLuaValue(p.v, fmt.Sprintf("%s[%s]", path, p.k.String()), seen)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, ckpt.Pair{K: k, V: e})
-		}
-		return out, nil
+		return tableValue(x, path, seen)
 	}
 	return nil, errs.New(errs.BadArg, "ckpt.save", "%s is a %s, which cannot be saved (tables, numbers, strings, booleans, optimisers, GP models)", path, lua.TypeName(v))
+}
+
+// tableValue converts a table: a sequence 1..n without holes to a list, a
+// table of string keys to a map, anything else to pairs in key order.
+func tableValue(x *glua.LTable, path string, seen map[*glua.LTable]bool) (ckpt.Value, error) {
+	n, nkeys, strKeys, seqKeys := x.Len(), 0, 0, 0
+	x.ForEach(func(k, _ glua.LValue) {
+		nkeys++
+		switch kk := k.(type) {
+		case glua.LString:
+			strKeys++
+		case glua.LNumber:
+			if f := float64(kk); f >= 1 && f <= float64(n) && f == math.Trunc(f) {
+				seqKeys++
+			}
+		}
+	})
+	switch {
+	case seqKeys == nkeys && nkeys == n: // a sequence 1..n without holes (or empty)
+		out := make([]ckpt.Value, n)
+		for i := 1; i <= n; i++ {
+			e, err := fromLuaValue(x.RawGetInt(i), fmt.Sprintf("%s[%d]", path, i), seen)
+			if err != nil {
+				return nil, err
+			}
+			out[i-1] = e
+		}
+		return out, nil
+	case strKeys == nkeys:
+		out := make(map[string]ckpt.Value, nkeys)
+		var err error
+		x.ForEach(func(k, e glua.LValue) {
+			if err != nil {
+				return
+			}
+			out[string(k.(glua.LString))], err = fromLuaValue(e, path+"."+string(k.(glua.LString)), seen)
+		})
+		return out, err
+	}
+	return pairsValue(x, path, seen)
+}
+
+// pairsValue converts a table with mixed keys to pairs in key order.
+func pairsValue(x *glua.LTable, path string, seen map[*glua.LTable]bool) (ckpt.Value, error) {
+	type kv struct{ k, v glua.LValue }
+	var kvs []kv
+	x.ForEach(func(k, e glua.LValue) { kvs = append(kvs, kv{k, e}) })
+	sort.SliceStable(kvs, func(i, j int) bool { return keyLess(kvs[i].k, kvs[j].k) })
+	out := make(ckpt.Pairs, 0, len(kvs))
+	for _, p := range kvs {
+		k, err := fromLuaValue(p.k, path+"[key]", seen)
+		if err != nil {
+			return nil, err
+		}
+		e, err := fromLuaValue(p.v, fmt.Sprintf("%s[%s]", path, p.k.String()), seen)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ckpt.Pair{K: k, V: e})
+	}
+	return out, nil
 }
 
 // keyLess orders mixed keys: numbers, then strings, then booleans.
@@ -288,15 +299,7 @@ func toLuaValue(L *glua.LState, v ckpt.Value) (glua.LValue, error) {
 		}
 		return t, nil
 	case map[string]ckpt.Value:
-		t := L.CreateTable(0, len(x))
-		for k, e := range x {
-			lv, err := toLuaValue(L, e)
-			if err != nil {
-				return nil, err
-			}
-			t.RawSetString(k, lv)
-		}
-		return t, nil
+		return fieldsToLua(L, L.CreateTable(0, len(x)), x)
 	case ckpt.Pairs:
 		t := L.NewTable()
 		for _, p := range x {
@@ -318,14 +321,19 @@ func toLuaValue(L *glua.LState, v ckpt.Value) (glua.LValue, error) {
 	case *ckpt.Object:
 		t := L.NewTable()
 		t.RawSetString("__type", glua.LString(x.Type))
-		for k, e := range x.Fields {
-			lv, err := toLuaValue(L, e)
-			if err != nil {
-				return nil, err
-			}
-			t.RawSetString(k, lv)
-		}
-		return t, nil
+		return fieldsToLua(L, t, x.Fields)
 	}
 	return nil, errs.New(errs.Internal, "ckpt.load", "unexpected value of type %T", v)
+}
+
+// fieldsToLua sets t's string keys from a map of checkpoint values.
+func fieldsToLua(L *glua.LState, t *glua.LTable, fields map[string]ckpt.Value) (glua.LValue, error) {
+	for k, e := range fields {
+		lv, err := toLuaValue(L, e)
+		if err != nil {
+			return nil, err
+		}
+		t.RawSetString(k, lv)
+	}
+	return t, nil
 }

@@ -230,45 +230,55 @@ func argSpecs(spec, help *glua.LTable) ([]lua.ArgSpec, error) {
 		}
 	}
 	if help != nil {
-		names := make([]string, len(specs))
-		byName := map[string]*lua.ArgSpec{}
-		for i := range specs {
-			names[i] = specs[i].Name
-			byName[specs[i].Name] = &specs[i]
-		}
-		var keys []string
-		help.ForEach(func(k, v glua.LValue) {
-			ks, ok := k.(glua.LString)
-			if !ok {
-				bad = errs.New(errs.BadArg, argsOp, "help must be a table of option = text, got the key %s", k.String())
-				return
-			}
-			keys = append(keys, string(ks))
-		})
-		if bad != nil {
-			return nil, bad
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			s, ok := byName[k]
-			if !ok {
-				e := errs.New(errs.BadArg, argsOp, "help for '%s', which is no option", k)
-				if near := lua.Suggest(k, names); near != "" {
-					e.Msg += fmt.Sprintf(" (did you mean '%s'?)", near)
-				}
-				return nil, e.WithHint("options: %s", strings.Join(names, ", "))
-			}
-			text, ok := help.RawGetString(k).(glua.LString)
-			if !ok {
-				return nil, errs.New(errs.BadArg, argsOp, "help of option '%s' must be a string, got %s", k, help.RawGetString(k).Type())
-			}
-			if s.Help != "" {
-				return nil, errs.New(errs.BadArg, argsOp, "help of option '%s' given twice: in its declaration and in the help table", k)
-			}
-			s.Help = string(text)
+		if err := applyArgHelp(specs, help); err != nil {
+			return nil, err
 		}
 	}
 	return specs, nil
+}
+
+// applyArgHelp fills the specs' help from the help table (name = text): help
+// for no option, help that is not a string and help given twice are errors.
+func applyArgHelp(specs []lua.ArgSpec, help *glua.LTable) error {
+	var bad error
+	names := make([]string, len(specs))
+	byName := map[string]*lua.ArgSpec{}
+	for i := range specs {
+		names[i] = specs[i].Name
+		byName[specs[i].Name] = &specs[i]
+	}
+	var keys []string
+	help.ForEach(func(k, v glua.LValue) {
+		ks, ok := k.(glua.LString)
+		if !ok {
+			bad = errs.New(errs.BadArg, argsOp, "help must be a table of option = text, got the key %s", k.String())
+			return
+		}
+		keys = append(keys, string(ks))
+	})
+	if bad != nil {
+		return bad
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		s, ok := byName[k]
+		if !ok {
+			e := errs.New(errs.BadArg, argsOp, "help for '%s', which is no option", k)
+			if near := lua.Suggest(k, names); near != "" {
+				e.Msg += fmt.Sprintf(" (did you mean '%s'?)", near)
+			}
+			return e.WithHint("options: %s", strings.Join(names, ", "))
+		}
+		text, ok := help.RawGetString(k).(glua.LString)
+		if !ok {
+			return errs.New(errs.BadArg, argsOp, "help of option '%s' must be a string, got %s", k, help.RawGetString(k).Type())
+		}
+		if s.Help != "" {
+			return errs.New(errs.BadArg, argsOp, "help of option '%s' given twice: in its declaration and in the help table", k)
+		}
+		s.Help = string(text)
+	}
+	return nil
 }
 
 const argsUsage = `bo.args{ {"alpha", 0.1, "risk level"}, {"seeds", {1, 2}, "one run per seed"}, ... }: name, default (its type is the option's), help`
