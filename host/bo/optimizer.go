@@ -67,7 +67,8 @@ type Optimizer struct {
 	widx     []int
 	obs      []Observation
 	pending  []Candidate
-	pendIt   int
+	pendIt   int   // the iteration of the last ask
+	pendAt   []int // the iteration whose ask proposed each pending candidate
 	iter     int
 	initDone bool
 	hyper    *gp.Hyper
@@ -277,10 +278,25 @@ func (o *Optimizer) Ask(ctx context.Context) ([]Candidate, error) {
 		return nil, errs.Wrap(errs.Canceled, "bo.Ask", err)
 	}
 	if !o.initDone {
-		o.pending = o.initial()
-		o.initDone = true
-		o.pendIt = 0
-		return slices.Clone(o.pending), nil
+		return o.askInitial(), nil
+	}
+	return o.askNext(ctx)
+}
+
+// askInitial marks the initial design asked and returns it.
+func (o *Optimizer) askInitial() []Candidate {
+	c := o.initial()
+	o.initDone = true
+	o.addPending(c, 0)
+	return slices.Clone(c)
+}
+
+// askNext proposes the next iteration's candidates (one pair, or one x at
+// every w of the W set), conditioned on the pending ones, and adds them to
+// the pending set.
+func (o *Optimizer) askNext(ctx context.Context) ([]Candidate, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, errs.Wrap(errs.Canceled, "bo.Ask", err)
 	}
 	it := o.iter + 1
 	if o.cfg.Env.Select == SelectSobolFresh {
@@ -292,10 +308,64 @@ func (o *Optimizer) Ask(ctx context.Context) ([]Candidate, error) {
 	if err != nil {
 		return nil, err
 	}
+	c = o.deduplicate(it, c)
 	o.iter = it
-	o.pending = c
-	o.pendIt = it
+	o.addPending(c, it)
 	return slices.Clone(c), nil
+}
+
+func (o *Optimizer) addPending(c []Candidate, it int) {
+	for _, cc := range c {
+		o.pending = append(o.pending, Candidate{X: slices.Clone(cc.X), W: slices.Clone(cc.W), EnvIndex: cc.EnvIndex})
+		o.pendAt = append(o.pendAt, it)
+	}
+	o.pendIt = it
+}
+
+// AskMore proposes q more iterations' candidates (q pairs in pair mode; q
+// x's, each at every w of the W set, in all_w mode) while earlier ones may
+// still be pending, and adds them to the pending set: the asynchronous
+// ask. Each new iteration is conditioned on every pending candidate (the
+// ones in flight and those of this call proposed before it): qNEI and
+// qLogNEI count the pending x's among the points a candidate must improve
+// on, jointly in their Monte Carlo samples (BoTorch's X_pending, up to a
+// constant that does not depend on the candidate); ρKG and Thompson
+// sampling use the kriging believer (the GP conditioned on each pending
+// point at its posterior mean, with the fitted hyper-parameters: the
+// variance there vanishes), UCB and EI the constant liar (each pending point
+// told the lowest y observed, so that the mean falls there too). A proposal
+// equal to a pending one is replaced by a random point (pending.go;
+// docs/engine.md, "Batch and asynchronous proposals").
+// Each iteration is fitted and seeded as a plain Ask would, so AskMore(q)
+// equals q AskMore(1) calls, and a restored optimiser proposes the same.
+// The first call returns the initial design (an iteration of its own); BO
+// iterations need at least one told result.
+func (o *Optimizer) AskMore(ctx context.Context, q int) ([]Candidate, error) {
+	if q < 1 {
+		return nil, errs.New(errs.BadArg, "bo.AskMore", "q must be >= 1, got %d", q)
+	}
+	if !o.initDone {
+		return o.askInitial(), nil
+	}
+	var out []Candidate
+	for j := 0; j < q; j++ {
+		c, err := o.askNext(ctx)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, c...)
+	}
+	return out, nil
+}
+
+// Pending returns the candidates asked and not told yet, in the order they
+// were asked, with the iteration whose ask proposed each.
+func (o *Optimizer) Pending() ([]Candidate, []int) {
+	var out []Candidate
+	for _, c := range o.pending {
+		out = append(out, Candidate{X: slices.Clone(c.X), W: slices.Clone(c.W), EnvIndex: c.EnvIndex})
+	}
+	return out, slices.Clone(o.pendAt)
 }
 
 // initial is the initial design: NInitial Sobol x's at every w (all_w), or
@@ -463,6 +533,12 @@ func (o *Optimizer) propose(ctx context.Context, it int) ([]Candidate, error) {
 	if err != nil {
 		return nil, err
 	}
+	// cond conditions on the pending candidates (pending.go).
+	cond, err := o.condition(m, post, X, y)
+	if err != nil {
+		return nil, err
+	}
+	kb := cond.believer
 	oo := cfg.Optim
 	oo.Seed = o.seedFor(it, purOptim)
 	evaluated := o.evaluatedX()
@@ -493,7 +569,7 @@ func (o *Optimizer) propose(ctx context.Context, it int) ([]Candidate, error) {
 	var val float64
 	switch cfg.Acquisition {
 	case AcqRhoKG:
-		kg, err := acq.NewKG(post, o.wset, o.measure, o.xlo, o.xhi,
+		kg, err := acq.NewKG(kb, o.wset, o.measure, o.xlo, o.xhi,
 			acq.KGOptions{Fantasies: cfg.Fantasies, Seed: o.seedFor(it, purAcq), Best: top})
 		if err != nil {
 			return nil, err
@@ -533,7 +609,7 @@ func (o *Optimizer) propose(ctx context.Context, it int) ([]Candidate, error) {
 	if cfg.HyperSamples > 0 {
 		f, err = o.ensemble(ctx, it, m, X, y, evaluated)
 	} else {
-		f, err = o.acqFunc(post, mr, evaluated, o.seedFor(it, purAcq))
+		f, err = o.acqFunc(cond, mr, evaluated, o.seedFor(it, purAcq))
 	}
 	if err != nil {
 		return nil, err
@@ -546,26 +622,35 @@ func (o *Optimizer) propose(ctx context.Context, it int) ([]Candidate, error) {
 	if cfg.Mode == ModeAllW {
 		return o.allW(z), nil
 	}
-	return []Candidate{o.pairVar(post, z)}, nil
+	return []Candidate{o.pairVar(kb, z)}, nil
 }
 
 // acqFunc returns the acquisition (value and gradient in x) of one posterior
-// for the acquisitions optimised over x alone; mr is the posterior-mean risk
-// of the same posterior.
-func (o *Optimizer) acqFunc(post *acq.Post, mr *acq.MeanRisk, evaluated [][]float64, seed uint64) (func(x, g []float64) float64, error) {
+// for the acquisitions optimised over x alone: cond is the posterior and its
+// versions conditioned on the pending candidates, mr the posterior's
+// posterior-mean risk.
+func (o *Optimizer) acqFunc(cond conditioned, mr *acq.MeanRisk, evaluated [][]float64, seed uint64) (func(x, g []float64) float64, error) {
 	cfg := o.cfg
+	post := cond.post
+	lr := mr
+	if cond.liar != post {
+		var err error
+		if lr, err = acq.NewMeanRisk(cond.liar, o.wset, o.measure); err != nil {
+			return nil, err
+		}
+	}
 	switch cfg.Acquisition {
 	case AcqQLogNEI, AcqQNEI:
-		nei, err := acq.NewNEI(post, o.wset, evaluated, o.measure,
+		nei, err := acq.NewNEI(post, o.wset, o.withPendingX(evaluated), o.measure,
 			acq.NEIOptions{Log: cfg.Acquisition == AcqQLogNEI, Samples: cfg.MCSamples, Seed: seed})
 		if err != nil {
 			return nil, err
 		}
 		return nei.ValueGrad, nil
 	case AcqUCB:
-		return func(x, g []float64) float64 { return mr.UCBGrad(x, cfg.UCBBeta, g) }, nil
+		return func(x, g []float64) float64 { return lr.UCBGrad(x, cfg.UCBBeta, g) }, nil
 	case AcqTS:
-		ts, err := acq.NewTS(post, o.wset, o.measure, acq.TSOptions{Seed: seed})
+		ts, err := acq.NewTS(cond.believer, o.wset, o.measure, acq.TSOptions{Seed: seed})
 		if err != nil {
 			return nil, err
 		}
@@ -575,7 +660,7 @@ func (o *Optimizer) acqFunc(post *acq.Post, mr *acq.MeanRisk, evaluated [][]floa
 		for _, v := range mr.Batch(evaluated) {
 			best = math.Max(best, v[0])
 		}
-		return func(x, g []float64) float64 { return mr.EIGrad(x, best, g) }, nil
+		return func(x, g []float64) float64 { return lr.EIGrad(x, best, g) }, nil
 	}
 	return nil, errs.New(errs.BadState, "bo.ask", "acquisition %q has no x-only form", cfg.Acquisition)
 }
@@ -600,11 +685,15 @@ func (o *Optimizer) ensemble(ctx context.Context, it int, m *gp.Model, X [][]flo
 		if err != nil {
 			return nil, err
 		}
+		cond, err := o.condition(mk, post, X, y)
+		if err != nil {
+			return nil, err
+		}
 		mr, err := acq.NewMeanRisk(post, o.wset, o.measure)
 		if err != nil {
 			return nil, err
 		}
-		f, err := o.acqFunc(post, mr, evaluated, mix(o.seedFor(it, purAcq)+uint64(k)))
+		f, err := o.acqFunc(cond, mr, evaluated, mix(o.seedFor(it, purAcq)+uint64(k)))
 		if err != nil {
 			return nil, err
 		}
@@ -726,8 +815,9 @@ func (o *Optimizer) TellFailed(c Candidate, policy string) error {
 func (o *Optimizer) record(c Candidate, y float64, how string) {
 	asked := -1
 	if i := o.match(c); i >= 0 {
+		asked = o.pendAt[i]
 		o.pending = slices.Delete(o.pending, i, i+1)
-		asked = o.pendIt
+		o.pendAt = slices.Delete(o.pendAt, i, i+1)
 	}
 	o.obs = append(o.obs, Observation{X: slices.Clone(c.X), W: slices.Clone(c.W), EnvIndex: c.EnvIndex, Y: y, How: how, Asked: asked})
 }

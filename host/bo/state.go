@@ -26,6 +26,10 @@ type State struct {
 	InitAsked    bool          `json:"init_asked"`
 	Pending      []Candidate   `json:"pending,omitempty"`
 	PendingIter  int           `json:"pending_iteration"`
+	// PendingAsked is the iteration whose ask proposed each pending
+	// candidate (absent in states written before asynchronous asks: all
+	// were proposed by PendingIter).
+	PendingAsked []int `json:"pending_asked,omitempty"`
 	// RNG documents the streams: seed-derived, positioned by Iteration.
 	RNG      string      `json:"rng"`
 	LastDiag Diagnostics `json:"last_diagnostics"`
@@ -47,6 +51,12 @@ func (o *Optimizer) State() State {
 	}
 	for _, c := range o.pending {
 		s.Pending = append(s.Pending, Candidate{X: slices.Clone(c.X), W: slices.Clone(c.W), EnvIndex: c.EnvIndex})
+	}
+	for _, a := range o.pendAt {
+		if a != o.pendIt {
+			s.PendingAsked = slices.Clone(o.pendAt) // only when the asks differ: older readers see the same state
+			break
+		}
 	}
 	if o.hyper != nil {
 		h := *o.hyper
@@ -84,8 +94,16 @@ func Restore(s State) (*Optimizer, error) {
 		ob.X, ob.W = slices.Clone(ob.X), slices.Clone(ob.W)
 		o.obs = append(o.obs, ob)
 	}
-	for _, c := range s.Pending {
+	if s.PendingAsked != nil && len(s.PendingAsked) != len(s.Pending) {
+		return nil, errs.New(errs.BadArg, "bo.Restore", "pending_asked has %d entries for %d pending candidates", len(s.PendingAsked), len(s.Pending))
+	}
+	for i, c := range s.Pending {
 		o.pending = append(o.pending, Candidate{X: slices.Clone(c.X), W: slices.Clone(c.W), EnvIndex: c.EnvIndex})
+		at := s.PendingIter
+		if s.PendingAsked != nil {
+			at = s.PendingAsked[i]
+		}
+		o.pendAt = append(o.pendAt, at)
 	}
 	o.pendIt = s.PendingIter
 	o.iter = s.Iteration
