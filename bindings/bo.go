@@ -26,7 +26,8 @@ func (BO) Open(rt *lua.Runtime) *glua.LTable {
 		panic(err)
 	}
 	rt.NewType(optimizerType, "Optimizer", []lua.Func{
-		{Name: "ask", Sig: "opt:ask() -> x, w, env_index", Desc: "the next evaluation to run (x and w as arrays; env_index is 1-based, nil for continuous w)", Fn: optAsk},
+		{Name: "pending", Sig: "opt:pending() -> candidates", Desc: "the candidates asked and not told yet, in ask order, as an array of {x =, w =, env_index =, iteration =}", Fn: optPending},
+		{Name: "ask", Sig: "opt:ask([{q = k}]) -> x, w, env_index | candidates", Desc: "the next evaluation to run (x and w as arrays; env_index is 1-based, nil for continuous w); with {q = k}, k new iterations proposed even while earlier candidates are pending, conditioned on them, as an array of {x =, w =, env_index =} (k pairs, or k x's each at every w of the W set in all_w mode); tell them back in any order", Fn: optAsk},
 		{Name: "ask_batch", Sig: "opt:ask_batch() -> {{x=, w=, env_index=}, ...}", Desc: "every evaluation of the next proposal (all n_w w's of an x in all_w mode)", Fn: optAskBatch},
 		{Name: "tell", Sig: "opt:tell(x, w, y) -> opt", Desc: "records the score y of the evaluation (x, w)", Fn: optTell},
 		{Name: "tell_failed", Sig: "opt:tell_failed(x, w [, policy=\"worst\"|\"skip\"]) -> opt", Desc: "records that the evaluation (x, w) failed", Fn: optTellFailed},
@@ -314,6 +315,9 @@ func pushCandidate(L *glua.LState, c bo.Candidate) {
 
 func optAsk(L *glua.LState) int {
 	o := checkOptimizer(L, "Optimizer:ask")
+	if L.GetTop() >= 2 && L.Get(2) != glua.LNil {
+		return optAskMore(L, o)
+	}
 	cs, err := o.Ask(luaCtx(L))
 	if err != nil {
 		return lua.Raise(L, "Optimizer:ask", err)
@@ -325,12 +329,49 @@ func optAsk(L *glua.LState) int {
 	return 3
 }
 
+// optAskMore is opt:ask{q = k}: the asynchronous ask (bo.Optimizer.AskMore).
+func optAskMore(L *glua.LState, o *bo.Optimizer) int {
+	const op = "Optimizer:ask"
+	var args struct {
+		Q int `json:"q" lua:",count"`
+	}
+	if err := lua.Decode(L.Get(2), "", &args); err != nil {
+		return lua.Raise(L, op, err)
+	}
+	if args.Q == 0 {
+		args.Q = 1
+	}
+	cs, err := o.AskMore(luaCtx(L), args.Q)
+	if err != nil {
+		return lua.Raise(L, op, err)
+	}
+	pushCandidates(L, cs)
+	return 1
+}
+
 func optAskBatch(L *glua.LState) int {
 	o := checkOptimizer(L, "Optimizer:ask_batch")
 	cs, err := o.Ask(luaCtx(L))
 	if err != nil {
 		return lua.Raise(L, "Optimizer:ask_batch", err)
 	}
+	pushCandidates(L, cs)
+	return 1
+}
+
+func optPending(L *glua.LState) int {
+	o := checkOptimizer(L, "Optimizer:pending")
+	cs, at := o.Pending()
+	pushCandidates(L, cs)
+	t := L.Get(-1).(*glua.LTable)
+	for i := range cs {
+		t.RawGetInt(i + 1).(*glua.LTable).RawSetString("iteration", glua.LNumber(at[i]))
+	}
+	return 1
+}
+
+// pushCandidates pushes an array of {x =, w =, env_index =}.
+func pushCandidates(L *glua.LState, cs []bo.Candidate) {
 	t := L.CreateTable(len(cs), 0)
 	for i, c := range cs {
 		r := L.NewTable()
@@ -342,7 +383,6 @@ func optAskBatch(L *glua.LState) int {
 		t.RawSetInt(i+1, r)
 	}
 	L.Push(t)
-	return 1
 }
 
 func xw(L *glua.LState, op string) (*bo.Optimizer, []float64, []float64) {

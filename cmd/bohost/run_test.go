@@ -23,11 +23,11 @@ import (
 
 const cliRunScript = `
 local bo = require "bo"
-local opt = bo.args{dir = "run", iterations = 12, seed = 3, workers = 2}
+local opt = bo.args{dir = "run", iterations = 12, seed = 3, workers = 2, mode = "all_w"}
 local s = bo.run{
   dir = opt.dir,
   optimizer = {space = {{name = "a", lo = 0, hi = 1}, {name = "b", lo = 0, hi = 1}}, env = {{0, 1}},
-               alpha = 0.3, n_w = 3, acquisition = "ucb", mode = "all_w", n_initial = 2, seed = opt.seed,
+               alpha = 0.3, n_w = 3, acquisition = "ucb", mode = opt.mode, n_initial = 2, seed = opt.seed,
                restarts = 2, raw_samples = 32, recommend_from = "evaluated"},
   objective = {file = "objective.lua", fn = "evaluate"},
   iterations = opt.iterations, workers = opt.workers, timeout_s = 30, progress = false,
@@ -202,61 +202,18 @@ func TestRunCLI(t *testing.T) {
 		t.Fatalf("reference run has %d trials, want >= 40", len(ref))
 	}
 
-	t.Run("kill", func(t *testing.T) {
-		kills := 4
-		if long {
-			kills = 20
-		}
-		rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 5))
-		phases := []string{"eval", "checkpoint", "journal", "fit", "tell", "iteration"} // in turn, so the short run covers the first ones
-		killed, byPhase := 0, map[string]int{}
-		dir, dirs := "killed", 0
-		for k := 0; killed < kills && k < 6*kills; k++ {
-			args := []string{"run.lua", "--dir", dir, "--iterations", iters}
-			var env []string
-			phase := "random time"
-			if k%3 != 2 {
-				phase = phases[(k-k/3)%len(phases)]
-				env = []string{fmt.Sprintf("BOHOST_TEST_KILL=%s:%d:%d", phase, 1+rng.IntN(3), rng.IntN(4000))}
-			}
-			cmd, out := c.cmd(env, args...)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			if env == nil {
-				time.AfterFunc(time.Duration(150+rng.IntN(900))*time.Millisecond, func() { cmd.Process.Signal(syscall.SIGKILL) })
-			}
-			cmd.Wait()
-			ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
-			switch {
-			case ws.Signaled() && ws.Signal() == syscall.SIGKILL:
-				killed++
-				byPhase[phase]++
-			case ws.ExitStatus() == 0:
-				// The run finished before its kill (it gets faster as more of it is
-				// done): check it, and keep killing in a fresh directory.
-				t.Logf("session %d finished before its kill (%s); checking %s and starting another run", k, phase, dir)
-				sameTrials(t, "killed run "+dir, ref, trialLines(t, filepath.Join(c.cwd, dir)))
-				dirs++
-				dir = fmt.Sprintf("killed%d", dirs)
-			default:
-				t.Fatalf("session %d (%s): exit %v\n%s", k, phase, cmd.ProcessState, out)
-			}
-		}
-		args := []string{"resume", filepath.Join(c.cwd, dir)}
-		if _, err := os.Stat(filepath.Join(c.cwd, dir, "config.json")); err != nil {
-			args = []string{"run.lua", "--dir", dir, "--iterations", iters} // a fresh directory the loop never reached
-		}
-		code, out := c.run(nil, args...)
+	t.Run("kill", func(t *testing.T) { killAndResume(t, c, ref, "killed", []string{"--iterations", iters}) })
+
+	// Pair mode with 3 workers: three BO iterations in flight, evaluations
+	// finishing out of turn (completed.jsonl); kills land with evaluations in
+	// flight, and the resumed run's trials are still the uninterrupted run's.
+	t.Run("kill_in_flight", func(t *testing.T) {
+		extra := []string{"--iterations", iters, "--mode", "pair", "--workers", "3"}
+		code, out := c.run(nil, append([]string{"run.lua", "--dir", "ref_pair"}, extra...)...)
 		if code != 0 || !strings.Contains(out, "status finished") {
-			t.Fatalf("final resume: exit %d\n%s", code, out)
+			t.Fatalf("reference run: exit %d\n%s", code, out)
 		}
-		got := trialLines(t, filepath.Join(c.cwd, dir))
-		sameTrials(t, "killed run", ref, got)
-		t.Logf("%d SIGKILLs (%v); %d trials identical to the uninterrupted run", killed, byPhase, len(got))
-		if killed < kills {
-			t.Fatalf("only %d kills landed, want %d", killed, kills)
-		}
+		killAndResume(t, c, trialLines(t, filepath.Join(c.cwd, "ref_pair")), "killed_pair", extra)
 	})
 
 	for _, tc := range []struct {
@@ -481,5 +438,66 @@ func testFaults(t *testing.T, c *cli) {
 	ev, _ := os.ReadFile(filepath.Join(dir, "events.jsonl"))
 	if d := strings.Count(string(ev), `"event":"worker_death"`); d < 5 {
 		t.Errorf("%d worker_death events, want >= 5", d)
+	}
+}
+
+// killAndResume SIGKILLs run.lua (with extra arguments) at random moments
+// and at chosen phases, resuming each time, and checks the finished run's
+// trials against ref.
+func killAndResume(t *testing.T, c *cli, ref []string, dir string, extra []string) {
+	long := os.Getenv("BOHOST_LONG") == "1"
+	kills := 4
+	if long {
+		kills = 20
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 5))
+	phases := []string{"eval", "checkpoint", "journal", "fit", "tell", "iteration"} // in turn, so the short run covers the first ones
+	killed, byPhase := 0, map[string]int{}
+	base, dirs := dir, 0
+	for k := 0; killed < kills && k < 6*kills; k++ {
+		args := append([]string{"run.lua", "--dir", dir}, extra...)
+		var env []string
+		phase := "random time"
+		if k%3 != 2 {
+			phase = phases[(k-k/3)%len(phases)]
+			env = []string{fmt.Sprintf("BOHOST_TEST_KILL=%s:%d:%d", phase, 1+rng.IntN(3), rng.IntN(4000))}
+		}
+		cmd, out := c.cmd(env, args...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if env == nil {
+			time.AfterFunc(time.Duration(150+rng.IntN(900))*time.Millisecond, func() { cmd.Process.Signal(syscall.SIGKILL) })
+		}
+		cmd.Wait()
+		ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		switch {
+		case ws.Signaled() && ws.Signal() == syscall.SIGKILL:
+			killed++
+			byPhase[phase]++
+		case ws.ExitStatus() == 0:
+			// The run finished before its kill (it gets faster as more of it is
+			// done): check it, and keep killing in a fresh directory.
+			t.Logf("session %d finished before its kill (%s); checking %s and starting another run", k, phase, dir)
+			sameTrials(t, "killed run "+dir, ref, trialLines(t, filepath.Join(c.cwd, dir)))
+			dirs++
+			dir = fmt.Sprintf("%s%d", base, dirs)
+		default:
+			t.Fatalf("session %d (%s): exit %v\n%s", k, phase, cmd.ProcessState, out)
+		}
+	}
+	args := []string{"resume", filepath.Join(c.cwd, dir)}
+	if _, err := os.Stat(filepath.Join(c.cwd, dir, "config.json")); err != nil {
+		args = append([]string{"run.lua", "--dir", dir}, extra...) // a fresh directory the loop never reached
+	}
+	code, out := c.run(nil, args...)
+	if code != 0 || !strings.Contains(out, "status finished") {
+		t.Fatalf("final resume: exit %d\n%s", code, out)
+	}
+	got := trialLines(t, filepath.Join(c.cwd, dir))
+	sameTrials(t, "killed run", ref, got)
+	t.Logf("%d SIGKILLs (%v); %d trials identical to the uninterrupted run", killed, byPhase, len(got))
+	if killed < kills {
+		t.Fatalf("only %d kills landed, want %d", killed, kills)
 	}
 }

@@ -358,6 +358,9 @@ func (o *Optimizer) AskMore(ctx context.Context, q int) ([]Candidate, error) {
 	return out, nil
 }
 
+// Started reports whether the initial design has been asked.
+func (o *Optimizer) Started() bool { return o.initDone }
+
 // Pending returns the candidates asked and not told yet, in the order they
 // were asked, with the iteration whose ask proposed each.
 func (o *Optimizer) Pending() ([]Candidate, []int) {

@@ -58,6 +58,14 @@ type Config struct {
 	CheckpointEvery int `json:"checkpoint_every" zero:"must be >= 1 (every k iterations) or negative (only at the end)"`
 	// Workers is the number of worker processes (default runtime.NumCPU()).
 	Workers int `json:"workers" lua:",count"`
+	// InFlight is how many BO iterations may be in flight at once: once
+	// iteration g is told, iterations up to g + InFlight are asked, each
+	// conditioned on the pending ones (pipeline.go). Default, for a new run:
+	// enough to keep every worker busy (Workers in pair mode, Workers / n_w
+	// rounded up in all_w mode); a resumed run keeps the value it was made
+	// with (1 for runs made before this option), since the trial sequence
+	// depends on it.
+	InFlight int `json:"in_flight,omitempty" lua:",count"`
 	// TimeoutS is the per-evaluation timeout in seconds (default 120;
 	// negative: none).
 	TimeoutS float64 `json:"timeout_s" zero:"must be > 0 seconds, or negative for no timeout"`

@@ -30,58 +30,27 @@ func (r *Run) Execute(ctx context.Context) (Summary, error) {
 		return *r.finished, nil
 	}
 	r.sessions++
-	r.prog.update(r.nTold, r.opt.Iteration(), r.bestCVaR())
+	r.prog.update(r.nTold, max(r.lastDoneGroup(), 0), r.bestCVaR())
 	status, reason := "finished", fmt.Sprintf("completed %d iterations", r.cfg.Iterations)
 	var runErr error
-	for {
-		if ctx.Err() != nil {
-			status, reason = "interrupted", fmt.Sprintf("interrupted (%v)", context.Cause(ctx))
-			break
+	stop, err := r.pipeline(ctx)
+	switch {
+	case ctx.Err() != nil:
+		status, reason = "interrupted", fmt.Sprintf("interrupted (%v)", context.Cause(ctx))
+	case err != nil && r.isAskError(err):
+		status, reason, runErr = "failed", fmt.Sprintf("the optimiser failed at iteration %d: %v", r.opt.Iteration()+1, err), err
+		if r.nOK() == 0 {
+			// Not the raw API's "tell the results first": say what
+			// happened in the run's terms.
+			reason = fmt.Sprintf("none of the %d evaluations so far succeeded, so the model has nothing to fit (the last failure: %s)", r.nTold, r.lastFailure)
+			runErr = errs.New(errs.Failed, "run", "%s", reason).
+				WithHint("fix the objective: trials.jsonl and events.jsonl hold every failure's error (and death certificate); try one evaluation by hand before the next run")
 		}
-		if r.opt.Iteration() >= r.cfg.Iterations && r.pending == 0 {
-			break
-		}
-		r.kill.at("fit")
-		cands, err := r.opt.Ask(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				status, reason = "interrupted", fmt.Sprintf("interrupted during the fit (%v)", context.Cause(ctx))
-				break
-			}
-			status, reason, runErr = "failed", fmt.Sprintf("the optimiser failed at iteration %d: %v", r.opt.Iteration()+1, err), err
-			if r.nOK() == 0 {
-				// Not the raw API's "tell the results first": say what
-				// happened in the run's terms.
-				reason = fmt.Sprintf("none of the %d evaluations so far succeeded, so the model has nothing to fit (the last failure: %s)", r.nTold, r.lastFailure)
-				runErr = errs.New(errs.Failed, "run", "%s", reason).
-					WithHint("fix the objective: trials.jsonl and events.jsonl hold every failure's error (and death certificate); try one evaluation by hand before the next run")
-			}
-			break
-		}
-		r.pending = len(cands)
-		iter := r.opt.Iteration()
-		stop, err := r.evaluate(ctx, iter, cands)
-		if err != nil {
-			status, reason, runErr = "failed", err.Error(), err
-			break
-		}
-		if stop != "" {
-			status, reason = "failed", stop
-			runErr = errs.New(errs.Failed, "run", "%s", stop).WithHint("see the death certificates in trials.jsonl and events.jsonl")
-			break
-		}
-		if r.pending > 0 {
-			if ctx.Err() != nil {
-				continue // interrupted mid-batch: the loop's top records it
-			}
-			status, reason = "failed", "the dispatcher abandoned an evaluation (workers closed?)"
-			runErr = errs.New(errs.Failed, "run", "%s", reason)
-			break
-		}
-		if err := r.finishIteration(ctx, iter); err != nil {
-			status, reason, runErr = "failed", err.Error(), err
-			break
-		}
+	case err != nil:
+		status, reason, runErr = "failed", err.Error(), err
+	case stop != "":
+		status, reason = "failed", stop
+		runErr = errs.New(errs.Failed, "run", "%s", stop).WithHint("see the death certificates in trials.jsonl and events.jsonl")
 	}
 	if status == "interrupted" {
 		runErr = errs.New(errs.Canceled, "run", "%s", reason)
@@ -119,110 +88,6 @@ type attempt struct {
 	final bool
 }
 
-// evaluate runs the candidates of one ask on the dispatcher, in parallel,
-// and journals and tells their results in candidate order. It returns a
-// non-empty stop reason when too many evaluations failed in a row.
-func (r *Run) evaluate(ctx context.Context, iter int, cands []bo.Candidate) (string, error) {
-	ectx, cancel := context.WithCancel(ctx)
-	chans := make([]chan attempt, len(cands))
-	for i := range chans {
-		chans[i] = make(chan attempt, r.cfg.Retries+2)
-	}
-	// Candidates start in order, at most Workers at a time, so that with one
-	// worker the evaluation order is the candidate order.
-	slots := make(chan struct{}, r.cfg.Workers)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for i, c := range cands {
-			select {
-			case slots <- struct{}{}:
-			case <-ectx.Done():
-				for _, ch := range chans[i:] {
-					close(ch)
-				}
-				return
-			}
-			first := 1
-			if i == 0 {
-				first += r.carry
-			}
-			wg.Add(1)
-			go func(c bo.Candidate, ch chan attempt, first int) {
-				defer wg.Done()
-				defer close(ch)
-				defer func() { <-slots }()
-				for n := first; ; n++ {
-					req := worker.Request{X: c.X, W: c.W, EnvIndex: c.EnvIndex}
-					if c.EnvIndex >= 0 && c.EnvIndex < len(r.envIDs) {
-						req.EnvID = r.envIDs[c.EnvIndex]
-					}
-					res := r.disp.Eval(ectx, req)
-					final := res.Status == worker.StatusOK || res.Status == worker.StatusCanceled ||
-						r.cfg.OnFailure != FailRetry || n > r.cfg.Retries
-					ch <- attempt{res, n, final}
-					if final {
-						return
-					}
-				}
-			}(c, chans[i], first)
-		}
-	}()
-	defer func() {
-		cancel() // abandons the attempts not journaled yet
-		wg.Wait()
-	}()
-	r.kill.at("eval")
-	for i, c := range cands {
-		final := false
-		for a := range chans[i] {
-			if a.res.Status == worker.StatusCanceled || ctx.Err() != nil {
-				return "", nil // abandoned: the candidate stays pending
-			}
-			t := r.trial(iter, c, a)
-			if err := r.trials.Append(t); err != nil {
-				return "", err
-			}
-			r.nTrials++
-			r.kill.at("journal")
-			if t.Tell == "retry" {
-				r.carry = a.n
-			} else {
-				final = true
-				r.carry = 0
-				if err := r.tellJournaled(c, t); err != nil {
-					return "", err
-				}
-				r.pending--
-				r.nTold++
-				r.kill.at("tell")
-			}
-			if t.Status == worker.StatusOK {
-				r.consecutive = 0
-			} else {
-				r.failures[t.Status]++
-				r.consecutive++
-				msg := fmt.Sprintf("trial %d (iteration %d, env %d, attempt %d): %s: %s", t.Trial, iter, c.EnvIndex, a.n, t.Status, deref(t.Error))
-				r.lastFailure = fmt.Sprintf("trial %d: %s: %s", t.Trial, t.Status, deref(t.Error))
-				if t.Death == nil { // deaths are logged by the pool's OnDeath
-					r.event("warning", msg, nil)
-				}
-				r.prog.logf("bohost run: %s", msg)
-				if r.consecutive > r.cfg.MaxConsecutiveFailures {
-					return fmt.Sprintf("%d evaluations failed in a row (max_consecutive_failures = %d); the last: %s",
-						r.consecutive, r.cfg.MaxConsecutiveFailures, msg), nil
-				}
-			}
-			r.prog.update(r.nTold, iter, r.bestCVaR())
-		}
-		if !final {
-			return "", nil // abandoned before it ran: the candidate stays pending
-		}
-	}
-	return "", nil
-}
-
 func deref(s *string) string {
 	if s == nil {
 		return ""
@@ -232,18 +97,10 @@ func deref(s *string) string {
 
 // trial builds the journal line of an attempt and decides what the
 // optimiser is told (Trial.Tell, Trial.Told) under the failure policy.
-func (r *Run) trial(iter int, c bo.Candidate, a attempt) Trial {
+func (r *Run) trial(group, idx int, c bo.Candidate, a attempt) Trial {
 	res := a.res
-	t := Trial{Trial: r.nTrials, Iteration: iter, Time: now(), ElapsedS: r.elapsed(), X: r.named(c.X), XVec: c.X, W: c.W,
-		EnvIndex: c.EnvIndex, Status: res.Status, Attempt: a.n, Score: res.Score, Seconds: res.Seconds, Worker: res.Worker,
-		PID: res.PID, PeakRSSBytes: res.PeakRSSBytes, ErrorKind: res.ErrorKind, Death: res.Death}
-	if c.EnvIndex >= 0 && c.EnvIndex < len(r.envIDs) {
-		t.EnvID = r.envIDs[c.EnvIndex]
-	}
-	if res.Error != "" {
-		e := res.Error
-		t.Error = &e
-	}
+	t := r.rawTrial(group, idx, c, a)
+	t.Y = nil
 	if res.Status == worker.StatusOK {
 		if t.Score == nil {
 			t.Score = map[string]any{"f": res.Y}
@@ -367,7 +224,11 @@ func (r *Run) hooks(ctx context.Context, iter int, it Iteration) error {
 
 // writeIteration appends the iteration's line to iterations.jsonl.
 func (r *Run) writeIteration(ctx context.Context, iter int) Iteration {
-	d := r.opt.Diagnostics()
+	d, ok := r.diagOf[iter]
+	if !ok {
+		d = r.opt.Diagnostics()
+	}
+	delete(r.diagOf, iter)
 	it := Iteration{Iteration: iter, Time: now(), ElapsedS: r.elapsed(), NTrials: r.nTrials, BestObservedCVaR: r.bestObservedCVaR()}
 	if iter > 0 {
 		it.FitS, it.AcqS, it.AcqValue = d.FitSeconds, d.AcqSeconds, ptr(d.AcqValue)
@@ -390,7 +251,7 @@ func (r *Run) writeIteration(ctx context.Context, iter int) Iteration {
 // airline run).
 func (r *Run) summary(ctx context.Context, status, reason string) (Summary, error) {
 	oc := r.cfg.Optimizer
-	s := Summary{Status: status, Reason: reason, Iterations: r.opt.Iteration(), Trials: r.nTrials, Alpha: oc.Alpha,
+	s := Summary{Status: status, Reason: reason, Iterations: max(r.lastDoneGroup(), 0), Trials: r.nTrials, Alpha: oc.Alpha,
 		Convention: string(oc.Convention), NW: oc.NW, Seed: oc.Seed, Acquisition: oc.Acquisition, Failures: r.failures,
 		WallS: r.elapsed(), Dir: r.dir, Sessions: r.sessions, BestObservedCVaR: r.bestObservedCVaR()}
 	if prev, err := readSummary(r.dir); err == nil {

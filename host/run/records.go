@@ -9,8 +9,12 @@ import (
 // Trial is one line of trials.jsonl (docs/rundir.md): one finished
 // evaluation attempt.
 type Trial struct {
-	Trial     int                `json:"trial"` // 0-based line number
-	Iteration int                `json:"iteration"`
+	Trial     int `json:"trial"` // 0-based line number
+	Iteration int `json:"iteration"`
+	// Candidate is the index of the evaluation among its iteration's (the
+	// initial design's points, the W set's w's in all_w mode; 0 in pair
+	// mode). Absent in lines written before asynchronous runs.
+	Candidate int                `json:"candidate"`
 	Time      string             `json:"time"`
 	ElapsedS  float64            `json:"elapsed_s"`
 	X         map[string]float64 `json:"x"`
@@ -148,4 +152,5 @@ type fingerprint struct {
 	OnFailure     string          `json:"on_failure"`
 	Retries       int             `json:"retries"`
 	RetryFallback string          `json:"retry_fallback"`
+	InFlight      int             `json:"in_flight,omitempty"` // only when > 1: older runs keep their fingerprint
 }

@@ -141,11 +141,13 @@ func (r *Run) resume(ctx context.Context, fresh *bo.Optimizer) error {
 			}
 		}
 	}
-	r.pending = len(r.opt.State().Pending)
 	for _, t := range trials {
 		if t.Tell != "retry" {
 			r.nTold++
 		}
+	}
+	if err := r.unspool(); err != nil {
+		return err
 	}
 	msg := fmt.Sprintf("resumed from %s: %d trials, iteration %d of %d", from, len(trials), r.opt.Iteration(), r.cfg.Iterations)
 	if r.forced {
@@ -153,7 +155,7 @@ func (r *Run) resume(ctx context.Context, fresh *bo.Optimizer) error {
 	}
 	r.event("resume", msg, nil)
 	fmt.Fprintf(r.opts.Log, "bohost run: %s\n", msg)
-	if r.opt.Iteration() >= r.cfg.Iterations && r.pending == 0 {
+	if r.lastDoneGroup() >= r.cfg.Iterations && len(r.queue) == 0 {
 		var s Summary
 		if b, err := os.ReadFile(filepath.Join(r.dir, SummaryFile)); err == nil && json.Unmarshal(b, &s) == nil && s.Status == "finished" {
 			r.finished = &s
@@ -208,54 +210,75 @@ func matches(t Trial, c bo.Candidate) bool {
 	return sameVec(t.XVec, c.X) && sameVec(t.W, c.W) && t.EnvIndex == c.EnvIndex
 }
 
-// replay re-tells trials[i:] by asking the optimiser again, exactly as the
-// original session did, checking that every proposal matches the journal.
+// replay re-tells trials[i:] (the checkpoint's optimiser has seen the
+// first i) by asking the optimiser again on the run's schedule (pipeline.go:
+// the initial design, then, as each iteration is told, the iterations up to
+// in_flight ahead), checking that every proposal is the journaled one.
+// What is asked and not in the journal stays queued: those evaluations run
+// (or come from completed.jsonl) when the run continues.
 func (r *Run) replay(ctx context.Context, trials []Trial, i int) error {
-	// carry: retry attempts of the first pending candidate already journaled
-	// before the checkpoint was taken.
-	carry := r.carry
-	for i < len(trials) {
-		cands, err := r.opt.Ask(ctx)
-		if err != nil {
+	r.requeue(trials[:i])
+	if err := r.askAhead(ctx); err != nil {
+		return err
+	}
+	for ; i < len(trials); i++ {
+		t := trials[i]
+		if len(r.queue) == 0 {
+			return errs.New(errs.BadState, "run.resume",
+				"trials.jsonl line %d (iteration %d, x %v) was not proposed: the optimiser has no candidate in flight there; the journal was written by another configuration or bohost version",
+				t.Trial+1, t.Iteration, t.XVec).WithHint("force the resume to warm-start a new optimiser from the journal, or use a new run directory")
+		}
+		q := r.queue[0]
+		if !matches(t, q.c) {
+			return r.mismatch(t, q.c)
+		}
+		if t.Tell == "retry" {
+			r.carry, q.next = t.Attempt, t.Attempt+1
+			continue
+		}
+		r.carry = 0
+		if err := r.tellJournaled(q.c, t); err != nil {
 			return err
 		}
-		iter := r.opt.Iteration()
-		told := 0
-		for _, c := range cands {
-			attempts := carry
-			carry = 0
-			for i < len(trials) && trials[i].Tell == "retry" {
-				if !matches(trials[i], c) {
-					return r.mismatch(trials[i], c)
-				}
-				i++
-				attempts++
-			}
-			if i >= len(trials) {
-				r.carry = attempts
-				break
-			}
-			r.carry = 0
-			t := trials[i]
-			if !matches(t, c) {
-				return r.mismatch(t, c)
-			}
-			if err := r.tellJournaled(c, t); err != nil {
-				return err
-			}
-			i++
-			told++
+		r.queue = r.queue[1:]
+		if len(r.queue) > 0 && r.queue[0].group == q.group {
+			continue
 		}
-		if told == len(cands) && iter > r.lastIterRec {
-			r.writeIteration(ctx, iter)
+		if q.group > r.lastIterRec {
+			r.writeIteration(ctx, q.group)
 		}
-		if told < len(cands) {
-			break
+		if err := r.askAhead(ctx); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
+// requeue rebuilds the queue from the optimiser's pending candidates (a
+// restored checkpoint's) and the trials it has seen: each pending
+// candidate's iteration, its index in it, and the attempt it is at.
+func (r *Run) requeue(seen []Trial) {
+	r.queue = nil
+	told := map[int]int{}
+	for _, t := range seen {
+		if t.Tell != "retry" {
+			told[t.Iteration]++
+		}
+	}
+	pend, at := r.opt.Pending()
+	for k, c := range pend {
+		g := at[k]
+		idx := told[g]
+		told[g]++
+		r.groupLen[g] = told[g]
+		r.queue = append(r.queue, &queued{c: c, group: g, idx: idx, next: 1})
+	}
+	if len(r.queue) > 0 {
+		r.queue[0].next = r.carry + 1
+	}
+}
+
+// tellJournaled tells the optimiser what trial t's line says it was told.
 func (r *Run) tellJournaled(c bo.Candidate, t Trial) error {
 	switch t.Tell {
 	case "ok":

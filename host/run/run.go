@@ -72,7 +72,6 @@ type Run struct {
 
 	nTrials        int // lines in trials.jsonl
 	nTold          int // evaluations told (final attempts)
-	pending        int // untold candidates of the last ask
 	lastIterRec    int // last iteration with a line in iterations.jsonl (-1: none)
 	carry          int // attempts already journaled for the first pending candidate
 	failures       map[string]int
@@ -86,6 +85,13 @@ type Run struct {
 	warnedNoWorst  bool         // the "worst before the first success" warning was given this session
 	lastFailure    string       // the last failed trial, for messages
 	closeOnce      sync.Once
+
+	// The pipeline (pipeline.go).
+	inFlight  int                    // iterations in flight (Config.InFlight, resolved)
+	queue     []*queued              // candidates asked and not told, in ask order
+	groupLen  map[int]int            // candidates per asked iteration
+	diagOf    map[int]bo.Diagnostics // each asked iteration's fit/acquisition diagnostics until its record
+	completed *journal.Writer        // completed.jsonl, opened on first use
 }
 
 // Do opens, executes and closes a run.
@@ -119,6 +125,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Run, err error) {
 		return nil, err
 	}
 	r := &Run{cfg: cfg, opts: opts, dir: cfg.Dir, codec: ckpt.NewCodec(), kill: kill, lastIterRec: -1,
+		groupLen: map[int]int{}, diagOf: map[int]bo.Diagnostics{},
 		failures: map[string]int{worker.StatusFailed: 0, worker.StatusCrashed: 0, worker.StatusTimeout: 0, worker.StatusOOM: 0}}
 	defer func() {
 		if err != nil {
@@ -146,12 +153,13 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Run, err error) {
 			r.names = append(r.names, fmt.Sprintf("x%d", i))
 		}
 	}
+	resume := fileExists(filepath.Join(r.dir, ConfigFile))
+	r.resolveInFlight(resume)
 	cf, err := r.configFile()
 	if err != nil {
 		return nil, err
 	}
 	fp := r.fingerprint(cf, objSHA)
-	resume := fileExists(filepath.Join(r.dir, ConfigFile))
 	r.session = time.Now()
 	var base float64
 	if resume {
@@ -311,6 +319,9 @@ func newConfigFile(cfg Config, names, envIDs []string) (configFile, error) {
 func (r *Run) fingerprint(cf configFile, objSHA string) []byte {
 	ob, _ := json.Marshal(cf.Optimizer) // newConfigFile checked it
 	fp := fingerprint{Optimizer: ob, Objective: cf.Objective, OnFailure: cf.OnFailure, Retries: cf.Retries, RetryFallback: cf.RetryFallback}
+	if cf.InFlight > 1 {
+		fp.InFlight = cf.InFlight
+	}
 	b, _ := json.Marshal(struct {
 		fingerprint
 		ObjectiveSHA string `json:"objective_file_sha256,omitempty"`
@@ -546,7 +557,7 @@ func (r *Run) Close() error {
 		if r.mon != nil {
 			r.mon.Close()
 		}
-		for _, w := range []*journal.Writer{r.trials, r.iters, r.events} {
+		for _, w := range []*journal.Writer{r.trials, r.iters, r.events, r.completed} {
 			if w != nil {
 				if err := w.Close(); err != nil && first == nil {
 					first = err
@@ -562,7 +573,7 @@ func (r *Run) Dir() string { return r.dir }
 
 // Iteration is the optimiser's iteration (BO proposals after the initial
 // design).
-func (r *Run) Iteration() int { return r.opt.Iteration() }
+func (r *Run) Iteration() int { return max(r.lastDoneGroup(), 0) }
 
 // Optimizer is the run's optimiser (read it, do not ask or tell).
 func (r *Run) Optimizer() *bo.Optimizer { return r.opt }

@@ -50,6 +50,9 @@ type testSpec struct {
 		BadAbove float64 `json:"bad_above"`
 		// FailBelow > 0 fails the evaluations with x[0] < FailBelow.
 		FailBelow float64 `json:"fail_below"`
+		// JitterMs adds a sleep of 0..JitterMs-1 ms chosen by a hash of
+		// (x, w): evaluations finish out of order.
+		JitterMs int `json:"jitter_ms"`
 	} `json:"test"`
 }
 
@@ -65,6 +68,10 @@ func testFactory(ctx context.Context, h worker.Hello) (worker.Objective, error) 
 			time.Sleep(time.Duration(t.Sleep) * time.Millisecond)
 		}
 		x, w := req.X, req.W
+		if t.JitterMs > 0 {
+			h := math.Float64bits(x[0]*7.31+w[0]) * 0x9e3779b97f4a7c15
+			time.Sleep(time.Duration(h>>40%uint64(t.JitterMs)) * time.Millisecond)
+		}
 		if t.BadY != 0 && x[0] > t.BadAbove {
 			return worker.Result{Y: t.BadY, Score: map[string]any{"f": t.BadY}}, nil
 		}
