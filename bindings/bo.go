@@ -365,7 +365,7 @@ func optPending(L *glua.LState) int {
 	pushCandidates(L, cs)
 	t := L.Get(-1).(*glua.LTable)
 	for i := range cs {
-		t.RawGetInt(i + 1).(*glua.LTable).RawSetString("iteration", glua.LNumber(at[i]))
+		t.RawGetInt(i+1).(*glua.LTable).RawSetString("iteration", glua.LNumber(at[i]))
 	}
 	return 1
 }
