@@ -92,6 +92,48 @@ func vmHWM() float64 {
 	return math.NaN()
 }
 
+// vmRSS returns the process's current resident set (VmRSS, MB).
+func vmRSS() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return math.NaN()
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			f := strings.Fields(l)
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return math.NaN()
+}
+
+// costHeader is the header of -costcsv: one row per reported iteration.
+var costHeader = []string{"problem", "acq", "n_w", "alpha", "seed", "design", "iter", "n_train",
+	"cpu_s", "fit_wall_s", "acq_wall_s", "rss_mb", "hwm_mb", "go_heap_mb"}
+
+// reportCost prints (and appends to -costcsv) the cost of iteration it.
+func reportCost(s spec, it, n int, cpu float64, d bo.Diagnostics) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	rss, hwm, heap := vmRSS(), vmHWM(), float64(ms.HeapAlloc)/(1<<20)
+	fmt.Fprintf(os.Stderr, "cost %s nw=%d a=%g seed=%d it=%d n=%d cpu=%.3fs fit=%.3fs acq=%.3fs rss=%.0fMB hwm=%.0fMB heap=%.0fMB\n",
+		s.acq, s.nw, s.alpha, s.seed, it, n, cpu, d.FitSeconds, d.AcqSeconds, rss, hwm, heap)
+	if *costCSV == "" {
+		return
+	}
+	f := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
+	row := []string{s.problem, s.acq, strconv.Itoa(s.nw), f(s.alpha), strconv.Itoa(s.seed), *design, strconv.Itoa(it),
+		strconv.Itoa(n), f(cpu), f(d.FitSeconds), f(d.AcqSeconds), f(rss), f(hwm), f(heap)}
+	costMu.Lock()
+	defer costMu.Unlock()
+	if err := appendCSVWith(*costCSV, costHeader, row); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+}
+
+var costMu sync.Mutex
+
 func dist(a, b []float64) float64 {
 	var s float64
 	for i := range a {
@@ -164,7 +206,12 @@ func run(ctx context.Context, prob problems.Problem, s spec, nInit, iters int, c
 	recAt(0)
 	for it := 1; it <= iters; it++ {
 		c0 := cpuSeconds()
-		c, err := o.Ask(ctx)
+		var c []bo.Candidate
+		if *batchQ > 1 {
+			c, err = o.AskMore(ctx, *batchQ) // q proposals, each conditioned on the earlier ones
+		} else {
+			c, err = o.Ask(ctx)
+		}
 		dc := cpuSeconds() - c0
 		cpu += dc
 		if err != nil {
@@ -182,6 +229,9 @@ func run(ctx context.Context, prob problems.Problem, s spec, nInit, iters int, c
 		}
 		if d.AcqValue == 0 || (s.acq == "qlognei" && d.AcqValue < -600) {
 			r.acqZero++
+		}
+		if *costEvery > 0 && (it%*costEvery == 0 || it == 1 || it == iters) {
+			reportCost(s, it, d.NTrain, dc, d)
 		}
 		evalAll(c)
 		if checkpoints[it] {
@@ -245,6 +295,9 @@ var (
 	trace      = flag.Bool("trace", false, "print every evaluated x's true CVaR regret and distances to the robust and nominal optima (diagnostic)")
 	design     = flag.String("design", bo.DesignBohost, "initial design and W set stream: bohost, or torch (BoTorch's draw_sobol_samples(seed=seed): seed s starts from the anchors' seed-s initial x's)")
 	oracle     = flag.Bool("oracle", false, "also print, per run, the best true CVaR regret among the evaluated x's (diagnostic)")
+	batchQ     = flag.Int("q", 1, "proposals per iteration (AskMore: each conditioned on the earlier ones as pending, all told together)")
+	costEvery  = flag.Int("costevery", 0, "print CPU s, fit/acquisition wall s, RSS and peak RSS of iterations 1, k, 2k, ... and the last (0: off); with -parallel 1 only")
+	costCSV    = flag.String("costcsv", "", "append the -costevery rows to this CSV file (cost vs n: go run ./bench/bo -costplot FILE)")
 )
 
 func gpOpts() *gp.Options {
@@ -298,6 +351,7 @@ func main() {
 	par := flag.Int("parallel", 1, "runs in parallel (CPU s/iter only meaningful with 1)")
 	perSeed := flag.Bool("perseed", true, "print the per-seed table")
 	cpuProf := flag.String("cpuprofile", "", "write a CPU profile (pprof) to this file")
+	memProf := flag.String("memprofile", "", "write an allocation profile (pprof, allocs) to this file at the end")
 	csvOut := flag.String("csv", "", "append one CSV row per run to this file")
 	table := flag.String("table", "", "comma list of CSV files written by -csv: print the summary tables and exit")
 	flag.Parse()
@@ -383,6 +437,12 @@ func main() {
 		}()
 	}
 	wg.Wait()
+	if *memProf != "" {
+		if f, err := os.Create(*memProf); err == nil {
+			_ = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 
 	fmt.Printf("### bohost %s (%s mode, %d init, %d iters, kernel %s, GOMAXPROCS=%d, parallel=%d)\n\n", *problem, *mode, *ninit, *iters, *kernel, runtime.GOMAXPROCS(0), *par)
 	var rows [][]string
@@ -396,7 +456,11 @@ func main() {
 	summarize(rows, *perSeed)
 }
 
-func appendCSV(path string, row []string) error {
+func appendCSV(path string, row []string) error { return appendCSVWith(path, csvHeader, row) }
+
+// appendCSVWith appends row to the CSV file path, writing header first when
+// the file is new.
+func appendCSVWith(path string, header, row []string) error {
 	_, err := os.Stat(path)
 	isNew := os.IsNotExist(err)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -405,7 +469,7 @@ func appendCSV(path string, row []string) error {
 	}
 	w := csv.NewWriter(f)
 	if isNew {
-		_ = w.Write(csvHeader)
+		_ = w.Write(header)
 	}
 	_ = w.Write(row)
 	w.Flush()
