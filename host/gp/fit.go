@@ -103,18 +103,17 @@ func checkHyper(op string, h Hyper, d int) error {
 }
 
 // factorize builds and factorises K at m.h for the stored data. With
-// jitter > 0 that absolute jitter is tried first (exact resume).
+// jitter > 0 that absolute jitter is tried first (exact resume). RBF models
+// on grid data take the grid route (factorizeKron: no dense factor until a
+// method needs one).
 func (m *Model) factorize(op string, jitter float64) error {
-	n, d := m.n, m.d
+	n := m.n
 	m.kn = newKern(m.opts.kernel(), m.h)
-	k := mat.NewSymDense(n, nil)
-	for i := 0; i < n; i++ {
-		ui := m.u[i*d : i*d+d]
-		k.SetSym(i, i, m.h.Outputscale+m.h.Noise)
-		for j := i + 1; j < n; j++ {
-			k.SetSym(i, j, m.kn.cov(ui, m.u[j*d:j*d+d]))
-		}
+	m.lazy = nil
+	if m.factorizeKron(jitter) {
+		return nil
 	}
+	k := m.kernelMatrix()
 	var ch mat.Cholesky
 	jitter, ok := linalg.Chol(&ch, k, jitter)
 	if !ok {
@@ -342,7 +341,7 @@ func (m *Model) Condition(X [][]float64, y []float64) (*Model, error) {
 	}
 	var ds mat.TriDense
 	sc.UTo(&ds)
-	ut := m.chol.RawU().(*mat.TriDense).RawTriangular()
+	ut := m.factor().RawU().(*mat.TriDense).RawTriangular()
 	bm := b.RawMatrix()
 	dm := ds.RawTriangular()
 	nu := mat.NewTriDense(n+q, mat.Upper, nil)

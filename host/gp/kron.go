@@ -14,9 +14,11 @@ import (
 //
 // and the log marginal likelihood and its gradient cost O(n_x³ + n_w³ +
 // n·(n_x + n_w)) instead of O(n³) (Saatçi 2011). Fit detects the structure
-// (GridSplit) and uses this exact route for the hyper-parameter search; the
-// final factorisation is the ordinary dense one, so every other method is
-// unchanged.
+// (GridSplit) and uses this exact route for the hyper-parameter search and
+// for the final α and log marginal likelihood (factorizeKron); the dense
+// Cholesky factor that Predict, Posterior, PredictGrad and Condition use is
+// built on their first call (lazyChol), so those methods are unchanged and a
+// BO loop that never calls them never pays O(n³) time or O(n²) memory.
 
 // GridSplit reports whether the rows of X form a complete grid x × W in
 // x-major order: for some split 0 < dx < len(X[0]), rows j·nw … j·nw+nw−1

@@ -44,9 +44,10 @@ type Model struct {
 	yMean, yStd float64
 	h           Hyper
 	kn          kern
-	jitter      float64 // absolute jitter on the kernel diagonal
-	chol        mat.Cholesky
-	alpha       []float64 // K⁻¹(ys − mean)
+	jitter      float64      // absolute jitter on the kernel diagonal
+	chol        mat.Cholesky // dense factor (unset on the grid route: see lazy)
+	lazy        *lazyChol    // grid route: the dense factor, built on first use
+	alpha       []float64    // K⁻¹(ys − mean)
 	lml         float64
 	fitted      bool
 	warm        bool // h holds hyper-parameters to warm-start the next Fit from
@@ -184,7 +185,7 @@ func (m *Model) crossU(u []float64, q int) *mat.Dense {
 
 // solveUT overwrites b (n×q) with U⁻ᵀ b, where K = UᵀU.
 func (m *Model) solveUT(b *mat.Dense) {
-	ut := m.chol.RawU().(*mat.TriDense).RawTriangular()
+	ut := m.factor().RawU().(*mat.TriDense).RawTriangular()
 	blas64.Trsm(blas.Left, blas.Trans, 1, ut, b.RawMatrix())
 }
 
@@ -383,7 +384,7 @@ func (m *Model) PredictGrad(x []float64) (mean, variance float64, dmean, dvar []
 		ks.SetVec(i, m.kn.cov(u, m.u[i*d:i*d+d]))
 	}
 	var v mat.VecDense
-	_ = m.chol.SolveVecTo(&v, ks) // K⁻¹k*
+	_ = m.factor().SolveVecTo(&v, ks) // K⁻¹k*
 	mean = m.h.Mean + mat.Dot(ks, mat.NewVecDense(n, m.alpha))
 	variance = m.kn.os - mat.Dot(ks, &v)
 	dmean = make([]float64, d)

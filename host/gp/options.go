@@ -71,8 +71,9 @@ type Options struct {
 	// result does not depend on it.
 	Workers int `json:"workers"`
 	// DenseOnly turns off the Kronecker route of the hyper-parameter search
-	// for RBF models on grid data (GridSplit); the optimum is the same up to
-	// rounding, only slower. For comparisons and tests.
+	// and of the final factorisation for RBF models on grid data
+	// (GridSplit); the optimum is the same up to rounding, only slower. For
+	// comparisons and tests.
 	DenseOnly bool `json:"dense_only,omitempty"`
 }
 
