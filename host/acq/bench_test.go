@@ -50,15 +50,16 @@ func benchPost(b *testing.B, dense bool) (*Post, [][]float64, [][]float64) {
 	return p, W, base
 }
 
-// BenchmarkNEIValueGrad times one qLogNEI value + gradient at n = 560.
+// BenchmarkNEIValueGrad times one qLogNEI value + gradient at n = 560 (35
+// baseline x's, unpruned) on each route.
 func BenchmarkNEIValueGrad(b *testing.B) {
 	for _, c := range []struct {
-		name          string
-		dense, noFast bool
-	}{{"dense", true, false}, {"grid", false, true}, {"grid-fast", false, false}} {
+		name                  string
+		dense, noFast, noChan bool
+	}{{"dense", true, false, false}, {"grid", false, true, false}, {"grid-fast", false, false, true}, {"grid-chan", false, false, false}} {
 		b.Run(c.name, func(b *testing.B) {
 			p, W, base := benchPost(b, c.dense)
-			a, err := NewNEI(p, W, base, cvar07, NEIOptions{Log: true, Seed: 1, noGrid: c.noFast})
+			a, err := NewNEI(p, W, base, cvar07, NEIOptions{Log: true, Seed: 1, noGrid: c.noFast, noChan: c.noChan, NoPrune: true})
 			if err != nil {
 				b.Fatal(err)
 			}

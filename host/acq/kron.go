@@ -39,7 +39,7 @@ func (p *Post) newKron(s, nx, nw int, y []float64, jit float64) bool {
 	if !ok1 || !ok2 {
 		return false
 	}
-	kr.qx, kr.qw = qx, qw
+	kr.qx, kr.qw, kr.lx, kr.lw = qx, qw, lx, lw
 	n := p.n
 	kr.isq = make([]float64, n)
 	emax := p.os*lx[nx-1]*lw[nw-1] + p.noise + jit

@@ -25,6 +25,7 @@ type NEIOptions struct {
 	NoPrune  bool    // keep every baseline point (BoTorch's prune_baseline=False)
 	PruneMax int     // samples used to prune the baseline (default 1024)
 	noGrid   bool    // tests: the generic route even on grid data
+	noChan   bool    // tests: the grid routes without the channel route
 }
 
 func (o *NEIOptions) defaults() {
@@ -63,6 +64,7 @@ type NEI struct {
 	zx       [][]float64 // S×nw base samples of the new block
 	best     []float64   // per-sample best baseline objective (raw units)
 	g        *neiGrid    // fast path on the grid route (neigrid.go), or nil
+	ch       *neiChan    // channel route (neichan.go), or nil
 	pool     sync.Pool
 }
 
@@ -115,6 +117,11 @@ func NewNEI(p *Post, W [][]float64, baseline [][]float64, m risk.Measure, o NEIO
 		return nil, errs.New(errs.BadArg, op, "baseline x has %d values, want dim %d - len(w) %d", len(baseline[0]), p.d, len(W[0]))
 	}
 	a := &NEI{p: p, w: W, dx: dx, r: newRho(m, len(W)), o: o}
+	if p.kr != nil && p.kr.s == dx && !o.noGrid && !o.noChan {
+		if qw := chanPerm(p, W); qw != nil {
+			return a.newChanNEI(qw, baseline)
+		}
+	}
 	nw := len(W)
 	if !o.NoPrune && len(baseline) > 1 {
 		baseline = a.prune(baseline)
@@ -163,10 +170,61 @@ func NewNEI(p *Post, W [][]float64, baseline [][]float64, m risk.Measure, o NEIO
 	return a, nil
 }
 
+// newChanNEI sets a up on the channel route (neichan.go): the same
+// baseline rule, base samples and per-sample best as the generic route, with
+// the samples drawn in the rotated basis.
+func (a *NEI) newChanNEI(qw []float64, baseline [][]float64) (*NEI, error) {
+	if !a.o.NoPrune && len(baseline) > 1 {
+		var err error
+		if baseline, err = a.pruneChan(qw, baseline); err != nil {
+			return nil, err
+		}
+	}
+	a.baseline = baseline
+	ch, err := newChan(a.p, a.w, qw, baseline)
+	if err != nil {
+		return nil, err
+	}
+	a.ch = ch
+	nw, S := len(a.w), a.o.Samples
+	ch.setSamples(baseNormals(ch.m*nw, S, a.o.Seed^0x62617365))
+	a.zx = baseNormals(nw, S, a.o.Seed)
+	a.chanBest()
+	return a, nil
+}
+
 // prune keeps the baseline x's that are the best (by the risk measure) in at
 // least one of PruneMax joint posterior samples, as BoTorch's
 // prune_inferior_points, ordered by how often they win.
 func (a *NEI) prune(baseline [][]float64) [][]float64 {
+	count := a.winCounts(baseline)
+	if count == nil {
+		return baseline
+	}
+	return keepWinners(baseline, count)
+}
+
+// keepWinners returns the x's of baseline with a positive count, the most
+// frequent winner first (stable).
+func keepWinners(baseline [][]float64, count []int) [][]float64 {
+	idx := make([]int, 0, len(baseline))
+	for j, c := range count {
+		if c > 0 {
+			idx = append(idx, j)
+		}
+	}
+	slices.SortStableFunc(idx, func(i, j int) int { return count[j] - count[i] })
+	out := make([][]float64, len(idx))
+	for k, j := range idx {
+		out[k] = baseline[j]
+	}
+	return out
+}
+
+// winCounts returns, for each x of baseline, in how many of PruneMax joint
+// posterior samples it is the best (nil when the joint covariance is not
+// positive definite).
+func (a *NEI) winCounts(baseline [][]float64) []int {
 	p, nw := a.p, len(a.w)
 	var Z [][]float64
 	for _, x := range baseline {
@@ -176,7 +234,7 @@ func (a *NEI) prune(baseline [][]float64) [][]float64 {
 	m := ps.m
 	L := p.covMat(ps, ps, nil)
 	if !linalg.CholLower(L, m) {
-		return baseline
+		return nil
 	}
 	S := a.o.PruneMax
 	rng := rand.New(rand.NewPCG(a.o.Seed, 0x7072756e65))
@@ -204,26 +262,16 @@ func (a *NEI) prune(baseline [][]float64) [][]float64 {
 		}
 		count[bi]++
 	}
-	idx := make([]int, 0, len(baseline))
-	for j, c := range count {
-		if c > 0 {
-			idx = append(idx, j)
-		}
-	}
-	slices.SortStableFunc(idx, func(i, j int) int { return count[j] - count[i] })
-	out := make([][]float64, len(idx))
-	for k, j := range idx {
-		out[k] = baseline[j]
-	}
-	return out
+	return count
 }
 
 // Baseline returns the baseline x's kept after pruning.
 func (a *NEI) Baseline() [][]float64 { return a.baseline }
 
 type neiScratch struct {
-	suu, sub, f, buf, az, logs, wts, g []float64
-	ib                                 []int
+	suu, sub, f, buf, az, logs, wts, g, imps, fs, mu []float64
+	ib                                               []int
+	ch                                               *chanScratch
 }
 
 // Value returns qLogNEI (log of the expected improvement, raw units) or qNEI
@@ -238,13 +286,25 @@ func (a *NEI) Value(x []float64) float64 { return a.ValueGrad(x, nil) }
 // its (sub)gradient weights at the sample.
 func (a *NEI) ValueGrad(x, grad []float64) float64 {
 	p, nw, S := a.p, len(a.w), a.o.Samples
-	nB := a.b.m
 	sc, _ := a.pool.Get().(*neiScratch)
 	if sc == nil {
 		sc = &neiScratch{buf: make([]float64, nw+1), f: make([]float64, nw), ib: make([]int, nw+1),
-			logs: make([]float64, S), wts: make([]float64, nw), g: make([]float64, nw*S)}
+			logs: make([]float64, S), wts: make([]float64, nw), g: make([]float64, nw*S),
+			imps: make([]float64, S), fs: make([]float64, nw*S), mu: make([]float64, nw)}
+		if a.ch != nil {
+			sc.ch = a.ch.scratch(S)
+		}
 	}
 	defer a.pool.Put(sc)
+	if a.ch != nil {
+		a.chanForward(x, sc.ch, sc.fs, sc.mu)
+		val := a.improve(sc.fs, grad != nil, sc)
+		if grad != nil {
+			a.chanBackward(x, sc.ch, sc.g, grad)
+		}
+		return val
+	}
+	nB := a.b.m
 	var ps *pointSet
 	var mu, kx, ax []float64
 	if a.g != nil {
@@ -278,10 +338,7 @@ func (a *NEI) ValueGrad(x, grad []float64) float64 {
 		blas64.General{Rows: nw, Cols: nB, Stride: nB, Data: A},
 		blas64.General{Rows: nB, Cols: S, Stride: S, Data: a.zb},
 		0, blas64.General{Rows: nw, Cols: S, Stride: S, Data: az})
-	var acc float64
-	logs := sc.logs
-	G := sc.g // nw×S: d value / d f_is (standardised), filled below
-	imps := make([]float64, S)
+	F := sc.fs // nw×S: standardised sample values
 	for s := 0; s < S; s++ {
 		zx := a.zx[s]
 		for i := 0; i < nw; i++ {
@@ -289,10 +346,36 @@ func (a *NEI) ValueGrad(x, grad []float64) float64 {
 			for k := 0; k <= i; k++ {
 				v += lxx[i*nw+k] * zx[k]
 			}
-			sc.f[i] = p.ymu + p.ysd*v
+			F[i*S+s] = v
+		}
+	}
+	val := a.improve(F, grad != nil, sc)
+	if grad == nil {
+		return val
+	}
+	gm, sbar, subar := a.adjoints(A, lxx, sc.g)
+	if a.g != nil {
+		a.gridBackward(x, kx, ax, gm, sbar, subar, grad)
+		return val
+	}
+	a.backward(ps, gm, sbar, subar, grad)
+	return val
+}
+
+// improve returns the sample-average (log) improvement of the candidate's
+// standardised sample values F (nw×S) over the per-sample best baseline
+// value and, when grad, fills sc.g (nw×S) with its derivative in F.
+func (a *NEI) improve(F []float64, grad bool, sc *neiScratch) float64 {
+	p, nw, S := a.p, len(a.w), a.o.Samples
+	var acc float64
+	logs, imps := sc.logs, sc.imps
+	G := sc.g
+	for s := 0; s < S; s++ {
+		for i := 0; i < nw; i++ {
+			sc.f[i] = p.ymu + p.ysd*F[i*S+s]
 		}
 		var r float64
-		if grad != nil {
+		if grad {
 			r = a.r.evalW(sc.f, sc.buf, sc.ib, sc.wts)
 			for i := 0; i < nw; i++ {
 				G[i*S+s] = sc.wts[i]
@@ -312,7 +395,7 @@ func (a *NEI) ValueGrad(x, grad []float64) float64 {
 	if a.o.Log {
 		val = logMeanExp(logs)
 	}
-	if grad == nil {
+	if !grad {
 		return val
 	}
 	// c_s = d value / d imp_s; G_is = c_s · a_i(s) · ysd
@@ -331,12 +414,6 @@ func (a *NEI) ValueGrad(x, grad []float64) float64 {
 			G[i*S+s] *= c
 		}
 	}
-	gm, sbar, subar := a.adjoints(A, lxx, G)
-	if a.g != nil {
-		a.gridBackward(x, kx, ax, gm, sbar, subar, grad)
-		return val
-	}
-	a.backward(ps, gm, sbar, subar, grad)
 	return val
 }
 

@@ -50,6 +50,7 @@ type postKron struct {
 	ux, uw    []float64 // nx×s grid x's, nw×(d−s) grid w's (unit cube)
 	qx, qw    []float64 // eigenvectors (columns), nx×nx and nw×nw
 	isq       []float64 // n: 1/√(eigenvalue of K + σ²I), x-major
+	lx, lw    []float64 // eigenvalues of the unit x and w kernel matrices (ascending, as qx, qw)
 	am        []float64 // α as an nx×nw matrix
 }
 

@@ -44,14 +44,14 @@ func (mr *MeanRisk) Batch(X [][]float64) [][2]float64 {
 	for _, x := range X {
 		Z = append(Z, appendW(x, mr.w)...)
 	}
-	ps := p.points(Z)
+	mu := p.means(Z)
 	out := make([][2]float64, len(X))
 	buf := make([]float64, nw+1)
 	vals := make([]float64, nw)
 	for j := range X {
 		var s float64
 		for i := 0; i < nw; i++ {
-			vals[i] = p.ymu + p.ysd*ps.mu[j*nw+i]
+			vals[i] = p.ymu + p.ysd*mu[j*nw+i]
 			s += vals[i]
 		}
 		out[j] = [2]float64{mr.r.eval(vals, buf), s / float64(nw)}

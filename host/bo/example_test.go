@@ -57,7 +57,7 @@ func Example() {
 	fmt.Printf("recommended x = %.2f, posterior CVaR %.2f\n", rec.X[0], rec.CVaR)
 	// Output:
 	// initial design: 24 evaluations
-	// iteration 1: x = 0.36 at 6 w's
+	// iteration 1: x = 0.37 at 6 w's
 	// iteration 2: x = 0.53 at 6 w's
 	// iteration 3: x = 0.31 at 6 w's
 	// iteration 4: x = 0.30 at 6 w's
