@@ -297,7 +297,7 @@ var (
 	oracle     = flag.Bool("oracle", false, "also print, per run, the best true CVaR regret among the evaluated x's (diagnostic)")
 	batchQ     = flag.Int("q", 1, "proposals per iteration (AskMore: each conditioned on the earlier ones as pending, all told together)")
 	costEvery  = flag.Int("costevery", 0, "print CPU s, fit/acquisition wall s, RSS and peak RSS of iterations 1, k, 2k, ... and the last (0: off); with -parallel 1 only")
-	costCSV    = flag.String("costcsv", "", "append the -costevery rows to this CSV file (cost vs n: go run ./bench/bo -costplot FILE)")
+	costCSV    = flag.String("costcsv", "", "append the -costevery rows to this CSV file (cost vs n: go run ./bench/bo -costplot FILE=LABEL)")
 )
 
 func gpOpts() *gp.Options {
@@ -354,7 +354,17 @@ func main() {
 	memProf := flag.String("memprofile", "", "write an allocation profile (pprof, allocs) to this file at the end")
 	csvOut := flag.String("csv", "", "append one CSV row per run to this file")
 	table := flag.String("table", "", "comma list of CSV files written by -csv: print the summary tables and exit")
+	costSpec := flag.String("costplot", "", "FILE=LABEL[/q],...: -costcsv files to print the cost-vs-n table of (and plot with -costfig), then exit; /q: proposals per iteration")
+	costAt := flag.String("costat", "224,448,896,1664", "n's of the -costplot table (the row with the nearest n)")
+	costFig := flag.String("costfig", "", "with -costplot: write the cost-vs-n figure (.png, .svg or .pdf)")
 	flag.Parse()
+	if *costSpec != "" {
+		if err := costPlot(*costSpec, *costAt, *costFig); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *table != "" {
 		if err := printTables(strings.Split(*table, ",")); err != nil {
 			fmt.Fprintln(os.Stderr, err)
