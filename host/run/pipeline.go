@@ -153,7 +153,7 @@ func (r *Run) pipeline(ctx context.Context) (stop string, err error) {
 			if a.a.res.Status == worker.StatusCanceled {
 				continue
 			}
-			if _, herr := r.arrive(nil, a); herr != nil && err == nil {
+			if herr := r.keep(a); herr != nil && err == nil {
 				err = herr
 			}
 		}
@@ -232,19 +232,24 @@ func (r *Run) pipeline(ctx context.Context) (stop string, err error) {
 func (q *queued) done() bool { return len(q.got) > 0 && q.got[len(q.got)-1].final }
 
 // arrive takes a finished attempt: recorded now when it is its candidate's
-// turn, else kept in completed.jsonl and memory until then. With a nil ctx
-// (shutting down) every attempt goes to completed.jsonl: telling it now
-// could come before an ask the schedule puts first (the ask that follows
-// an iteration's end), and the resumed run tells it in its place.
+// turn, else kept (see keep) until then.
 func (r *Run) arrive(ctx context.Context, a arrival) (string, error) {
-	if ctx != nil && len(r.queue) > 0 && r.queue[0] == a.q && len(a.q.got) == 0 {
+	if len(r.queue) > 0 && r.queue[0] == a.q && len(a.q.got) == 0 {
 		return r.record(ctx, a.q, a.a)
 	}
+	return "", r.keep(a)
+}
+
+// keep puts an attempt in completed.jsonl (fsynced) and memory, to be told
+// in its turn. Shutting down, every attempt goes this way: telling it now
+// could come before an ask the schedule puts first (the ask that follows
+// an iteration's end), and the resumed run tells it in its place.
+func (r *Run) keep(a arrival) error {
 	if err := r.spool(a.q, a.a); err != nil {
-		return "", err
+		return err
 	}
 	a.q.got = append(a.q.got, a.a)
-	return "", nil
+	return nil
 }
 
 // drain records the attempts that arrived before their turn and are due.
