@@ -199,3 +199,42 @@ func TestAskMoreNeedsData(t *testing.T) {
 		t.Fatal("q = 0 accepted")
 	}
 }
+
+// TestAskMoreFitsOnce: asks between two tells reuse one GP fit (the data
+// did not change), a tell makes the next ask fit again, and a state saved
+// in between records the fit so that a restore refits the same model.
+func TestAskMoreFitsOnce(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range asyncAcqs {
+		cfg := smallCfg(c.acq, 3)
+		cfg.Mode = c.mode
+		o := warm(t, cfg)
+		if _, err := o.AskMore(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		m := o.model
+		st := o.State()
+		if st.Fit == nil || st.Fit.Iteration != o.Iteration() || st.Fit.Observations != len(o.obs) {
+			t.Fatalf("%s/%s: state's fit = %+v after an ask at iteration %d with %d observations", c.acq, c.mode, st.Fit, o.Iteration(), len(o.obs))
+		}
+		if _, err := o.AskMore(ctx, 2); err != nil {
+			t.Fatal(err)
+		}
+		if o.fitted.m != m || o.diag.FitSeconds > 0.05 {
+			t.Errorf("%s/%s: asks without a tell between them fitted again (%.3f s)", c.acq, c.mode, o.diag.FitSeconds)
+		}
+		p, _ := o.Pending()
+		if err := o.Tell(p[0], toyF(p[0].X, p[0].W)); err != nil {
+			t.Fatal(err)
+		}
+		if st := o.State(); st.Fit != nil {
+			t.Errorf("%s/%s: a tell left the state's fit %+v", c.acq, c.mode, st.Fit)
+		}
+		if _, err := o.AskMore(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		if o.fitted.m == m {
+			t.Errorf("%s/%s: the ask after a tell reused the old fit", c.acq, c.mode)
+		}
+	}
+}

@@ -251,7 +251,7 @@ func TestHyperEnsemble(t *testing.T) {
 			loop(t, o, 3)
 			ctx := context.Background()
 			it := o.Iteration()
-			m, X, y, err := o.fit(ctx, it, purFit)
+			m, X, y, err := o.fit(ctx, it, purFit, o.hyper)
 			if err != nil {
 				t.Fatal(err)
 			}

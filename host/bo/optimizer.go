@@ -72,6 +72,7 @@ type Optimizer struct {
 	iter     int
 	initDone bool
 	hyper    *gp.Hyper
+	fitted   *fitted // the current data's acquisition fit, reused until a tell
 	model    *gp.Model
 	diag     Diagnostics
 	measure  risk.Measure
@@ -469,7 +470,7 @@ func (o *Optimizer) evaluatedX() [][]float64 {
 // fit fits a fresh GP for iteration it: warm-started from the stored
 // hyper-parameters (FitWithHyper, then Fit), seeded by (seed, it). The same
 // steps run after a Restore, so the fit is reproduced bit for bit.
-func (o *Optimizer) fit(ctx context.Context, it int, purpose uint64) (*gp.Model, [][]float64, []float64, error) {
+func (o *Optimizer) fit(ctx context.Context, it int, purpose uint64, warm *gp.Hyper) (*gp.Model, [][]float64, []float64, error) {
 	X, y := o.trainData()
 	if len(X) == 0 {
 		return nil, nil, nil, errs.New(errs.BadState, "bo.fit", "no successful observation to fit the GP on").
@@ -488,8 +489,8 @@ func (o *Optimizer) fit(ctx context.Context, it int, purpose uint64) (*gp.Model,
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if o.hyper != nil {
-		if err := m.FitWithHyper(X, y, *o.hyper); err != nil {
+	if warm != nil {
+		if err := m.FitWithHyper(X, y, *warm); err != nil {
 			return nil, nil, nil, err
 		}
 	}
@@ -497,6 +498,52 @@ func (o *Optimizer) fit(ctx context.Context, it int, purpose uint64) (*gp.Model,
 		return nil, nil, nil, err
 	}
 	return m, X, y, nil
+}
+
+// fitted is the GP an ask fitted, kept for the asks that follow before the
+// next tell (asynchronous asks: the data have not changed). An iteration's
+// fit is seeded by the iteration that made it and warm-started from the
+// hyper-parameters before it; a state saved while it is current records
+// both (State.Fit), so a restored optimiser refits the same model.
+type fitted struct {
+	nObs int       // len(o.obs) it was fitted on
+	it   int       // the iteration that fitted it (its seed)
+	warm *gp.Hyper // the warm start it was fitted from
+	m    *gp.Model // nil after Restore: refitted on first use
+	X    [][]float64
+	y    []float64
+}
+
+// acqFit returns the GP of iteration it's acquisition: the current fit when
+// nothing was told since it was made, else a new fit seeded by it. So a
+// sequential loop (ask, tell, ask, …) fits once per iteration as before,
+// and q asynchronous asks between two tells fit once.
+func (o *Optimizer) acqFit(ctx context.Context, it int) (*gp.Model, [][]float64, []float64, error) {
+	f := o.fitted
+	if f == nil || f.nObs != len(o.obs) {
+		f = &fitted{nObs: len(o.obs), it: it, warm: cloneHyper(o.hyper)}
+	} else if f.m != nil {
+		o.model = f.m
+		return f.m, f.X, f.y, nil
+	}
+	m, X, y, err := o.fit(ctx, f.it, purFit, f.warm)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	f.m, f.X, f.y = m, X, y
+	o.fitted = f
+	h := m.Hyper()
+	o.hyper, o.model = &h, m
+	return m, X, y, nil
+}
+
+func cloneHyper(h *gp.Hyper) *gp.Hyper {
+	if h == nil {
+		return nil
+	}
+	c := *h
+	c.Lengthscales = slices.Clone(h.Lengthscales)
+	return &c
 }
 
 // propose runs one BO iteration's fit and acquisition.
@@ -522,12 +569,10 @@ func (o *Optimizer) propose(ctx context.Context, it int) ([]Candidate, error) {
 		return []Candidate{o.pairRandom(z, rand.New(rand.NewPCG(o.seedFor(it, purRandom), 2)))}, nil
 	}
 	t0 := time.Now()
-	m, X, y, err := o.fit(ctx, it, purFit)
+	m, X, y, err := o.acqFit(ctx, it)
 	if err != nil {
 		return nil, err
 	}
-	h := m.Hyper()
-	o.hyper, o.model = &h, m
 	o.diag.FitSeconds = time.Since(t0).Seconds()
 	o.diag.NTrain = len(X)
 	t1 := time.Now()
@@ -829,7 +874,7 @@ func (o *Optimizer) record(c Candidate, y float64, how string) {
 // the evaluated x's, and over the box when RecommendFrom is "continuous").
 // It fits its own GP and leaves the ask sequence untouched.
 func (o *Optimizer) Recommend(ctx context.Context) (Recommendation, error) {
-	m, X, y, err := o.fit(ctx, o.iter, purRec)
+	m, X, y, err := o.fit(ctx, o.iter, purRec, o.hyper)
 	if err != nil {
 		return Recommendation{}, err
 	}

@@ -11,7 +11,8 @@ import (
 )
 
 // conditioned is one posterior and its versions conditioned on the pending
-// candidates (all three are the posterior itself when none is pending).
+// candidates (all three are the posterior itself when none is pending; a
+// version the acquisition does not read is the posterior itself too).
 type conditioned struct {
 	post *acq.Post
 	// believer: each pending (x, w) told at its posterior mean (the kriging
@@ -37,18 +38,25 @@ func (o *Optimizer) condition(m *gp.Model, post *acq.Post, X [][]float64, y []fl
 	for i, p := range o.pending {
 		P[i] = append(o.toInternal(p.X), p.W...)
 	}
-	mu, _ := post.Predict(P)
 	X2 := append(slices.Clone(X), P...)
 	var err error
-	if c.believer, err = acq.NewPost(m, X2, append(slices.Clone(y), mu...)); err != nil {
-		return c, err
+	// Each conditioned posterior costs a factorisation of the data and the
+	// pending points: build only those the acquisition reads.
+	a := o.cfg.Acquisition
+	if a == AcqRhoKG || a == AcqTS || o.cfg.Mode == ModePair {
+		mu, _ := post.Predict(P)
+		if c.believer, err = acq.NewPost(m, X2, append(slices.Clone(y), mu...)); err != nil {
+			return c, err
+		}
 	}
-	low := slices.Min(y)
-	lies := make([]float64, len(P))
-	for i := range lies {
-		lies[i] = low
+	if a == AcqUCB || a == AcqEI {
+		low := slices.Min(y)
+		lies := make([]float64, len(P))
+		for i := range lies {
+			lies[i] = low
+		}
+		c.liar, err = acq.NewPost(m, X2, append(slices.Clone(y), lies...))
 	}
-	c.liar, err = acq.NewPost(m, X2, append(slices.Clone(y), lies...))
 	return c, err
 }
 

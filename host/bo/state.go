@@ -30,9 +30,22 @@ type State struct {
 	// candidate (absent in states written before asynchronous asks: all
 	// were proposed by PendingIter).
 	PendingAsked []int `json:"pending_asked,omitempty"`
+	// Fit is the acquisition fit in use for the current data (saved between
+	// an ask and the next tell): the iteration that seeded it and its warm
+	// start. A restored optimiser asked again before a tell refits exactly
+	// that model, as the original reuses it. Absent when a tell came after
+	// the last fit.
+	Fit *FitState `json:"fit,omitempty"`
 	// RNG documents the streams: seed-derived, positioned by Iteration.
 	RNG      string      `json:"rng"`
 	LastDiag Diagnostics `json:"last_diagnostics"`
+}
+
+// FitState identifies the current acquisition fit (State.Fit).
+type FitState struct {
+	Iteration    int       `json:"iteration"`
+	Observations int       `json:"observations"` // how many observations it was fitted on
+	Warm         *gp.Hyper `json:"warm,omitempty"`
 }
 
 // State returns a deep copy of the optimizer's state.
@@ -58,10 +71,9 @@ func (o *Optimizer) State() State {
 			break
 		}
 	}
-	if o.hyper != nil {
-		h := *o.hyper
-		h.Lengthscales = slices.Clone(h.Lengthscales)
-		s.Hyper = &h
+	s.Hyper = cloneHyper(o.hyper)
+	if f := o.fitted; f != nil && f.nObs == len(o.obs) {
+		s.Fit = &FitState{Iteration: f.it, Observations: f.nObs, Warm: cloneHyper(f.warm)}
 	}
 	return s
 }
@@ -109,10 +121,9 @@ func Restore(s State) (*Optimizer, error) {
 	o.iter = s.Iteration
 	o.initDone = s.InitAsked
 	o.diag = s.LastDiag
-	if s.Hyper != nil {
-		h := *s.Hyper
-		h.Lengthscales = slices.Clone(h.Lengthscales)
-		o.hyper = &h
+	o.hyper = cloneHyper(s.Hyper)
+	if f := s.Fit; f != nil && f.Observations == len(o.obs) {
+		o.fitted = &fitted{nObs: f.Observations, it: f.Iteration, warm: cloneHyper(f.Warm)}
 	}
 	return o, nil
 }
