@@ -13,6 +13,8 @@ local mem = require "bohost.mem"
 local gpu = require "bohost.gpu"
 local risk = require "bohost.risk"
 local report = require "bohost.report"
+local airline = require "bohost.airline"
+local sys = require "bohost.sys"
 
 ---------------------------------------------------------------------------------------------
 -- Options: everything a sweep varies, with defaults. bohost's alpha is the fraction of the
@@ -37,6 +39,8 @@ local opt = bo.args{
   {"cleanup_every", 5, "run the cleanup schedule every k iterations (0: never)"},
   {"convention", "bohost", "bohost (alpha: the fraction of worst environments) | botorch (alpha: the confidence level, 1 - a)"},
   {"recommend_from", "evaluated", "evaluated (the best x tried) | continuous (the posterior optimum over the box)"},
+  {"reference", true, "also run the risk-neutral reference (the mean over environments, alpha 1) with the same seeds: the baseline the report compares every alpha with"},
+  {"holdout", "test", "held-out split every recommendation is scored on (holdout.json in its run directory; empty: none)"},
   {"report", true, "draw the report at the end (--no-report or --report false: skip it)"},
   {"smoke", false, "a tiny sweep that checks everything works in seconds"},
 }
@@ -80,20 +84,58 @@ if opt.device == "cuda" and not gpu.available() then
 end
 
 ---------------------------------------------------------------------------------------------
--- The sweep: one run directory per (alpha, seed). bo.run resumes an unfinished directory
--- and returns at once for a finished one.
+-- Held-out scores: each recommendation scored on the same held-out images (split
+-- opt.holdout), so the report can pair them image by image. Written to holdout.json in the
+-- run directory; a rerun skips a run already scored at the same x.
 ---------------------------------------------------------------------------------------------
-local total, k = #opt.alphas * #opt.seeds, 0
+local holdout, ev, ds
+if opt.holdout ~= "" and (opt.split == "all" or opt.split == "") then
+  print("warning: --split " .. opt.split .. " tunes on every image: the held-out images were seen in tuning")
+end
+if opt.holdout ~= "" and opt.holdout ~= opt.split then
+  holdout = function(dir, s)
+    local path = dir .. "/holdout.json"
+    local ok, old = pcall(sys.read_json, path)
+    if ok and old.split == opt.holdout and table.concat(old.x_vec or {}, ",") == table.concat(s.recommended_x_vec, ",") then
+      return old
+    end
+    if not ev then -- the objective's data and evaluator, on the held-out split
+      local a = objective.airline
+      ds = opt.data == "" and airline.dataset{synthetic = a.synth, split = opt.holdout}
+        or airline.dataset{dir = opt.data, split = opt.holdout}
+      ev = airline.evaluator(a.evaluator)
+    end
+    local ids, scores = {}, {}
+    for i, r in ipairs(ev:eval_many(s.recommended_x_vec, ds)) do ids[i], scores[i] = ds[i].id, r.f end
+    local h = {format = 1, split = opt.holdout, score = "f", x_vec = s.recommended_x_vec,
+      data_sha256 = ds:manifest().sha256, env_ids = ids, scores = scores, mean = risk.mean(scores)}
+    sys.write_json(path .. ".tmp", h)
+    assert(os.rename(path .. ".tmp", path))
+    return h
+  end
+end
+
+---------------------------------------------------------------------------------------------
+-- The sweep: one run directory per (alpha, seed), and per seed the risk-neutral reference
+-- (alpha 1 under bohost's convention: CVaR over all environments is their mean) in mean/.
+-- bo.run resumes an unfinished directory and returns at once for a finished one.
+---------------------------------------------------------------------------------------------
+local levels = {}
+if opt.reference then levels[1] = {alpha = 1, convention = "bohost", name = "mean", label = "mean (risk-neutral)"} end
+for _, a in ipairs(opt.alphas) do
+  levels[#levels + 1] = {alpha = a, convention = opt.convention, name = string.format("alpha_%g", a), label = string.format("alpha %g", a)}
+end
+local total, k = #levels * #opt.seeds, 0
 local started = os.time()
 for _, seed in ipairs(opt.seeds) do
-  for _, alpha in ipairs(opt.alphas) do
+  for _, lv in ipairs(levels) do
     k = k + 1
-    local dir = string.format("%s/alpha_%g/seed_%d", opt.out, alpha, seed)
-    print(string.format("[%d/%d] alpha %g, seed %d -> %s", k, total, alpha, seed, dir))
+    local dir = string.format("%s/%s/seed_%d", opt.out, lv.name, seed)
+    print(string.format("[%d/%d] %s, seed %d -> %s", k, total, lv.label, seed, dir))
     local s = bo.run{
       dir = dir,
       optimizer = {
-        alpha = alpha, convention = opt.convention, n_w = opt.n_w,
+        alpha = lv.alpha, convention = lv.convention, n_w = opt.n_w,
         acquisition = opt.acquisition, n_initial = opt.n_initial, seed = seed,
         -- recommend the best x already evaluated (by posterior CVaR over the W set) rather
         -- than a point of the box no evaluation has visited: with a few dozen evaluations
@@ -106,13 +148,18 @@ for _, seed in ipairs(opt.seeds) do
       in_flight = opt.in_flight > 0 and opt.in_flight or nil,
       on_failure = "worst",
       every = opt.cleanup_every > 0 and {[opt.cleanup_every] = cleanup} or nil,
-      sweep = {alphas = opt.alphas, seeds = opt.seeds},
+      sweep = {alphas = opt.alphas, seeds = opt.seeds, reference = opt.reference, role = lv.name == "mean" and "reference" or "alpha"},
     }
     local fe = s.final_eval
     print(string.format("    %s: posterior CVaR %.3f%s", s.status, s.posterior_cvar or 0/0,
       fe and string.format(", scored on %d images: CVaR %.3f, mean %.3f", #fe.scores, fe.cvar, fe.mean) or ""))
+    if holdout and s.status == "finished" and s.recommended_x_vec then
+      local h = holdout(dir, s)
+      print(string.format("    held out (%s, %d images): mean %.3f, CVaR 0.1 %.3f", h.split, #h.scores, h.mean, risk.cvar(h.scores, 0.1)))
+    end
   end
 end
+if ev then ev:free() end
 print(string.format("sweep done in %d s: %s", os.time() - started, opt.out))
 
 if opt.report then
@@ -122,5 +169,6 @@ if opt.report then
     if w:find(": note: ") then notes = notes + 1 else print("report warning: " .. w) end
   end
   if notes > 0 then print(string.format("(%d notes, e.g. no GPU figures, are listed in summary.md)", notes)) end
+  if r.headline then print(r.headline) end
   print("figures and tables: " .. r.out .. " (start with " .. r.out .. "/summary.md)")
 end
