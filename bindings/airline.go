@@ -2,6 +2,7 @@ package bindings
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"bohost/host/airline"
@@ -12,6 +13,7 @@ import (
 	"bohost/host/gpu"
 	"bohost/host/imgbuf"
 	"bohost/host/lua"
+	"bohost/host/objective"
 
 	glua "github.com/yuin/gopher-lua"
 )
@@ -145,10 +147,10 @@ func (Airline) Open(rt *lua.Runtime) *glua.LTable {
 			L.Push(lua.FromGo(L, envfeat.Names))
 			return 2
 		}},
-		{Name: "evaluator", Sig: "airline.evaluator{space=\"airline8\", edge=\"classical\"|\"learned\", edge_model=, roi=\"image\"|\"boxes\"|\"gt\", roi_model=, fusion=\"lines\", seed=0, device=\"cpu\", min_length=15, blur_sigma=1, ...} -> ev",
+		{Name: "evaluator", Sig: "airline.evaluator{space=\"airline8\", edge=\"classical\"|\"learned\", edge_model=, roi=\"image\"|\"boxes\"|\"gt\", roi_model=, fusion=\"lines\", seed=0, device=\"cpu\", min_length=15, blur_sigma=1, metric=\"f\"|\"soft_lp\", r=, ...} -> ev",
 			Desc: "the AirLine evaluator; edge_model/roi_model are ONNX files you supply (DexiNed, YOLO)", Fn: func(L *glua.LState) int { return evaluatorNew(L, rt) }},
 		{Name: "baseline", Sig: "airline.baseline(\"lsd\"|\"fld\"|\"hough\", image) -> segments", Desc: "OpenCV's line detectors, for comparison", Fn: baseline},
-		{Name: "score", Sig: "airline.score(segments, item) -> {f=, precision=, recall=}", Desc: "the F-score at r px (3 at 640x480) of segments against an item's ground truth", Fn: scoreSegments},
+		{Name: "score", Sig: "airline.score(segments, item) -> {f=, precision=, recall=, r=, soft_lp=, soft_precision=, soft_f=, soft_r=}", Desc: "the F-score at r px (3 at 640x480) of segments against an item's ground truth, and the welding study's soft LP_r (r = 20 px at 3264x2448, scaled)", Fn: scoreSegments},
 	})
 }
 
@@ -248,7 +250,7 @@ func pushSpace(L *glua.LState, ps []airline.Param) *glua.LTable {
 }
 
 var evaluatorOptions = []string{"space", "edge", "edge_model", "roi", "roi_model", "fusion", "seed", "device",
-	"min_length", "blur_sigma", "t", "k", "max_region_px", "seed_stride", "fix_endpoints", "dense_edges"}
+	"min_length", "blur_sigma", "t", "k", "max_region_px", "seed_stride", "fix_endpoints", "dense_edges", "metric", "r"}
 
 // EvaluatorOptions reads airline.evaluator's options table into
 // airline.Options plus the model paths and device.
@@ -276,6 +278,13 @@ func EvaluatorOptions(L *glua.LState, op string, t *glua.LTable) (opts airline.O
 	opts.SeedStride = o.Int("seed_stride", 0)
 	opts.FixEndpoints = o.Bool("fix_endpoints", false)
 	opts.DenseEdges = o.Bool("dense_edges", false)
+	// metric: the record's f (the objective); r: its tolerance in pixels of
+	// the image as stored (absent: scaled with the image).
+	opts.Metric = o.Enum("metric", airline.MetricF, airline.MetricF, airline.MetricSoftLP)
+	opts.MetricR = o.Number("r", 0)
+	if r := opts.MetricR; o.Has("r") && !(r > 0 && r <= math.MaxFloat64) {
+		lua.Raisef(L, errs.BadArg, op, "option 'r' must be a finite radius > 0 in pixels (leave it out for the default, scaled with the image), got %g", r)
+	}
 	if opts.Edge == "learned" && edgeModel == "" {
 		lua.Raise(L, op, errs.New(errs.BadArg, op, "edge = \"learned\" needs edge_model = \"path/to/dexined.onnx\"").WithHint("DexiNed weights are not shipped: export your model to ONNX and give its path"))
 	}
@@ -429,9 +438,10 @@ func evalEval(L *glua.LState) int {
 	return 1
 }
 
+// pushRecord pushes the score record of objective.Record (the trial
+// record's fields: f, metric, f_r, precision, recall, r, soft_lp, ...).
 func pushRecord(L *glua.LState, rec airline.Record) glua.LValue {
-	return lua.FromGo(L, map[string]any{"f": rec.F, "precision": rec.Precision, "recall": rec.Recall,
-		"n_lines": rec.NLines, "ms": rec.Ms, "r": rec.R, "n_gt": rec.NGT})
+	return lua.FromGo(L, objective.Record(rec))
 }
 
 // perturbationArg reads a perturbation table {gain=, contrast=, noise=, blur=, seed=}.
@@ -593,7 +603,8 @@ func scoreSegments(L *glua.LState) int {
 	if !ok {
 		return lua.ArgError(L, op, 2, "a data set item (ds[i]) expected, got %s", lua.TypeName(L.Get(2)))
 	}
-	s := scoreFn(segs, ds.Item(i))
-	L.Push(lua.FromGo(L, map[string]any{"f": s.F, "precision": s.Precision, "recall": s.Recall, "r": s.R, "n_gt": s.NGT}))
+	s, soft := scoreFn(segs, ds.Item(i))
+	L.Push(lua.FromGo(L, map[string]any{"f": s.F, "precision": s.Precision, "recall": s.Recall, "r": s.R, "n_gt": s.NGT,
+		"soft_lp": soft.LP, "soft_precision": soft.Precision, "soft_f": soft.F, "soft_r": soft.R}))
 	return 1
 }

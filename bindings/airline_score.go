@@ -6,6 +6,6 @@ import (
 	"bohost/host/metric"
 )
 
-func scoreFn(segs []imgbuf.Segment, it dataset.Item) metric.Score {
-	return metric.FScore(segs, it.Lines, it.Width, it.Height, 0)
+func scoreFn(segs []imgbuf.Segment, it dataset.Item) (metric.Score, metric.SoftScore) {
+	return metric.FScore(segs, it.Lines, it.Width, it.Height, 0), metric.SoftLP(segs, it.Lines, it.Width, it.Height, 0)
 }

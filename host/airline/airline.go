@@ -68,6 +68,17 @@ type Options struct {
 	// Limits.
 	MaxPixels int // largest image (W*H) accepted [16,000,000]
 
+	// Score (Eval, ScoreSegments). Metric is the objective value
+	// Record.Value: "f" (default, MetricF) is F_r (metric.FScore), "soft_lp"
+	// (MetricSoftLP) the welding study's soft LP_r (metric.SoftLP). Both
+	// are always computed and in the Record. MetricR is the tolerance of
+	// the chosen metric in pixels of the image as given (0: the metric's
+	// default, which scales with the image: metric.Radius for F_r,
+	// metric.SoftRadius = 20 px at 3264 x 2448 for soft LP_r); the other
+	// metric keeps its default.
+	Metric  string
+	MetricR float64
+
 	// Stages runs the per-pixel stages (the classical edge map and the
 	// orientation descriptors) elsewhere, e.g. on the GPU (host/gpu's
 	// *Context): nil runs them here. Results must equal the CPU's; on an
@@ -88,12 +99,38 @@ type Stats struct {
 	OffloadFallbacks int
 }
 
-// Record is one evaluation: the score, the number of lines and the detection time.
+// Metric names (Options.Metric).
+const (
+	MetricF      = "f"       // F_r, metric.FScore
+	MetricSoftLP = "soft_lp" // soft LP_r of the welding study, metric.SoftLP
+)
+
+// Record is one evaluation: both scores, the number of lines and the
+// detection time.
 type Record struct {
-	metric.Score
-	NLines int
-	Ms     float64
-	Stats  Stats
+	metric.Score                  // F_r with P_r, R_r and its r
+	Soft         metric.SoftScore // soft LP_r, its precision counterpart, soft F and their r
+	Metric       string           // which of them is the objective value: MetricF or MetricSoftLP
+	NLines       int
+	Ms           float64
+	Stats        Stats
+}
+
+// Value is the objective value: soft LP_r when Metric is MetricSoftLP,
+// else F_r.
+func (r Record) Value() float64 {
+	if r.Metric == MetricSoftLP {
+		return r.Soft.LP
+	}
+	return r.F
+}
+
+// ValueR is the tolerance of the objective value, in pixels.
+func (r Record) ValueR() float64 {
+	if r.Metric == MetricSoftLP {
+		return r.Soft.R
+	}
+	return r.R
 }
 
 // Evaluator runs the AirLine pipeline. It is safe for concurrent use; scratch
@@ -158,6 +195,14 @@ func (o Options) Validate() error {
 	case "", "lines", "seam", "union":
 	default:
 		return bad("Fusion must be \"lines\", \"seam\" or \"union\", got %q", o.Fusion)
+	}
+	switch o.Metric {
+	case "", MetricF, MetricSoftLP:
+	default:
+		return bad("Metric must be %q or %q, got %q", MetricF, MetricSoftLP, o.Metric)
+	}
+	if r := o.MetricR; r < 0 || math.IsNaN(r) || math.IsInf(r, 0) {
+		return bad("MetricR must be a finite radius > 0 in pixels (0 = the metric's default, scaled with the image), got %g", r)
 	}
 	type fr struct {
 		name   string
@@ -225,6 +270,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Fusion == "" {
 		o.Fusion = "lines"
+	}
+	if o.Metric == "" {
+		o.Metric = MetricF
 	}
 	defi(&o.ROIPad, 16)
 	def(&o.FusionTol, 1.5)
@@ -414,8 +462,8 @@ func (e *Evaluator) DetectIn(ctx context.Context, x []float64, img *imgbuf.Gray,
 	return r.Segments, nil
 }
 
-// Eval detects and scores against gt with metric.FScore at the default
-// radius. Ms is the detection wall time.
+// Eval detects and scores against gt (ScoreSegments). Ms is the detection
+// wall time.
 func (e *Evaluator) Eval(ctx context.Context, x []float64, img *imgbuf.Gray, gt []imgbuf.Segment) (Record, error) {
 	t0 := time.Now()
 	r, err := e.Run(ctx, x, img, nil, gt)
@@ -423,7 +471,24 @@ func (e *Evaluator) Eval(ctx context.Context, x []float64, img *imgbuf.Gray, gt 
 		return Record{}, err
 	}
 	ms := float64(time.Since(t0).Microseconds()) / 1000
-	return Record{Score: metric.FScore(r.Segments, gt, img.W, img.H, 0), NLines: len(r.Segments), Ms: ms, Stats: r.Stats}, nil
+	rec := e.ScoreSegments(r.Segments, gt, img.W, img.H)
+	rec.Ms, rec.Stats = ms, r.Stats
+	return rec, nil
+}
+
+// ScoreSegments scores detected segments against gt on a w x h image with
+// both metrics, F_r (metric.FScore) and soft LP_r (metric.SoftLP), the
+// chosen one (Options.Metric) at Options.MetricR, the other at its default
+// radius; Record.Value is the chosen one. NLines is len(det).
+func (e *Evaluator) ScoreSegments(det, gt []imgbuf.Segment, w, h int) Record {
+	rf, rs := 0.0, 0.0
+	if e.opts.Metric == MetricSoftLP {
+		rs = e.opts.MetricR
+	} else {
+		rf = e.opts.MetricR
+	}
+	return Record{Score: metric.FScore(det, gt, w, h, rf), Soft: metric.SoftLP(det, gt, w, h, rs),
+		Metric: e.opts.Metric, NLines: len(det)}
 }
 
 // Run is the full pipeline. boxes non-nil overrides the ROI mode; gt is used

@@ -54,7 +54,8 @@
 //	m, err := e.Params(x)                              // validates x (nil = defaults), names the bad parameter and its bounds
 //	segs, err := e.Detect(ctx, x, img)                 // []imgbuf.Segment
 //	segs, err = e.DetectIn(ctx, x, img, boxes)         // per-call ROIs
-//	rec, err := e.Eval(ctx, x, img, gt)                // Record{metric.Score, NLines, Ms, Stats}
+//	rec, err := e.Eval(ctx, x, img, gt)                // Record{metric.Score, Soft, Metric, NLines, Ms, Stats}; rec.Value() is the objective
+//	rec = e.ScoreSegments(det, gt, w, h)               // both metrics, F_r and soft LP_r (Options.Metric picks Value)
 //	res, err := e.Run(ctx, x, img, boxes, gt)          // everything: per-preset segments, ROIs, Stats
 //	recs, err := e.EvalMany(ctx, x, n, imageFn, workers) // n images on all cores (workers 0), records in order
 //

@@ -26,7 +26,9 @@
 //	res, err := a.Eval(ctx, worker.Request{X: x, EnvIndex: 3})   // worker.Objective
 //	out, err := a.Score(ctx, x, 3, true)           // record + detected and GT segments
 //
-// Eval returns the score record {f, precision, recall, n_lines, n_gt, ms} with
-// y = f. A request whose Args are {"lines": true} also gets the detected
+// Eval returns the score record (Record: f, metric, f_r, precision, recall, r,
+// soft_lp, soft_precision, soft_f, soft_r, n_lines, n_gt, ms) with y = f, the
+// metric that "evaluator": {"metric": "f" | "soft_lp", "r": R} chooses (F_r by
+// default; both metrics are always in the record). A request whose Args are {"lines": true} also gets the detected
 // segments in score.lines (used for the run's final evaluation).
 package objective

@@ -15,7 +15,6 @@ import (
 	"bohost/host/errs"
 	"bohost/host/gpu"
 	"bohost/host/imgbuf"
-	"bohost/host/metric"
 	"bohost/host/worker"
 )
 
@@ -79,6 +78,15 @@ type EvaluatorSpec struct {
 	// results equal to the CPU path; without a GPU the worker warns on its
 	// stderr and uses the CPU. "" or "cpu": the CPU.
 	Device string `json:"device,omitempty"`
+	// Metric is the objective value, the score record's f: "f" (default,
+	// F_r) or "soft_lp" (the welding study's soft LP_r). Both metrics are
+	// always in the record (f_r, precision, recall, r; soft_lp,
+	// soft_precision, soft_f, soft_r).
+	Metric string `json:"metric,omitempty" lua:",enum=f|soft_lp"`
+	// MetricR is the chosen metric's tolerance in pixels of the image as
+	// stored (absent: scaled with the image, 3 px at 640 x 480 for F_r,
+	// 20 px at 3264 x 2448 for soft LP_r; see airline.Options.MetricR).
+	MetricR float64 `json:"r,omitempty" zero:"must be a radius > 0 in pixels (leave it out for the default, scaled with the image)"`
 }
 
 // ParseSpec decodes and checks a specification: exactly one of airline, lua.
@@ -143,7 +151,7 @@ func (p Perturbation) env() envfeat.Perturbation {
 
 func (e EvaluatorSpec) options() airline.Options {
 	return airline.Options{Space: e.Space, ROI: e.ROI, Fusion: e.Fusion, Seed: e.Seed, BlurSigma: e.BlurSigma,
-		MinLength: e.MinLength, T: e.T, K: e.K, MaxRegionPx: e.MaxRegionPx}
+		MinLength: e.MinLength, T: e.T, K: e.K, MaxRegionPx: e.MaxRegionPx, Metric: e.Metric, MetricR: e.MetricR}
 }
 
 // Airline is the AirLine objective: a worker.Objective over a data set.
@@ -328,11 +336,13 @@ func (a *Airline) Score(ctx context.Context, x []float64, i int, withLines bool)
 	if err != nil {
 		return Scored{}, err
 	}
-	sc := metric.FScore(res.Segments, it.Lines, img.W, img.H, 0)
-	return Scored{Record: airline.Record{Score: sc, NLines: len(res.Segments), Stats: res.Stats}, Lines: res.Segments, GT: it.Lines, ID: a.EnvID(i)}, nil
+	rec := a.ev.ScoreSegments(res.Segments, it.Lines, img.W, img.H)
+	rec.Stats = res.Stats
+	return Scored{Record: rec, Lines: res.Segments, GT: it.Lines, ID: a.EnvID(i)}, nil
 }
 
-// Eval implements worker.Objective: y is the F-score.
+// Eval implements worker.Objective: y is the record's f, the chosen metric
+// (F_r, or soft LP_r with evaluator.metric = "soft_lp").
 func (a *Airline) Eval(ctx context.Context, req worker.Request) (worker.Result, error) {
 	var args struct {
 		Lines bool `json:"lines"`
@@ -348,12 +358,30 @@ func (a *Airline) Eval(ctx context.Context, req worker.Request) (worker.Result, 
 	if args.Lines {
 		score["lines"] = Segs(s.Lines)
 	}
-	return worker.Result{Y: s.Record.F, Score: score}, nil
+	return worker.Result{Y: s.Record.Value(), Score: score}, nil
 }
 
-// Record is the score record of a trial: f, precision, recall, n_lines, n_gt, ms.
+// Record is the score record of a trial (and of ev:eval in Lua):
+//
+//	f               the objective value: F_r, or soft LP_r when metric is "soft_lp"
+//	metric          "f" or "soft_lp": what f is
+//	f_r             F_r (metric.FScore), whatever the metric
+//	precision       P_r, F_r's precision
+//	recall          R_r, F_r's recall (LP_r with exact dilation)
+//	r               F_r's tolerance, px
+//	soft_lp         soft LP_r (metric.SoftLP), whatever the metric
+//	soft_precision  its precision counterpart
+//	soft_f          their harmonic mean
+//	soft_r          soft LP_r's tolerance, px
+//	n_lines, n_gt   detected and GT segments; ms the detection time
 func Record(r airline.Record) map[string]any {
-	return map[string]any{"f": r.F, "precision": r.Precision, "recall": r.Recall, "n_lines": r.NLines, "n_gt": r.NGT, "ms": r.Ms}
+	m := r.Metric
+	if m == "" {
+		m = airline.MetricF
+	}
+	return map[string]any{"f": r.Value(), "metric": m, "f_r": r.F, "precision": r.Precision, "recall": r.Recall, "r": r.R,
+		"soft_lp": r.Soft.LP, "soft_precision": r.Soft.Precision, "soft_f": r.Soft.F, "soft_r": r.Soft.R,
+		"n_lines": r.NLines, "n_gt": r.NGT, "ms": r.Ms}
 }
 
 // Segs converts segments to [[x1,y1,x2,y2], ...].
