@@ -88,7 +88,7 @@ end
 -- opt.holdout), so the report can pair them image by image. Written to holdout.json in the
 -- run directory; a rerun skips a run already scored at the same x.
 ---------------------------------------------------------------------------------------------
-local holdout, ev, ds
+local holdout, scorer = nil, {} -- scorer: the held-out data set and evaluator, opened on first use
 if opt.holdout ~= "" and (opt.split == "all" or opt.split == "") then
   print("warning: --split " .. opt.split .. " tunes on every image: the held-out images were seen in tuning")
 end
@@ -99,12 +99,13 @@ if opt.holdout ~= "" and opt.holdout ~= opt.split then
     if ok and old.split == opt.holdout and table.concat(old.x_vec or {}, ",") == table.concat(s.recommended_x_vec, ",") then
       return old
     end
-    if not ev then -- the objective's data and evaluator, on the held-out split
+    if not scorer.ev then -- the objective's data and evaluator, on the held-out split
       local a = objective.airline
-      ds = opt.data == "" and airline.dataset{synthetic = a.synth, split = opt.holdout}
+      scorer.ds = opt.data == "" and airline.dataset{synthetic = a.synth, split = opt.holdout}
         or airline.dataset{dir = opt.data, split = opt.holdout}
-      ev = airline.evaluator(a.evaluator)
+      scorer.ev = airline.evaluator(a.evaluator)
     end
+    local ev, ds = scorer.ev, scorer.ds
     local ids, scores = {}, {}
     for i, r in ipairs(ev:eval_many(s.recommended_x_vec, ds)) do ids[i], scores[i] = ds[i].id, r.f end
     local h = {format = 1, split = opt.holdout, score = "f", x_vec = s.recommended_x_vec,
@@ -159,7 +160,7 @@ for _, seed in ipairs(opt.seeds) do
     end
   end
 end
-if ev then ev:free() end
+if scorer.ev then scorer.ev:free() end
 print(string.format("sweep done in %d s: %s", os.time() - started, opt.out))
 
 if opt.report then
