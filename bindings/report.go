@@ -130,7 +130,7 @@ func (Report) Open(rt *lua.Runtime) *glua.LTable {
 			}
 			return 0
 		}},
-		{Name: "generate", Sig: "report.generate(dirs, {out=, format={\"png\",\"svg\"}, band=\"std\"}) -> {out=, files=, warnings=}", Desc: "the whole bohost report from run or sweep directories", Fn: func(L *glua.LState) int {
+		{Name: "generate", Sig: "report.generate(dirs, {out=, format={\"png\",\"svg\"}, band=\"std\"}) -> {out=, files=, warnings=, headline=}", Desc: "the whole bohost report from run or sweep directories", Fn: func(L *glua.LState) int {
 			var dirs []string
 			switch v := L.Get(1).(type) {
 			case glua.LString:
@@ -157,7 +157,11 @@ func (Report) Open(rt *lua.Runtime) *glua.LTable {
 			for _, w := range res.Warnings {
 				warns = append(warns, w.String())
 			}
-			L.Push(lua.FromGo(L, map[string]any{"out": res.Out, "files": res.Files, "warnings": warns}))
+			out := map[string]any{"out": res.Out, "files": res.Files, "warnings": warns}
+			if res.Headline != "" {
+				out["headline"] = res.Headline // the plain sentence at the top of summary.md
+			}
+			L.Push(lua.FromGo(L, out))
 			return 1
 		}},
 	})

@@ -59,6 +59,9 @@ func reportMain(env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "warning: %s\n", w.String())
 	}
 	fmt.Fprintf(env.Stdout, "report: %d runs, %d alphas, %d files written to %s\n", len(res.Runs), len(res.Alphas), len(res.Files), res.Out)
-	fmt.Fprintf(env.Stdout, "open %s/summary.md first; figures: convergence, tradeoff, scores, params, runs/*/system and overlays\n", res.Out)
+	if res.Headline != "" {
+		fmt.Fprintln(env.Stdout, res.Headline)
+	}
+	fmt.Fprintf(env.Stdout, "open %s/summary.md first; figures: holdout, holdout_diff, convergence, tradeoff, scores, params, runs/*/system and overlays\n", res.Out)
 	return ExitOK
 }

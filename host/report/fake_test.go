@@ -32,6 +32,9 @@ type fakeSpec struct {
 	gpu        bool // fill the gpu_* columns of monitor.csv
 	deathAt    int  // trial index whose worker dies (0: none)
 	badIterAt  int  // 1-based line of iterations.jsonl replaced by junk (0: none)
+
+	reference bool      // the risk-neutral reference: SWEEP/mean/seed_<s>/, alpha 1, sweep.role "reference"
+	holdout   []float64 // holdout.json scores on images H000, H001, … (nil: no holdout.json)
 }
 
 var fakeSpace = map[string]any{
@@ -81,6 +84,11 @@ func jsonLineOf(t testing.TB, v any) string {
 func writeFakeRun(t testing.TB, sweep string, s fakeSpec) fakeWritten {
 	t.Helper()
 	dir := filepath.Join(sweep, fmt.Sprintf("alpha_%g", s.alpha), fmt.Sprintf("seed_%d", s.seed))
+	role := "alpha"
+	if s.reference {
+		s.alpha, role = 1, "reference"
+		dir = filepath.Join(sweep, "mean", fmt.Sprintf("seed_%d", s.seed))
+	}
 	if s.nW == 0 {
 		s.nW = 3
 	}
@@ -112,7 +120,7 @@ func writeFakeRun(t testing.TB, sweep string, s fakeSpec) fakeWritten {
 		"n_w": s.nW, "acquisition": "rho_kg", "n_initial": 2, "iterations": s.iterations, "seed": s.seed,
 		"objective": "f", "on_failure": "worst", "workers": 2, "timeout_s": 60, "max_rss": "4GiB",
 		"data":  map[string]any{"dir": "/data/yorkurban", "split": "test"},
-		"sweep": map[string]any{"alphas": []float64{0.1, 0.5}},
+		"sweep": map[string]any{"alphas": []float64{0.1, 0.5}, "role": role},
 	})
 	writeJSON(t, filepath.Join(dir, "args.json"), map[string]any{"script": "alpha_sweep.lua", "args": []string{"--alpha", fmt.Sprint(s.alpha)}})
 
@@ -246,6 +254,14 @@ func writeFakeRun(t testing.TB, sweep string, s fakeSpec) fakeWritten {
 		if !s.noWorst {
 			writeFakeImage(t, filepath.Join(dir, "final", "worst.png"), 160, 120, 2)
 		}
+	}
+	if s.holdout != nil {
+		ids := make([]string, len(s.holdout))
+		for i := range ids {
+			ids[i] = fmt.Sprintf("H%03d", i)
+		}
+		writeJSON(t, filepath.Join(dir, "holdout.json"), map[string]any{"format": 1, "split": "test", "score": "f",
+			"x_vec": best, "data_sha256": "abc", "env_ids": ids, "scores": s.holdout})
 	}
 	w.dir = dir
 	return w

@@ -69,13 +69,14 @@ var Gray color.Color = color.RGBA{0x80, 0x80, 0x80, 0xff}
 type Figure struct {
 	title, xlabel, ylabel string
 
-	items    []item
-	legend   []legendEntry
-	colors   map[string]color.Color
-	dashes   map[string][]vg.Length
-	widths   map[string]vg.Length
-	next     int
-	boxNames []string
+	items      []item
+	legend     []legendEntry
+	colors     map[string]color.Color
+	dashes     map[string][]vg.Length
+	widths     map[string]vg.Length
+	next       int
+	boxNames   []string
+	categories []string // Categories: x-axis labels at 0, 1, …
 
 	xmin, xmax, ymin, ymax float64 // fixed ranges; NaN = from the data
 
@@ -151,6 +152,10 @@ func (f *Figure) SetLineWidth(name string, points float64) {
 
 // SetXRange fixes the x axis range; NaN for either bound means "from the data".
 func (f *Figure) SetXRange(min, max float64) { f.xmin, f.xmax = min, max }
+
+// Categories labels the x axis with names at x = 0, 1, …: a categorical axis
+// for points drawn at those x (boxes label it themselves).
+func (f *Figure) Categories(names ...string) { f.categories = append([]string(nil), names...) }
 
 // SetYRange fixes the y axis range; NaN for either bound means "from the data".
 func (f *Figure) SetYRange(min, max float64) { f.ymin, f.ymax = min, max }
@@ -552,6 +557,9 @@ func (f *Figure) build(fs fontSizes) *plot.Plot {
 	if len(f.boxNames) > 0 {
 		p.NominalX(f.boxNames...)
 		p.X.Min, p.X.Max = -0.6, float64(len(f.boxNames))-0.4
+	} else if len(f.categories) > 0 {
+		p.NominalX(f.categories...)
+		p.X.Min, p.X.Max = -0.6, float64(len(f.categories))-0.4
 	}
 	// A little headroom so lines do not run along the frame.
 	if d := p.Y.Max - p.Y.Min; d > 0 {

@@ -16,6 +16,10 @@ const (
 	SourceNone      = "none"
 )
 
+// ReferenceLabel names the risk-neutral reference (the mean objective,
+// alpha 1 under the bohost convention) in every table and figure.
+const ReferenceLabel = "mean (risk-neutral)"
+
 // RunResult is the per-run record of the report (one row of runs.csv and of
 // results.json). Unknown numbers are NaN (null in JSON, empty in CSV).
 type RunResult struct {
@@ -24,11 +28,13 @@ type RunResult struct {
 	Alpha       float64
 	Convention  string
 	Seed        int64
+	Reference   bool   // the risk-neutral reference (Run.Reference)
 	Status      string // summary.json status, or "incomplete" without one
 	FinalCVaR   float64
 	FinalMean   float64
 	FinalSource string // SourceFinalEval, SourcePosterior or SourceNone
 	Lower10     float64
+	CVaR10      float64   // CVaR 0.1 (bohost) of Scores: the same lower-tail measure for every run
 	Scores      []float64 // final_eval.scores (non-null ones)
 	Evaluations int
 	Iterations  int
@@ -44,11 +50,13 @@ type RunResult struct {
 type AlphaResult struct {
 	Alpha       float64
 	Convention  string
-	Label       string // e.g. "α = 0.1"
+	Reference   bool   // the risk-neutral reference's runs
+	Label       string // e.g. "α = 0.1", or ReferenceLabel
 	Seeds       []int64
 	FinalCVaR   Stat
 	FinalMean   Stat
 	Lower10     Stat
+	CVaR10      Stat
 	Evaluations Stat
 	Failures    Stat
 	WallS       Stat
@@ -123,8 +131,8 @@ func val(p *float64) float64 {
 // summarise derives a run's record and adds warnings about fallbacks.
 func summarise(r *Run, names []string) *RunResult {
 	nan := math.NaN()
-	res := &RunResult{Name: r.Name, Dir: r.Dir, Alpha: r.Alpha, Convention: r.Convention, Seed: r.Seed,
-		Status: "incomplete", FinalCVaR: nan, FinalMean: nan, FinalSource: SourceNone, Lower10: nan, WallS: nan, run: r}
+	res := &RunResult{Name: r.Name, Dir: r.Dir, Alpha: r.Alpha, Convention: r.Convention, Seed: r.Seed, Reference: r.Reference,
+		Status: "incomplete", FinalCVaR: nan, FinalMean: nan, FinalSource: SourceNone, Lower10: nan, CVaR10: nan, WallS: nan, run: r}
 	s := r.Summary
 	if s != nil && s.Status != "" {
 		res.Status = s.Status
@@ -157,6 +165,7 @@ func summarise(r *Run, names []string) *RunResult {
 			r.warn(WarnFallback, "summary.json", 0, "final_eval.mean missing; using the mean of final_eval.scores")
 		}
 		res.Lower10 = Quantile(res.Scores, 0.1)
+		res.CVaR10 = cvarOf(res.Scores, 0.1)
 	} else {
 		where := "summary.json has no final_eval"
 		if s == nil {
@@ -266,7 +275,9 @@ func group(runs []*RunResult, dimN int) []*AlphaResult {
 			out = append(out, g)
 		}
 		g.runs = append(g.runs, r)
-		convs[r.Convention] = true
+		if !r.Reference {
+			convs[r.Convention] = true // the reference's convention is always bohost
+		}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Convention != out[j].Convention {
@@ -281,11 +292,15 @@ func group(runs []*RunResult, dimN int) []*AlphaResult {
 			}
 			return g.runs[i].Name < g.runs[j].Name
 		})
+		g.Reference = len(g.runs) > 0 && g.runs[0].Reference
 		g.Label = "α = " + fmtAlpha(g.Alpha)
 		if len(convs) > 1 {
 			g.Label += " (" + g.Convention + ")"
 		}
-		var cv, mean, lo, ev, fail, wall []float64
+		if g.Reference {
+			g.Label = ReferenceLabel
+		}
+		var cv, mean, lo, c10, ev, fail, wall []float64
 		sources := map[string]int{}
 		recx := make([][]float64, dimN)
 		for _, r := range g.runs {
@@ -293,6 +308,7 @@ func group(runs []*RunResult, dimN int) []*AlphaResult {
 			cv = append(cv, r.FinalCVaR)
 			mean = append(mean, r.FinalMean)
 			lo = append(lo, r.Lower10)
+			c10 = append(c10, r.CVaR10)
 			ev = append(ev, float64(r.Evaluations))
 			fail = append(fail, float64(r.Failures))
 			wall = append(wall, r.WallS)
@@ -308,7 +324,7 @@ func group(runs []*RunResult, dimN int) []*AlphaResult {
 				recx[d] = append(recx[d], v)
 			}
 		}
-		g.FinalCVaR, g.FinalMean, g.Lower10 = Describe(cv), Describe(mean), Describe(lo)
+		g.FinalCVaR, g.FinalMean, g.Lower10, g.CVaR10 = Describe(cv), Describe(mean), Describe(lo), Describe(c10)
 		g.Evaluations, g.Failures, g.WallS = Describe(ev), Describe(fail), Describe(wall)
 		for _, xs := range recx {
 			g.RecX = append(g.RecX, Describe(xs))
@@ -335,6 +351,23 @@ func lessNaNLast(a, b float64) bool {
 		return true
 	}
 	return a < b
+}
+
+// name is the group's value in an "alpha" column: its alpha, or
+// ReferenceLabel for the reference (never "alpha 1").
+func (a *AlphaResult) name() string {
+	if a.Reference {
+		return ReferenceLabel
+	}
+	return fmtAlpha(a.Alpha)
+}
+
+// short is the group's label in a figure: "α=0.1" or ReferenceLabel.
+func (a *AlphaResult) short() string {
+	if a.Reference {
+		return ReferenceLabel
+	}
+	return "α=" + fmtAlpha(a.Alpha)
 }
 
 func fmtAlpha(a float64) string {

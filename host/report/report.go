@@ -78,7 +78,12 @@ type Result struct {
 	Files    []string       // every file written, under Out
 	Warnings []Warning      // per run and file: what was missing, malformed or replaced
 	Runs     []*RunResult   // one per run directory, in report order
-	Alphas   []*AlphaResult // one per (convention, alpha), sorted
+	Alphas   []*AlphaResult // one per (convention, alpha), sorted; the reference (alpha 1, bohost) has Reference set
+	// Cross is the cross-evaluation: each recommendation scored on the same
+	// (held-out) images and compared with the reference; nil before it runs.
+	Cross *CrossEval
+	// Headline is the plain sentence at the top of summary.md.
+	Headline string
 }
 
 // Generate reads every run directory at or below dirs and writes the figures
@@ -125,7 +130,7 @@ func Generate(ctx context.Context, dirs []string, opts Options) (*Result, error)
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return nil, errs.Wrap(errs.IO, op, err)
 	}
-	steps := []func() error{g.convergence, g.tradeoff, g.scores, g.params, g.perRun, g.collect, g.tables}
+	steps := []func() error{g.convergence, g.tradeoff, g.scores, g.params, g.perRun, g.crossEval, g.collect, g.tables}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return g.res, errs.Wrap(errs.Canceled, op, err)
@@ -166,7 +171,7 @@ func (g *gen) dupSeeds() {
 		seen := map[int64]string{}
 		for _, r := range a.runs {
 			if prev, ok := seen[r.Seed]; ok {
-				g.warn(r.Name, WarnNote, "config.json", "same alpha %s and seed %d as %s; both are counted as separate seeds", fmtAlpha(a.Alpha), r.Seed, prev)
+				g.warn(r.Name, WarnNote, "config.json", "same alpha %s and seed %d as %s; both are counted as separate seeds", a.name(), r.Seed, prev)
 			}
 			seen[r.Seed] = r.Name
 		}
@@ -306,7 +311,9 @@ func appendCurve(cs []stepCurve, c stepCurve) []stepCurve {
 func (g *gen) alphaAxis() string {
 	convs := map[string]bool{}
 	for _, a := range g.res.Alphas {
-		convs[a.Convention] = true
+		if !a.Reference {
+			convs[a.Convention] = true
+		}
 	}
 	if len(convs) == 1 {
 		for c := range convs {
@@ -316,53 +323,81 @@ func (g *gen) alphaAxis() string {
 	return "alpha"
 }
 
-// tradeoff: final CVaR and mean score against alpha, and mean against CVaR.
+// tradeoff: the lower tail (CVaR 0.1 of the per-image scores) and the
+// mean score of each recommendation on the tuning images (final_eval)
+// against alpha, and mean against lower tail. Every alpha is measured at the
+// same level (0.1), never at its own: CVaR values at different alphas are
+// different measures. The reference is drawn as dashed horizontal lines
+// (left) and a labelled point (right).
 func (g *gen) tradeoff() error {
-	left := NewFigure("final CVaR and mean score", g.alphaAxis(), "score")
-	right := NewFigure("risk–return trade-off", "final CVaR of score", "mean score")
-	var ax, cv, cvLo, cvHi, mn, mnLo, mnHi []float64
-	var fx, fy []float64
+	left := NewFigure("lower tail and mean score", g.alphaAxis(), "score")
+	right := NewFigure("risk–return trade-off", "lower tail: CVaR 0.1 of per-image score", "mean score")
+	var ax, cv, cvLo, cvHi, mn, mnLo, mnHi, px, py []float64
+	var ref *AlphaResult
+	skipped := 0
 	for _, a := range g.res.Alphas {
-		if a.FinalCVaR.N == 0 || math.IsNaN(a.Alpha) {
+		if a.CVaR10.N == 0 {
+			if a.FinalCVaR.N > 0 {
+				skipped++
+			}
+			continue
+		}
+		px, py = append(px, a.CVaR10.Mean), append(py, a.FinalMean.Mean)
+		right.Label(a.CVaR10.Mean, a.FinalMean.Mean, a.short())
+		if a.Reference {
+			ref = a
+			continue
+		}
+		if math.IsNaN(a.Alpha) {
 			continue
 		}
 		ax = append(ax, a.Alpha)
-		cv = append(cv, a.FinalCVaR.Mean)
+		cv = append(cv, a.CVaR10.Mean)
 		mn = append(mn, a.FinalMean.Mean)
-		lo, hi := spread(a.FinalCVaR, g.opts.Band)
+		lo, hi := spread(a.CVaR10, g.opts.Band)
 		cvLo, cvHi = append(cvLo, lo), append(cvHi, hi)
 		lo, hi = spread(a.FinalMean, g.opts.Band)
 		mnLo, mnHi = append(mnLo, lo), append(mnHi, hi)
-		label := "α=" + fmtAlpha(a.Alpha)
-		if a.FinalSource != SourceFinalEval {
-			label += "*"
-			fx, fy = append(fx, a.FinalCVaR.Mean), append(fy, a.FinalMean.Mean)
-		}
-		right.Label(a.FinalCVaR.Mean, a.FinalMean.Mean, label)
 	}
-	if len(ax) == 0 {
-		g.warn("", WarnMissing, "summary.json", "no run has final values: trade-off figure not drawn")
+	if skipped > 0 {
+		g.warn("", WarnMissing, "summary.json", "trade-off: %d groups have no final_eval.scores (no lower tail on the tuning images) and are not drawn", skipped)
+	}
+	if len(px) == 0 {
+		g.warn("", WarnMissing, "summary.json", "no run has final_eval.scores: trade-off figure not drawn")
 		return nil
 	}
-	left.ErrorBars("final CVaR", ax, cvLo, cvHi)
-	left.LinePoints("final CVaR", ax, cv)
-	left.ErrorBars("mean score", ax, mnLo, mnHi)
-	left.LinePoints("mean score", ax, mn)
-	right.SetColor("per alpha, mean over seeds", color0)
-	right.LinePoints("per alpha, mean over seeds", cv, mn)
-	if len(fx) > 0 {
-		right.SetColor("* incl. last-iteration posterior values", Gray)
-		right.Markers("* incl. last-iteration posterior values", fx, fy, "ring", 5)
-		g.warn("", WarnFallback, "summary.json", "trade-off: alphas marked * use the last iteration's posterior values for some runs (no final_eval)")
+	const tail, mean = "lower tail (CVaR 0.1)", "mean score"
+	left.SetColor(tail, palette[0])
+	left.SetColor(mean, palette[1])
+	left.ErrorBars(tail, ax, cvLo, cvHi)
+	left.LinePoints(tail, ax, cv)
+	left.ErrorBars(mean, ax, mnLo, mnHi)
+	left.LinePoints(mean, ax, mn)
+	if ref != nil {
+		xs := []float64{0, 1}
+		if s := Describe(ax); s.N > 0 {
+			xs = []float64{s.Min, s.Max}
+		}
+		for _, m := range []struct {
+			name string
+			v    float64
+			c    color.Color
+		}{{ReferenceLabel + ": lower tail", ref.CVaR10.Mean, palette[0]}, {ReferenceLabel + ": mean", ref.FinalMean.Mean, palette[1]}} {
+			left.SetColor(m.name, m.c)
+			left.SetDashes(m.name, []vg.Length{vg.Points(4), vg.Points(2)})
+			left.Line(m.name, xs, []float64{m.v, m.v})
+		}
 	}
+	right.SetColor("per recommendation, mean over seeds", color0)
+	right.Markers("per recommendation, mean over seeds", px, py, "circle", 3)
 	// Leave room for the labels on the right.
-	cs := Describe(cv)
+	cs := Describe(px)
 	if cs.N > 0 {
 		d := math.Max(cs.Max-cs.Min, 0.02)
-		right.SetXRange(cs.Min-0.08*d, cs.Max+0.25*d)
+		right.SetXRange(cs.Min-0.08*d, cs.Max+0.45*d)
 	}
 	return g.save(g.opts.Out, "tradeoff", DefaultWidth, 3.4*vg.Inch,
-		fmt.Sprintf("Final values over seeds (bars %s)", g.bandName()), 2, left, right)
+		fmt.Sprintf("On the tuning images (final_eval), every alpha at the same measures (bars %s)", g.bandName()), 2, left, right)
 }
 
 func spread(s Stat, band string) (lo, hi float64) {
@@ -384,8 +419,8 @@ func (g *gen) scores() error {
 		if len(a.Scores) == 0 {
 			continue
 		}
-		label := "α=" + fmtAlpha(a.Alpha)
-		if len(g.res.Alphas) > 0 && a.Convention != g.res.Alphas[0].Convention {
+		label := a.short()
+		if !a.Reference && len(g.res.Alphas) > 0 && a.Convention != g.res.Alphas[0].Convention {
 			label += " " + a.Convention
 		}
 		g.styleAlpha(f, label, a)

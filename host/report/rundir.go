@@ -127,6 +127,42 @@ type Config struct {
 	Iterations    int             `json:"iterations"`
 	Seed          *json.Number    `json:"seed"`
 	Objective     json.RawMessage `json:"objective"` // a string or the objective spec object
+	Sweep         *SweepInfo      `json:"sweep"`     // what the sweep script recorded (free-form; these keys are read)
+}
+
+// SweepInfo is the part of config.json's free-form sweep the report reads:
+// scripts/alpha_sweep.lua records role "reference" for the risk-neutral
+// reference run and "alpha" for the others.
+type SweepInfo struct {
+	Alphas []float64 `json:"alphas"`
+	Role   string    `json:"role"`
+}
+
+// UnmarshalJSON accepts any JSON value: a sweep field the report does not
+// understand is ignored (it is free-form), never a decoding error.
+func (si *SweepInfo) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Alphas json.RawMessage `json:"alphas"`
+		Role   json.RawMessage `json:"role"`
+	}
+	if json.Unmarshal(b, &v) != nil {
+		return nil
+	}
+	_ = json.Unmarshal(v.Alphas, &si.Alphas)
+	_ = json.Unmarshal(v.Role, &si.Role)
+	return nil
+}
+
+// Holdout is holdout.json: the run's recommended x scored on held-out images
+// (written by scripts/alpha_sweep.lua and scripts/holdout.lua).
+type Holdout struct {
+	Format     int        `json:"format"`
+	Split      string     `json:"split"`
+	Score      string     `json:"score"` // the score field, e.g. "f"
+	XVec       []float64  `json:"x_vec"`
+	DataSHA256 string     `json:"data_sha256"`
+	EnvIDs     []string   `json:"env_ids"`
+	Scores     []*float64 `json:"scores"` // null where the evaluation failed
 }
 
 // Death describes a worker that died during a trial.
@@ -255,6 +291,13 @@ type Run struct {
 	Events     []Event
 	Summary    *Summary
 	Monitor    *Monitor
+	Holdout    *Holdout // nil without holdout.json (an optional file)
+
+	// Reference is true for the risk-neutral reference: a run whose
+	// recorded objective is the mean over environments (alpha 1 under the
+	// bohost convention: CVaR_1 is the mean). scripts/alpha_sweep.lua also
+	// records sweep.role = "reference" in its config.json.
+	Reference bool
 
 	Warnings []Warning
 }
@@ -358,6 +401,16 @@ func LoadRun(dir, name string) *Run {
 			r.Summary = &s
 		}
 	}
+	if b, err := os.ReadFile(filepath.Join(dir, "holdout.json")); err == nil {
+		var h Holdout
+		if err := json.Unmarshal(b, &h); err != nil {
+			r.warn(WarnMalformed, "holdout.json", jsonLine(b, err), "%v; no held-out scores for this run", err)
+		} else if len(h.EnvIDs) != len(h.Scores) {
+			r.warn(WarnMalformed, "holdout.json", 0, "%d env_ids but %d scores; no held-out scores for this run", len(h.EnvIDs), len(h.Scores))
+		} else {
+			r.Holdout = &h
+		}
+	}
 	readJSONL(r, "trials.jsonl", &r.Trials)
 	readJSONL(r, "iterations.jsonl", &r.Iterations)
 	r.Trials = lastOf(r, "trials.jsonl", "trial", r.Trials, func(t Trial) int { return t.Trial })
@@ -385,6 +438,10 @@ func LoadRun(dir, name string) *Run {
 		r.Convention = r.Config.Convention
 	case r.Summary != nil && r.Summary.Convention != "":
 		r.Convention = r.Summary.Convention
+	}
+	r.Reference = r.Alpha == 1 && r.Convention == "bohost"
+	if r.Config != nil && r.Config.Sweep != nil && r.Config.Sweep.Role == "reference" && !r.Reference {
+		r.warn(WarnNote, "config.json", 0, "sweep.role is \"reference\" but the objective is CVaR at alpha %g (%s), not the mean: treated as an alpha", r.Alpha, r.Convention)
 	}
 	seed := func(file string, n *json.Number) bool {
 		if n == nil {

@@ -113,12 +113,14 @@ func (g *gen) runRecord(r *RunResult) *record {
 	rec.add("run", r.Name)
 	rec.add("alpha", r.Alpha)
 	rec.add("convention", r.Convention)
+	rec.add("reference", r.Reference)
 	rec.add("seed", r.Seed)
 	rec.add("status", r.Status)
 	rec.add("final_cvar", r.FinalCVaR)
 	rec.add("final_mean", r.FinalMean)
 	rec.add("final_source", r.FinalSource)
 	rec.add("lower10", r.Lower10)
+	rec.add("cvar10", r.CVaR10)
 	rec.add("evaluations", r.Evaluations)
 	rec.add("iterations", r.Iterations)
 	rec.add("failures", r.Failures)
@@ -139,6 +141,7 @@ func (g *gen) alphaRecord(a *AlphaResult) *record {
 	rec.add("kind", "alpha")
 	rec.add("alpha", a.Alpha)
 	rec.add("convention", a.Convention)
+	rec.add("reference", a.Reference)
 	rec.add("n_runs", len(a.runs))
 	seeds := make([]string, len(a.Seeds))
 	for i, s := range a.Seeds {
@@ -150,6 +153,7 @@ func (g *gen) alphaRecord(a *AlphaResult) *record {
 	rec.addStat("final_mean", a.FinalMean)
 	rec.add("final_source", a.FinalSource)
 	rec.addStat("lower10", a.Lower10)
+	rec.addStat("cvar10", a.CVaR10)
 	rec.addStat("evaluations", a.Evaluations)
 	rec.addStat("failures", a.Failures)
 	rec.add("failures_total", a.Failures.Mean*float64(a.Failures.N))
@@ -211,13 +215,20 @@ func (g *gen) tables() error {
 	if err := g.writeCSV("runs.csv", runRecs); err != nil {
 		return err
 	}
-	all := append(append([]*record(nil), runRecs...), alphaRecs...)
+	crossRecs := g.crossRecords()
+	if err := g.writeCSV("holdout.csv", crossRecs); err != nil {
+		return err
+	}
+	all := append(append(append([]*record(nil), runRecs...), alphaRecs...), crossRecs...)
 	js, err := json.MarshalIndent(all, "", " ")
 	if err != nil {
 		return err
 	}
 	if err := g.writeFile("results.json", append(js, '\n')); err != nil {
 		return err
+	}
+	if g.res.Cross != nil {
+		g.res.Headline = g.res.Cross.Sentence
 	}
 	return g.writeFile("summary.md", g.markdown())
 }
@@ -228,21 +239,28 @@ func (g *gen) markdown() []byte {
 	var b bytes.Buffer
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("# Sweep report\n\n")
+	if g.res.Headline != "" {
+		p("**%s**\n\n", g.res.Headline)
+	}
 	p("%d runs in %d alpha groups. Values are mean ± sample standard deviation (n − 1) over seeds; ", len(g.res.Runs), len(g.res.Alphas))
 	p("final CVaR and mean score come from `summary.json` `final_eval` (the recommended x scored on every environment) ")
 	p("unless the source column says `%s` (the model's posterior at the last iteration, for runs without a final evaluation). ", SourcePosterior)
-	p("Lower 10 %% is the 0.1-quantile of the per-image scores (linear interpolation, as numpy and pandas).\n\n")
+	p("Lower 10 %% is the 0.1-quantile of the per-image scores (linear interpolation, as numpy and pandas). ")
+	p("The objective column is CVaR at each row's own alpha (the mean for the reference): a different measure in every row, ")
+	p("not comparable across rows; CVaR 0.1 is the same measure in every row.\n\n")
 
-	p("## Per alpha\n\n")
-	p("| alpha | convention | runs (seeds) | final CVaR | mean score | lower 10 %% | evaluations | failures | wall time (s) | source |\n")
-	p("|---|---|---|---|---|---|---|---|---|---|\n")
+	g.crossMarkdown(p)
+
+	p("## Per alpha (tuning images)\n\n")
+	p("| alpha | convention | runs (seeds) | objective: final CVaR at own alpha | mean score | CVaR 0.1 | lower 10 %% | evaluations | failures | wall time (s) | source |\n")
+	p("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, a := range g.res.Alphas {
 		seeds := make([]string, len(a.Seeds))
 		for i, s := range a.Seeds {
 			seeds[i] = strconv.FormatInt(s, 10)
 		}
-		p("| %s | %s | %d (%s) | %s | %s | %s | %s | %s | %s | %s |\n", fmtAlpha(a.Alpha), mdEscape(a.Convention),
-			len(a.runs), strings.Join(seeds, ", "), fmtStat(a.FinalCVaR), fmtStat(a.FinalMean), fmtStat(a.Lower10),
+		p("| %s | %s | %d (%s) | %s | %s | %s | %s | %s | %s | %s | %s |\n", a.name(), mdEscape(a.Convention),
+			len(a.runs), strings.Join(seeds, ", "), fmtStat(a.FinalCVaR), fmtStat(a.FinalMean), fmtStat(a.CVaR10), fmtStat(a.Lower10),
 			fmtStat(a.Evaluations), fmtStat(a.Failures), fmtStat(a.WallS), a.FinalSource)
 	}
 
@@ -282,12 +300,12 @@ func (g *gen) markdown() []byte {
 	}
 
 	p("\n## Runs\n\n")
-	p("| run | alpha | seed | status | final CVaR | mean score | lower 10 %% | evaluations | iterations | failures | wall time (s) | source |\n")
-	p("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	p("| run | alpha | seed | status | objective: final CVaR at own alpha | mean score | CVaR 0.1 | lower 10 %% | evaluations | iterations | failures | wall time (s) | source |\n")
+	p("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, a := range g.res.Alphas {
 		for _, r := range a.runs {
-			p("| %s | %s | %d | %s | %s | %s | %s | %d | %d | %d | %s | %s |\n", mdEscape(r.Name), fmtAlpha(r.Alpha), r.Seed,
-				mdEscape(r.Status), fmtNum(r.FinalCVaR), fmtNum(r.FinalMean), fmtNum(r.Lower10), r.Evaluations,
+			p("| %s | %s | %d | %s | %s | %s | %s | %s | %d | %d | %d | %s | %s |\n", mdEscape(r.Name), a.name(), r.Seed,
+				mdEscape(r.Status), fmtNum(r.FinalCVaR), fmtNum(r.FinalMean), fmtNum(r.CVaR10), fmtNum(r.Lower10), r.Evaluations,
 				r.Iterations, r.Failures, fmtNum(r.WallS), r.FinalSource)
 		}
 	}
