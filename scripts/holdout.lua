@@ -1,6 +1,7 @@
 -- holdout.lua: score every run's recommended x of a sweep on held-out images, and show
--- what each alpha bought in the lower tail. Prints a Markdown table (mean ± std over seeds)
--- and writes holdout.json beside the sweep.
+-- what each alpha bought in the lower tail. Prints a Markdown table (mean ± std over seeds),
+-- writes holdout.json beside the sweep and one in each run directory (the per-image scores
+-- `bohost report` pairs against the risk-neutral reference, mean/seed_*: older sweeps too).
 --
 --   bin/bohost scripts/holdout.lua --sweep runs/alpha_sweep                 -- synthetic test split
 --   bin/bohost scripts/holdout.lua --sweep runs/yu --data ../shared/data/lines/yorkurban --split test
@@ -45,13 +46,17 @@ local function std(xs)
 end
 
 local rows, by_alpha, alphas = {}, {}, {}
-for _, p in ipairs(sys.glob(opt.sweep .. "/alpha_*/seed_*/summary.json")) do
+local paths = sys.glob(opt.sweep .. "/mean/seed_*/summary.json") -- the risk-neutral reference first
+for _, p in ipairs(sys.glob(opt.sweep .. "/alpha_*/seed_*/summary.json")) do paths[#paths + 1] = p end
+for _, p in ipairs(paths) do
   local s = sys.read_json(p)
   if s.recommended_x_vec then
     local recs = ev:eval_many(s.recommended_x_vec, ds)
-    local f = {}
-    for i, r in ipairs(recs) do f[i] = r.f end
-    local row = {run = p:match("(alpha_[^/]+/seed_[^/]+)"), alpha = s.alpha, seed = s.seed, mean = mean(f),
+    local f, ids = {}, {}
+    for i, r in ipairs(recs) do f[i], ids[i] = r.f, ds[i].id end
+    sys.write_json(p:gsub("summary%.json$", "holdout.json"), {format = 1, split = opt.split, score = "f",
+      x_vec = s.recommended_x_vec, data_sha256 = ds:manifest().sha256, env_ids = ids, scores = f, mean = mean(f)})
+    local row = {run = p:match("([^/]+/seed_[^/]+)/summary%.json$"), alpha = s.alpha, seed = s.seed, mean = mean(f),
       cvar = risk.cvar(f, opt.tail), q10 = quantile(f, 0.1), worst = risk.worst(f), n = #f}
     rows[#rows + 1] = row
     if not by_alpha[s.alpha] then by_alpha[s.alpha] = {}; alphas[#alphas + 1] = s.alpha end
@@ -59,7 +64,7 @@ for _, p in ipairs(sys.glob(opt.sweep .. "/alpha_*/seed_*/summary.json")) do
   end
 end
 ev:free()
-if #rows == 0 then error({kind = "bad_arg", msg = "no summary.json under " .. opt.sweep .. "/alpha_*/seed_*"}) end
+if #rows == 0 then error({kind = "bad_arg", msg = "no summary.json under " .. opt.sweep .. "/alpha_*/seed_* or mean/seed_*"}) end
 table.sort(alphas)
 
 print(string.format("Held-out scores (%s, %d images) at each run's recommended x; mean ± std over seeds.\n", opt.split, rows[1].n))
@@ -69,8 +74,8 @@ local out = {}
 for _, a in ipairs(alphas) do
   local g = by_alpha[a]
   local col = function(k) local xs = {} for i, r in ipairs(g) do xs[i] = r[k] end return xs end
-  print(string.format("| %g | %d | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f |", a, #g,
-    mean(col("mean")), std(col("mean")), mean(col("cvar")), std(col("cvar")),
+  print(string.format("| %s | %d | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f |",
+    a == 1 and "mean (risk-neutral)" or string.format("%g", a), #g, mean(col("mean")), std(col("mean")), mean(col("cvar")), std(col("cvar")),
     mean(col("q10")), std(col("q10")), mean(col("worst")), std(col("worst"))))
   out[#out + 1] = {alpha = a, seeds = #g, mean = mean(col("mean")), cvar = mean(col("cvar")), q10 = mean(col("q10")), worst = mean(col("worst"))}
 end
