@@ -27,10 +27,10 @@
 //	                           CVaR against evaluations (iterations.jsonl n_trials,
 //	                           else counted from trials.jsonl); per alpha the mean
 //	                           over seeds with a ±1 std (or min–max) band
-//	tradeoff.*                 final CVaR and mean score against alpha (error bars
-//	                           over seeds) beside mean score against CVaR (the
-//	                           risk–return trade-off); from summary.json final_eval,
-//	                           else the last iteration's posterior values, marked *
+//	tradeoff.*                 lower tail (CVaR 0.1 of final_eval.scores, the same
+//	                           measure for every alpha) and mean score against alpha
+//	                           (error bars over seeds; the reference dashed) beside
+//	                           mean score against lower tail (the risk–return trade-off)
 //	scores.*                   per-image scores at each alpha's recommended x
 //	                           (final_eval.scores, seeds pooled): a box plot per
 //	                           alpha with the lower 10 % quantile (◆) and mean (+)
@@ -43,7 +43,19 @@
 //	                           (events.jsonl worker_death, else trials with death)
 //	runs/<run>/overlay_best.*  final/best.png (and worst) with final_eval.best.lines
 //	runs/<run>/overlay_worst.* in vermillion and .gt in blue, legend, score in title
-//	summary.md                 per-alpha table (mean ± std over seeds: final CVaR,
+//	holdout.*                  cross-evaluation: each recommendation (the risk-neutral
+//	                           reference, "mean (risk-neutral)", and each alpha) on the
+//	                           same images (holdout.json, else final_eval: in-sample),
+//	                           one panel per measure (mean, CVaR at each level, worst
+//	                           image): seeds as points, their mean, the baseline dashed
+//	holdout_diff.*             paired differences against the baseline (the reference,
+//	                           else the largest alpha): Δ mean, Δ CVaR 0.1, Δ CVaR at
+//	                           the row's own alpha, with 95 % bootstrap intervals
+//	holdout.csv                the cross-evaluation table (also results.json kind "cross")
+//	summary.md                 one plain sentence first (Result.Headline: what risk
+//	                           aversion changed in the held-out lower tail, or that the
+//	                           alphas are indistinguishable), the cross-evaluation
+//	                           tables, per-alpha table (mean ± std over seeds: final CVaR,
 //	                           mean score, lower-10 % score, evaluations, failures,
 //	                           wall time), recommended x per alpha, per-run table,
 //	                           figure list, Missing and Other warnings sections
@@ -52,6 +64,16 @@
 //	results.json               list of records for pandas (pd.DataFrame(json.load(f))):
 //	                           kind "run" rows as runs.csv, then kind "alpha" rows as
 //	                           summary.csv; unknown values are null
+//
+// Cross-evaluation statistics: per run, the mean, CVaR (bohost convention)
+// and worst of its per-image scores on the common images; per row, mean ±
+// std over seeds. A paired difference is the mean over the seeds a row
+// shares with the baseline of stat(row) − stat(baseline); its 95 % interval
+// is the 2.5 and 97.5 % quantiles of BootstrapB replicates that resample the
+// seeds and the images with replacement, independently (seeds and images
+// are crossed; one image resample serves every seed and both rows), from a
+// fixed random stream (PairedBootstrap). The reference is recognised from
+// config.json: alpha 1 under the bohost convention (CVaR_1 is the mean).
 //
 // Statistics: std is the sample standard deviation (n − 1, as pandas); the
 // lower 10 % score is the 0.1-quantile with linear interpolation (numpy's and
