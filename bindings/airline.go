@@ -117,8 +117,8 @@ func (Airline) Open(rt *lua.Runtime) *glua.LTable {
 	})
 
 	return rt.Funcs("airline", []lua.Func{
-		{Name: "dataset", Sig: "airline.dataset{dir=, split=\"all\"|\"train\"|\"test\", cache=8, max_pixels=67108864} or airline.dataset{synthetic={n=24, width=640, height=480, seed=1}, split=} -> ds",
-			Desc: "a data set of images with ground-truth segments (York Urban's layout, or the built-in synthetic scenes)", Fn: datasetNew},
+		{Name: "dataset", Sig: "airline.dataset{dir=, split=\"all\"|\"train\"|\"test\", cache=8, max_pixels=67108864} or airline.dataset{labels=\"ground_truth.json\", images=, holdout_file=, holdout_fraction=0.3, holdout_seed=0, split=} or airline.dataset{synthetic={n=24, width=640, height=480, seed=1}, split=} -> ds",
+			Desc: "a data set of images with ground-truth segments (York Urban's layout, the welding study's label file, or the built-in synthetic scenes)", Fn: datasetNew},
 		{Name: "try_dataset", Sig: "airline.try_dataset{...} -> ds | nil, err", Desc: "as airline.dataset, returning nil, err instead of raising", Fn: func(L *glua.LState) int {
 			return tryCall(L, "airline.try_dataset", datasetNew)
 		}},
@@ -176,7 +176,7 @@ func tryCall(L *glua.LState, op string, fn glua.LGFunction) int {
 
 func datasetNew(L *glua.LState) int {
 	const op = "airline.dataset"
-	o := lua.CheckOpts(L, 1, op, "dir", "split", "cache", "synthetic", "max_pixels")
+	o := lua.CheckOpts(L, 1, op, "dir", "labels", "split", "cache", "synthetic", "max_pixels", "images", "holdout_file", "holdout_fraction", "holdout_seed")
 	split := o.String("split", "")
 	cache := o.Int("cache", 0)
 	// max_pixels bounds each image file's width × height (checked from the
@@ -189,9 +189,31 @@ func datasetNew(L *glua.LState) int {
 	}
 	var ds *dataset.Dataset
 	var err error
+	if n := btoi(o.Has("dir")) + btoi(o.Has("labels")) + btoi(o.Has("synthetic")); n > 1 {
+		return lua.Raisef(L, errs.BadArg, op, "give one of dir, labels and synthetic")
+	}
+	if !o.Has("labels") {
+		for _, k := range []string{"images", "holdout_file", "holdout_fraction", "holdout_seed"} {
+			if o.Has(k) {
+				return lua.Raisef(L, errs.BadArg, op, "option '%s' is for a label file: airline.dataset{labels = \"ground_truth.json\", %s = ...}", k, k)
+			}
+		}
+	}
 	switch {
-	case o.Has("dir") && o.Has("synthetic"):
-		return lua.Raisef(L, errs.BadArg, op, "give dir or synthetic, not both")
+	case o.Has("labels"):
+		// The welding study's label file: images = the directory its image
+		// paths are resolved against; the held-out images (split "test")
+		// from holdout_file, or holdout_fraction (0.3) by holdout_seed.
+		lo := dataset.LabelOptions{Options: dataset.Options{Split: split, CacheImages: cache, MaxPixels: int64(maxPx)},
+			Images: o.String("images", ""), HoldoutFile: o.String("holdout_file", ""),
+			HoldoutFraction: o.Number("holdout_fraction", 0), HoldoutSeed: uint64(o.Int("holdout_seed", 0))}
+		if o.Has("holdout_fraction") && !(lo.HoldoutFraction > 0 && lo.HoldoutFraction < 1) {
+			return lua.Raisef(L, errs.BadArg, op, "option 'holdout_fraction' must be in (0, 1), got %g", lo.HoldoutFraction)
+		}
+		if o.Has("holdout_seed") && o.Int("holdout_seed", 0) < 0 {
+			return lua.Raisef(L, errs.BadArg, op, "option 'holdout_seed' must be >= 0, got %d", o.Int("holdout_seed", 0))
+		}
+		ds, err = dataset.OpenLabels(o.String("labels", ""), lo)
 	case o.Has("dir"):
 		ds, err = dataset.Open(o.String("dir", ""), dataset.Options{Split: split, CacheImages: cache, MaxPixels: int64(maxPx)})
 	default:
@@ -207,6 +229,13 @@ func datasetNew(L *glua.LState) int {
 	}
 	L.Push(lua.NewObject(L, datasetType, ds))
 	return 1
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func pushItem(L *glua.LState, dsv glua.LValue, ds *dataset.Dataset, i int, op string) glua.LValue {

@@ -87,7 +87,8 @@ type Dataset struct {
 	synth  *SynthOptions       // non-nil for Synthetic
 	gen    *generator
 	cache  *lru
-	maxPx  int64 // Options.MaxPixels
+	maxPx  int64         // Options.MaxPixels
+	labels *LabelSummary // non-nil for OpenLabels
 }
 
 // Len is the number of images.
@@ -167,6 +168,9 @@ func Open(dir string, opts Options) (*Dataset, error) {
 	const op = "dataset.open"
 	if err := opts.Validate(); err != nil {
 		return nil, err
+	}
+	if IsLabelFile(dir) {
+		return OpenLabels(dir, LabelOptions{Options: opts})
 	}
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -448,7 +452,8 @@ type Manifest struct {
 	Files     []ManifestFile `json:"files"`               // files behind the data set (none for synthetic)
 	Generator *SynthOptions  `json:"generator,omitempty"` // synthetic only: the generator parameters
 	Version   string         `json:"generator_version,omitempty"`
-	SHA256    string         `json:"sha256"` // hash of the list (or of the generator parameters)
+	SHA256    string         `json:"sha256"`           // hash of the list (or of the generator parameters)
+	Labels    *LabelSummary  `json:"labels,omitempty"` // a label file's (OpenLabels): stems, labelled, excluded, split
 }
 
 // ManifestFile is one file of a Manifest.
@@ -470,7 +475,7 @@ func (d *Dataset) Manifest() (Manifest, error) {
 		return Manifest{Dir: "synthetic", Split: d.split, Files: []ManifestFile{}, Generator: &o,
 			Version: GeneratorVersion, SHA256: hex.EncodeToString(s[:])}, nil
 	}
-	m := Manifest{Dir: d.dir, Split: d.split, Files: make([]ManifestFile, 0, len(d.files))}
+	m := Manifest{Dir: d.dir, Split: d.split, Files: make([]ManifestFile, 0, len(d.files)), Labels: d.Labels()}
 	list := sha256.New()
 	for _, name := range d.files {
 		f, err := os.Open(filepath.Join(d.dir, name))

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 
 	"bohost/host/airline"
@@ -34,12 +36,22 @@ type LuaSpec struct {
 
 // AirlineSpec configures the AirLine objective.
 type AirlineSpec struct {
-	// Data is a directory in York Urban's layout, or "synthetic" (default)
-	// for the built-in scenes configured by Synth.
+	// Data is a directory in York Urban's layout, a welding label file
+	// (*.json, dataset.OpenLabels), or "synthetic" (default) for the
+	// built-in scenes configured by Synth.
 	Data  string               `json:"data,omitempty"`
 	Synth dataset.SynthOptions `json:"synth,omitempty"`
-	// Split selects images: "" or "all" (default), or a split name.
+	// Split selects images: "" or "all" (default), or a split name (a
+	// label file's are "train" and "test", its held-out images).
 	Split string `json:"split,omitempty"`
+	// A label file's options (dataset.LabelOptions): the directory its
+	// image paths are resolved against (default: the label file's), and
+	// the held-out images (split "test"): a file of names, or a fraction
+	// (default 0.3) chosen by a seed.
+	Images          string  `json:"images,omitempty"`
+	HoldoutFile     string  `json:"holdout_file,omitempty"`
+	HoldoutFraction float64 `json:"holdout_fraction,omitempty"`
+	HoldoutSeed     uint64  `json:"holdout_seed,omitempty"`
 	// CacheImages bounds the decoded-image cache (0: the data set's default 8).
 	CacheImages int `json:"cache_images,omitempty"`
 	// MaxPixels bounds each image file's width × height, checked from the
@@ -124,6 +136,22 @@ func (s AirlineSpec) Validate() error {
 	if s.MaxPixels < 0 {
 		return errs.New(errs.BadArg, op, "max_pixels must be a positive number of pixels (0 or absent: the default), got %d", s.MaxPixels)
 	}
+	if !s.labelFile() {
+		for _, o := range []struct {
+			name string
+			set  bool
+		}{{"images", s.Images != ""}, {"holdout_file", s.HoldoutFile != ""}, {"holdout_fraction", s.HoldoutFraction != 0}, {"holdout_seed", s.HoldoutSeed != 0}} {
+			if o.set {
+				return errs.New(errs.BadArg, op, "%s is an option of a label file (data = \"ground_truth.json\"), not of data = %q", o.name, s.Data)
+			}
+		}
+	}
+	if f := s.HoldoutFraction; !(f >= 0 && f < 1) {
+		return errs.New(errs.BadArg, op, "holdout_fraction must be in (0, 1) (0 or absent: %g), got %g", dataset.DefaultHoldoutFraction, f)
+	}
+	if s.HoldoutFraction != 0 && s.HoldoutFile != "" {
+		return errs.New(errs.BadArg, op, "holdout_file and holdout_fraction: give one")
+	}
 	// The engines below validate Go structs and name Go fields (Gain); the
 	// spec names them as JSON and Lua do (perturbations[1].gain).
 	if s.Data == "" || s.Data == "synthetic" {
@@ -144,6 +172,9 @@ func (s AirlineSpec) Validate() error {
 	}
 	return nil
 }
+
+// labelFile reports whether Data names a welding label file (*.json).
+func (s AirlineSpec) labelFile() bool { return strings.EqualFold(filepath.Ext(s.Data), ".json") }
 
 func (p Perturbation) env() envfeat.Perturbation {
 	return envfeat.Perturbation{Gain: p.Gain, Contrast: p.Contrast, NoiseSigma: p.NoiseSigma, BlurSigma: p.BlurSigma, Seed: p.Seed}
@@ -204,7 +235,13 @@ func (a *Airline) load() error {
 			a.ds, a.err = dataset.Synthetic(o)
 			return
 		}
-		a.ds, a.err = dataset.Open(a.spec.Data, dataset.Options{Split: a.spec.Split, CacheImages: a.spec.CacheImages, MaxPixels: a.spec.MaxPixels})
+		o := dataset.Options{Split: a.spec.Split, CacheImages: a.spec.CacheImages, MaxPixels: a.spec.MaxPixels}
+		if a.spec.labelFile() {
+			a.ds, a.err = dataset.OpenLabels(a.spec.Data, dataset.LabelOptions{Options: o, Images: a.spec.Images,
+				HoldoutFile: a.spec.HoldoutFile, HoldoutFraction: a.spec.HoldoutFraction, HoldoutSeed: a.spec.HoldoutSeed})
+			return
+		}
+		a.ds, a.err = dataset.Open(a.spec.Data, o)
 	})
 	return a.err
 }
