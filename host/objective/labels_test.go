@@ -68,7 +68,9 @@ func weldSet(t *testing.T, n, w, h int) string {
 	return f
 }
 
-func pt(x, y float64) dataset.WeldPoint { return dataset.WeldPoint{X: int(math.Round(x)), Y: int(math.Round(y))} }
+func pt(x, y float64) dataset.WeldPoint {
+	return dataset.WeldPoint{X: int(math.Round(x)), Y: int(math.Round(y))}
+}
 
 func TestAirlineLabelFile(t *testing.T) {
 	f := weldSet(t, 10, 200, 150)
