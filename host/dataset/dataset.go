@@ -470,10 +470,14 @@ type ManifestFile struct {
 func (d *Dataset) Manifest() (Manifest, error) {
 	if d.synth != nil {
 		o := *d.synth
+		if o.Scene == SceneV1 {
+			o.Scene = "" // the same scenes as an unset Scene: the same manifest
+		}
+		v := o.Version()
 		b, _ := json.Marshal(o)
-		s := sha256.Sum256(append([]byte(GeneratorVersion+"\n"), b...))
+		s := sha256.Sum256(append([]byte(v+"\n"), b...))
 		return Manifest{Dir: "synthetic", Split: d.split, Files: []ManifestFile{}, Generator: &o,
-			Version: GeneratorVersion, SHA256: hex.EncodeToString(s[:])}, nil
+			Version: v, SHA256: hex.EncodeToString(s[:])}, nil
 	}
 	m := Manifest{Dir: d.dir, Split: d.split, Files: make([]ManifestFile, 0, len(d.files)), Labels: d.Labels()}
 	list := sha256.New()

@@ -46,7 +46,7 @@
 // Synthetic(SynthOptions{N, Width, Height, Seed, Split}) generates N scenes
 // (default 24 at 640x480; Split "train" is scenes 0..ceil(N/2)-1, "test" the
 // rest; IDs are "synth-0007" and Path is ""). Scene i is a pure function of
-// (Seed, i, Width, Height, GeneratorVersion):
+// (Seed, i, Width, Height, Scene and its generator version, SynthOptions.Version):
 //
 //   - kinds: building facades with window grids (frames, cornices, doors) in
 //     perspective, corner buildings with two vanishing points; corridors
@@ -59,6 +59,18 @@
 //     (0.55–1.45) and contrast (0.35–1.15) about mid-grey, Gaussian blur
 //     (none in 30% of images, else sigma 0.4–2.2 px at 640x480) and sensor
 //     noise (sigma 0–14 grey levels).
+//
+// Scene "weld" (SynthOptions.Scene; "" and "v1" are the scenes above)
+// selects welded steel assemblies instead (weld.go, WeldGeneratorVersion,
+// docs/data-weld.md): a base plate, an upright web plate between the left
+// and right longitudinals (near-vertical, 88-93 degrees), a collar and the
+// fillet weld bead along the longitudinals' lower points, seen through a
+// mildly oblique homography. Their ground truth is the same rule on the
+// clean albedo (12 grey levels), mapped into the image; brushed/ground
+// grain (parallel scratches), fine grain, spatter, bead ripples, glare and
+// bloom, uneven and low light, haze, defocus and motion blur and sensor
+// noise are nuisances, never ground truth. In every block of 8 scenes one
+// is heavily textured and one faint, the rest moderate.
 //
 // Polygons are drawn anti-aliased (exact horizontal coverage on 4
 // sub-scanlines). The ground truth is exact: it is the set of drawn polygon

@@ -16,18 +16,25 @@ import (
 	"bohost/host/imgbuf"
 )
 
-// GeneratorVersion names the synthetic scene generator; it changes whenever
-// the same SynthOptions would produce different pixels or ground truth.
+// GeneratorVersion names the synthetic scene generator of the v1 scenes (Scene
+// "" or "v1"); it changes whenever the same SynthOptions would produce
+// different pixels or ground truth. The weld scenes have their own
+// (WeldGeneratorVersion); SynthOptions.Version gives the one in use.
 const GeneratorVersion = "synth-v1"
 
 // SynthOptions configures Synthetic. Zero fields take the defaults.
 type SynthOptions struct {
-	N           int    `json:"n"`      // number of images, default 24, in [1, 100000]
-	Width       int    `json:"width"`  // default 640, in [32, 4096]
-	Height      int    `json:"height"` // default 480, in [32, 4096]
-	Seed        uint64 `json:"seed"`   // scene i is a pure function of (Seed, i, Width, Height)
-	Split       string `json:"split"`  // "" or "all", "train" (first ceil(N/2) scenes), "test" (the rest)
-	CacheImages int    `json:"-"`      // LRU size as in Options (0: 8, < 0: none)
+	N      int    `json:"n"`      // number of images, default 24, in [1, 100000]
+	Width  int    `json:"width"`  // default 640, in [32, 4096]
+	Height int    `json:"height"` // default 480, in [32, 4096]
+	Seed   uint64 `json:"seed"`   // scene i is a pure function of (Seed, i, Width, Height)
+	Split  string `json:"split"`  // "" or "all", "train" (first ceil(N/2) scenes), "test" (the rest)
+	// Scene selects the scene family: "" or "v1" (facades, corridors,
+	// boxes; GeneratorVersion) or "weld" (welded steel assemblies with
+	// texture, glare and faint seams; WeldGeneratorVersion, weld.go). The
+	// zero value stays v1 so recorded runs keep their data.
+	Scene       string `json:"scene,omitempty"`
+	CacheImages int    `json:"-"` // LRU size as in Options (0: 8, < 0: none)
 }
 
 // Defaults of SynthOptions.
@@ -66,6 +73,8 @@ func (o SynthOptions) Validate() error {
 		return errs.New(errs.BadArg, op, "Height must be in [32, 4096], got %d", o.Height)
 	case o.Split != "all" && o.Split != "train" && o.Split != "test":
 		return errs.New(errs.BadArg, op, `Split must be "", "all", "train" or "test", got %q`, o.Split)
+	case o.Scene != "" && o.Scene != SceneV1 && o.Scene != SceneWeld:
+		return errs.New(errs.BadArg, op, `Scene must be "", %q or %q, got %q`, SceneV1, SceneWeld, o.Scene)
 	case o.Split == "test" && o.N < 2:
 		return errs.New(errs.BadArg, op, `Split "test" is empty for N=%d (the test half is scenes ceil(N/2)..N-1); use N >= 2`, o.N)
 	}
@@ -232,7 +241,12 @@ type scene struct {
 	boxes []imgbuf.Box
 }
 
-type generator struct{ opts SynthOptions }
+type generator struct {
+	opts SynthOptions
+	// weldTweak, when set (tests only), edits every weld scene's spec after
+	// it is drawn: it forces a nuisance level up or down.
+	weldTweak func(*weldSpec)
+}
 
 func (g *generator) rng(i int, stream uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(g.opts.Seed^0x9e3779b97f4a7c15, uint64(i)*0x100000001b3+stream))
@@ -240,6 +254,9 @@ func (g *generator) rng(i int, stream uint64) *rand.Rand {
 
 // scene computes the ground truth of scene i (no image).
 func (g *generator) scene(i int) scene {
+	if g.opts.Scene == SceneWeld {
+		return g.weldScene(i)
+	}
 	sp := g.spec(i)
 	base := sp.renderBase()
 	return scene{lines: sp.groundTruth(base), boxes: sp.boxes}
@@ -247,6 +264,9 @@ func (g *generator) scene(i int) scene {
 
 // render computes the image of scene i.
 func (g *generator) render(i int) scene {
+	if g.opts.Scene == SceneWeld {
+		return g.weldRender(i)
+	}
 	sp := g.spec(i)
 	base := sp.renderBase()
 	return scene{img: sp.finish(base, g.rng(i, 2)), boxes: sp.boxes}
