@@ -117,7 +117,7 @@ func (Airline) Open(rt *lua.Runtime) *glua.LTable {
 	})
 
 	return rt.Funcs("airline", []lua.Func{
-		{Name: "dataset", Sig: "airline.dataset{dir=, split=\"all\"|\"train\"|\"test\", cache=8, max_pixels=67108864} or airline.dataset{labels=\"ground_truth.json\", images=, holdout_file=, holdout_fraction=0.3, holdout_seed=0, split=} or airline.dataset{synthetic={n=24, width=640, height=480, seed=1}, split=} -> ds",
+		{Name: "dataset", Sig: "airline.dataset{dir=, split=\"all\"|\"train\"|\"test\", cache=8, max_pixels=67108864} or airline.dataset{labels=\"ground_truth.json\", images=, holdout_file=, holdout_fraction=0.3, holdout_seed=0, split=} or airline.dataset{synthetic={n=24, width=640, height=480, seed=1, scene=\"v1\"|\"weld\"}, split=} -> ds",
 			Desc: "a data set of images with ground-truth segments (York Urban's layout, the welding study's label file, or the built-in synthetic scenes)", Fn: datasetNew},
 		{Name: "try_dataset", Sig: "airline.try_dataset{...} -> ds | nil, err", Desc: "as airline.dataset, returning nil, err instead of raising", Fn: func(L *glua.LState) int {
 			return tryCall(L, "airline.try_dataset", datasetNew)
@@ -219,8 +219,9 @@ func datasetNew(L *glua.LState) int {
 	default:
 		so := dataset.SynthOptions{Split: split, CacheImages: cache}
 		if t := o.Table("synthetic"); t != nil {
-			so2 := lua.TableOpts(L, t, op, "synthetic", "n", "width", "height", "seed")
+			so2 := lua.TableOpts(L, t, op, "synthetic", "n", "width", "height", "seed", "scene")
 			so.N, so.Width, so.Height, so.Seed = so2.Int("n", 0), so2.Int("width", 0), so2.Int("height", 0), uint64(so2.Int("seed", 0))
+			so.Scene = so2.String("scene", "") // "" or "v1": the v1 scenes; "weld": dataset's weld scenes
 		}
 		ds, err = dataset.Synthetic(so)
 	}
