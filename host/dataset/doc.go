@@ -85,6 +85,20 @@
 // WriteDir(dir) writes any data set in York Urban's layout (gray PNGs, JSON,
 // split.json) so it can be inspected and reopened with Open.
 //
+// # Label files (the welding study)
+//
+// OpenLabels(file, LabelOptions{Options, Images, HoldoutFile,
+// HoldoutFraction, HoldoutSeed}) reads the welding study's label file,
+// {STEM: {"image": PATH, "coordinates": {12 integer keys}}}, and Open
+// recognises one too (IsLabelFile: a regular *.json file). Each stem's
+// WeldPoints become up to four segments (longi_left, longi_right,
+// collar_left, fillet; a segment exists when both end points' x are
+// non-zero); stems without one are excluded and counted in LabelSummary
+// (Dataset.Labels, Manifest.Labels). Splits "train" and "test" (held out)
+// come from a file of names or a seeded fraction (default 0.3). ReadLabels
+// parses the file (errors name the file, line, column and stem) and
+// WriteLabels writes it. docs/airline.md has the rules.
+//
 // # Manifest
 //
 // Manifest() lists every file behind the set (images and JSONs of the split,
@@ -96,6 +110,9 @@
 //
 //	func Open(dir string, opts Options) (*Dataset, error)
 //	func Synthetic(opts SynthOptions) (*Dataset, error)
+//	func OpenLabels(file string, opts LabelOptions) (*Dataset, error)
+//	func ReadLabels(file string) ([]LabelEntry, error)
+//	func WriteLabels(file string, entries []LabelEntry) error
 //	func (d *Dataset) Len() int
 //	func (d *Dataset) Item(i int) Item
 //	func (d *Dataset) Image(i int) (*imgbuf.Gray, error)
