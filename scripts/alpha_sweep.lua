@@ -30,6 +30,7 @@ local opt = bo.args{
   {"data", "", "image directory (York Urban layout); empty for the embedded synthetic set"},
   {"split", "train", "which split of the data set to tune on"},
   {"synth_n", 24, "synthetic images (half train, half test)"},
+  {"scene", "weld", "synthetic scenes: weld (welded steel, textured and faint images: docs/data-weld.md) | v1 (facades, corridors, boxes)"},
   {"device", "cpu", "cpu | cuda (falls back to the CPU with a warning without a GPU)"},
   {"out", "runs/alpha_sweep", "the sweep directory: one run directory per (alpha, seed), and report/"},
   {"workers", 2, "evaluation worker processes"},
@@ -74,8 +75,8 @@ end
 local objective = {airline = {split = opt.split, evaluator = {seed = 1, device = opt.device}}}
 if opt.data == "" then
   objective.airline.data = "synthetic"
-  objective.airline.synth = opt.smoke and {n = opt.synth_n, width = 160, height = 120, seed = 1}
-    or {n = opt.synth_n, seed = 1}
+  objective.airline.synth = opt.smoke and {n = opt.synth_n, width = 160, height = 120, seed = 1, scene = opt.scene}
+    or {n = opt.synth_n, seed = 1, scene = opt.scene}
 else
   objective.airline.data = opt.data
 end
