@@ -282,7 +282,7 @@ func TestWeldNuisancesMoveFeatures(t *testing.T) {
 			gd, fd := render(quiet)
 			gu, fu := render(func(s *weldSpec) { quiet(s); c.up(s) })
 			if msg := c.want(fu, fd, mean(gu), mean(gd)); msg != "" {
-				t.Errorf("%s, scene %d: %s\n  up   %v\n  down %v", c.name, i, msg, fmtF(fu), fmtF(fd))
+				t.Errorf("%s, scene %d: %s\n  up   %v\n  down %v", c.name, i, msg, namedFeatures(envfeat.Names, fu), namedFeatures(envfeat.Names, fd))
 			}
 		}
 	}
@@ -299,10 +299,11 @@ func more(a, b []float64, idx ...int) string {
 	return strings.Join(bad, ", ")
 }
 
-func fmtF(f []float64) string {
+// namedFeatures prints features as name=value for a failure message.
+func namedFeatures(names []string, f []float64) string {
 	var s []string
 	for k, v := range f {
-		s = append(s, fmt.Sprintf("%s=%.4g", envfeat.Names[k], v))
+		s = append(s, fmt.Sprintf("%s=%.4g", names[k], v))
 	}
 	return strings.Join(s, " ")
 }
