@@ -336,9 +336,10 @@ func (o *Optimizer) addPending(c []Candidate, it int) {
 // variance there vanishes), UCB and EI the constant liar (each pending point
 // told the lowest y observed, so that the mean falls there too). A proposal
 // equal to a pending one is replaced by a random point (pending.go;
-// docs/engine.md, "Batch and asynchronous proposals").
-// Each iteration is fitted and seeded as a plain Ask would, so AskMore(q)
-// equals q AskMore(1) calls, and a restored optimiser proposes the same.
+// docs/batch.md).
+// Each iteration is seeded as a plain Ask would; the asks between two tells
+// share one GP fit (acqFit), so AskMore(q) equals q AskMore(1) calls, and a
+// restored optimiser proposes the same.
 // The first call returns the initial design (an iteration of its own); BO
 // iterations need at least one told result.
 func (o *Optimizer) AskMore(ctx context.Context, q int) ([]Candidate, error) {
