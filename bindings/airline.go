@@ -1,8 +1,10 @@
 package bindings
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"path/filepath"
 	"strings"
 
 	"bohost/host/airline"
@@ -151,7 +153,45 @@ func (Airline) Open(rt *lua.Runtime) *glua.LTable {
 			Desc: "the AirLine evaluator; edge_model/roi_model are ONNX files you supply (DexiNed, YOLO)", Fn: func(L *glua.LState) int { return evaluatorNew(L, rt) }},
 		{Name: "baseline", Sig: "airline.baseline(\"lsd\"|\"fld\"|\"hough\", image) -> segments", Desc: "OpenCV's line detectors, for comparison", Fn: baseline},
 		{Name: "score", Sig: "airline.score(segments, item) -> {f=, precision=, recall=, r=, soft_lp=, soft_precision=, soft_f=, soft_r=}", Desc: "the F-score at r px (3 at 640x480) of segments against an item's ground truth, and the welding study's soft LP_r (r = 20 px at 3264x2448, scaled)", Fn: scoreSegments},
+		{Name: "write_weld_set", Sig: "airline.write_weld_set{dir=, n=40, width=3264, height=2448, seed=0, format=\"jpeg\"|\"png\", quality=92} -> {label_file=, complete=, partial=, empty=, labels=}",
+			Desc: "writes n weld scenes as images + ground_truth.json in the welding study's label format (some labels partial or empty); open it with airline.dataset{labels = t.label_file}", Fn: writeWeldSet},
 	})
+}
+
+// writeWeldSet is airline.write_weld_set: dataset.WriteWeldSet.
+func writeWeldSet(L *glua.LState) int {
+	const op = "airline.write_weld_set"
+	o := lua.CheckOpts(L, 1, op, "dir", "n", "width", "height", "seed", "format", "quality")
+	if !o.Has("dir") {
+		return lua.Raisef(L, errs.BadArg, op, "option 'dir' is required: the directory to write the images and ground_truth.json to")
+	}
+	dir := o.String("dir", "")
+	seed := o.Int("seed", 0)
+	if seed < 0 {
+		return lua.Raisef(L, errs.BadArg, op, "option 'seed' must be >= 0, got %d", seed)
+	}
+	wo := dataset.WeldSetOptions{N: o.Int("n", 0), Width: o.Int("width", 0), Height: o.Int("height", 0), Seed: uint64(seed),
+		Format: o.String("format", ""), Quality: o.Int("quality", 0)}
+	for _, k := range []string{"n", "width", "height", "quality"} {
+		if o.Has(k) && o.Int(k, 0) == 0 {
+			return lua.Raisef(L, errs.BadArg, op, "option '%s' must not be 0 (leave it out for the default)", k)
+		}
+	}
+	ctx := L.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	sum, err := dataset.WriteWeldSet(ctx, dir, wo)
+	if err != nil {
+		return lua.Raise(L, op, err)
+	}
+	v, err := toLuaJSON(L, sum)
+	if err != nil {
+		return lua.Raise(L, op, err)
+	}
+	L.SetField(v, "label_file", glua.LString(filepath.Join(dir, dataset.WeldLabelFile)))
+	L.Push(v)
+	return 1
 }
 
 func tryCall(L *glua.LState, op string, fn glua.LGFunction) int {
