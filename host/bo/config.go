@@ -78,6 +78,12 @@ type Config struct {
 	Acquisition string          `json:"acquisition" lua:",enum=rho_kg|qlognei|qnei|ucb|ei|ts|random|sobol"` // default "rho_kg"
 	Mode        string          `json:"mode" lua:",enum=pair|all_w"`                                        // "pair" (default for rho_kg) or "all_w" (default otherwise)
 	NInitial    int             `json:"n_initial" lua:",count"`                                             // initial design size: x's (all_w) or pairs (pair); default 2·dim(x)+2
+	// InitialX are x's (user units) the initial design starts with, before
+	// its Sobol points: a known-good setting (a detector's defaults) that
+	// every run should see. In all_w mode each is evaluated at every w; in
+	// pair mode each takes the w of the design point it replaces. They count
+	// towards NInitial, which must be at least len(InitialX).
+	InitialX [][]float64 `json:"initial_x,omitempty"`
 	Seed        uint64          `json:"seed"`
 	// Design picks the random stream of the initial design and of a
 	// run-long continuous Sobol W set: DesignBohost (default: scrambled
@@ -250,6 +256,19 @@ func (c Config) Validate() error {
 	}
 	if c.NInitial < 1 || c.NInitial > 100000 {
 		return bad("n_initial", "must be in [1, 100000], got %d", c.NInitial)
+	}
+	if len(c.InitialX) > c.NInitial {
+		return bad("initial_x", "holds %d x's, more than n_initial = %d (they are part of the initial design)", len(c.InitialX), c.NInitial)
+	}
+	for i, x := range c.InitialX {
+		if len(x) != len(c.Space) {
+			return bad(fmt.Sprintf("initial_x[%d]", i+1), "has %d values, want %d (one per dimension of space)", len(x), len(c.Space))
+		}
+		for k, v := range x {
+			if !(v >= c.Space[k][0] && v <= c.Space[k][1]) {
+				return bad(fmt.Sprintf("initial_x[%d][%d]", i+1, k+1), "= %g is outside space[%d] = [%g, %g]", v, k+1, c.Space[k][0], c.Space[k][1])
+			}
+		}
 	}
 	e := c.Env
 	switch {

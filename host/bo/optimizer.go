@@ -374,12 +374,17 @@ func (o *Optimizer) Pending() ([]Candidate, []int) {
 }
 
 // initial is the initial design: NInitial Sobol x's at every w (all_w), or
-// NInitial Sobol points in the joint (x, w) space (pair).
+// NInitial Sobol points in the joint (x, w) space (pair); the first
+// len(InitialX) x's are InitialX's (the Sobol stream is drawn as without
+// them, so the remaining points do not move).
 func (o *Optimizer) initial() []Candidate {
 	n := o.cfg.NInitial
 	var out []Candidate
 	if o.cfg.Mode == ModeAllW {
-		for _, z := range o.sobolX(0, n) {
+		for i, z := range o.sobolX(0, n) {
+			if i < len(o.cfg.InitialX) {
+				z = o.toInternal(o.cfg.InitialX[i])
+			}
 			out = append(out, o.allW(z)...)
 		}
 		return out
@@ -394,6 +399,9 @@ func (o *Optimizer) initial() []Candidate {
 			z[k] = o.xlo[k] + u[k]*(o.xhi[k]-o.xlo[k])
 		}
 		c := Candidate{X: o.toUser(z)}
+		if len(out) < len(o.cfg.InitialX) {
+			c.X = slices.Clone(o.cfg.InitialX[len(out)])
+		}
 		if o.widx != nil {
 			i := min(int(u[o.dx]*float64(len(o.wset))), len(o.wset)-1)
 			c.W, c.EnvIndex = slices.Clone(o.wset[i]), o.widx[i]

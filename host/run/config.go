@@ -44,8 +44,9 @@ type Config struct {
 	// is the evaluator's space and an empty Env is the data set's
 	// environment list (one normalised envfeat vector per image).
 	Optimizer bo.Config `json:"optimizer"`
-	// Objective is the worker spec: {"airline": {...}} or {"lua": {"file":,
-	// "fn":}} (see host/objective), or anything the worker's factory
+	// Objective is the worker spec: {"airline": {...}}, {"lua": {"file":,
+	// "fn":}} or {"command": {"command": [...], ...}} (an external
+	// evaluator, host/extproc) (see host/objective), or anything the worker's factory
 	// understands. Required. A relative Lua objective file is taken from the
 	// working directory when it is there, else from the script's directory.
 	Objective json.RawMessage `json:"objective" lua:",required"`
@@ -219,7 +220,7 @@ func (c Config) Validate() error {
 	case c.Dir == "":
 		return bad("dir is required (the run directory)")
 	case len(c.Objective) == 0:
-		return bad("objective is required: {airline = {...}} or {file = ..., fn = ...}")
+		return bad("objective is required: {airline = {...}}, {file = ..., fn = ...} or {command = {...}}")
 	case c.Iterations < 0:
 		return bad("iterations must be >= 0, got %d", c.Iterations)
 	case c.Workers < 1 || c.Workers > 1024:
@@ -260,6 +261,20 @@ func (c Config) validateOptimizer() error {
 	if spec, err := objective.ParseSpec(c.Objective); err == nil && spec.Airline != nil {
 		if noSpace {
 			oc.Space, oc.Names, oc.Scales = [][2]float64{{0, 1}}, nil, nil
+			if len(oc.InitialX) > 0 {
+				// initial_x is checked against the evaluator's space when
+				// the run opens; here only its shape.
+				oc.Space = make([][2]float64, len(oc.InitialX[0]))
+				for k := range oc.Space {
+					lo, hi := math.Inf(1), math.Inf(-1)
+					for _, x := range oc.InitialX {
+						if k < len(x) {
+							lo, hi = math.Min(lo, x[k]), math.Max(hi, x[k])
+						}
+					}
+					oc.Space[k] = [2]float64{lo - 1, hi + 1}
+				}
+			}
 		}
 		if noEnv {
 			oc.Env = placeholderEnv(oc)
