@@ -84,7 +84,7 @@ type Config struct {
 	// pair mode each takes the w of the design point it replaces. They count
 	// towards NInitial, which must be at least len(InitialX).
 	InitialX [][]float64 `json:"initial_x,omitempty"`
-	Seed        uint64          `json:"seed"`
+	Seed     uint64      `json:"seed"`
 	// Design picks the random stream of the initial design and of a
 	// run-long continuous Sobol W set: DesignBohost (default: scrambled
 	// Sobol seeded from Seed through the optimiser's derived seeds) or
