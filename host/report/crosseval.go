@@ -59,7 +59,14 @@ type CrossRow struct {
 	DTail       *Diff // CVaR at TailLevel
 	DOwn        *Diff // CVaR at the row's own Level
 
+	// Differs lists the config.json settings in which the row's runs differ
+	// from the baseline's (seed for seed); Confounded when more than one
+	// (guards.go).
+	Differs    []string
+	Confounded bool
+
 	scores map[int64][]float64 // seed -> scores on CrossEval.Images
+	group  *AlphaResult
 }
 
 // CrossEval is the report's cross-evaluation (Result.Cross).
@@ -288,7 +295,7 @@ func (g *gen) crossEval() error {
 		a := g.groupOf(x.r)
 		row := byGroup[a]
 		if row == nil {
-			row = &CrossRow{Label: a.Label, Alpha: a.Alpha, Level: level(a), Reference: a.Reference, scores: map[int64][]float64{}}
+			row = &CrossRow{Label: a.Label, Alpha: a.Alpha, Level: level(a), Reference: a.Reference, scores: map[int64][]float64{}, group: a}
 			byGroup[a] = row
 		}
 		if _, dup := row.scores[x.r.Seed]; dup {
@@ -644,7 +651,7 @@ func (g *gen) crossMarkdown(p func(string, ...any)) {
 	p("with 95 %% percentile bootstrap intervals over images and seeds (%d replicates; each replicate resamples the seeds and the images with replacement, ", c.B)
 	p("one image resample shared by every seed and both recommendations; fixed random seed, so the report is deterministic). ")
 	p("The own-alpha column compares each row with the baseline at that row's own level.\n\n")
-	p("| recommendation | paired seeds | Δ mean | Δ CVaR %g (lower tail) | Δ CVaR at own alpha |\n|---|---|---|---|---|\n", TailLevel)
+	p("| recommendation | paired seeds | Δ mean | Δ CVaR %g (lower tail) | Δ CVaR at own alpha | differs from the baseline in |\n|---|---|---|---|---|---|\n", TailLevel)
 	for _, row := range c.Rows {
 		if row.Baseline {
 			continue
@@ -653,7 +660,14 @@ func (g *gen) crossMarkdown(p func(string, ...any)) {
 		if row.DOwn != nil {
 			own = fmt.Sprintf("CVaR %g: %s", row.Level, own)
 		}
-		p("| %s | %d | %s | %s | %s |\n", mdEscape(row.Label), row.PairedSeeds, fmtDiff(row.DMean), fmtDiff(row.DTail), own)
+		differs := strings.Join(row.Differs, ", ")
+		if differs == "" {
+			differs = "—"
+		}
+		if row.Confounded {
+			differs = "**confounded**: " + differs
+		}
+		p("| %s | %d | %s | %s | %s | %s |\n", mdEscape(row.Label), row.PairedSeeds, fmtDiff(row.DMean), fmtDiff(row.DTail), own, mdEscape(differs))
 	}
 	p("\n")
 }
@@ -682,6 +696,8 @@ func (g *gen) crossRecords() []*record {
 		}
 		rec.addStat("worst", row.Worst)
 		rec.add("paired_seeds", row.PairedSeeds)
+		rec.add("confounded", row.Confounded)
+		rec.add("differs_in", strings.Join(row.Differs, " "))
 		for _, d := range []struct {
 			name string
 			d    *Diff

@@ -23,10 +23,12 @@
 //
 // # Files written under Out
 //
-//	convergence.{png,svg,pdf}  posterior CVaR of the recommendation and best observed
-//	                           CVaR against evaluations (iterations.jsonl n_trials,
-//	                           else counted from trials.jsonl); per alpha the mean
-//	                           over seeds with a ±1 std (or min–max) band
+//	convergence.{png,svg,pdf}  posterior CVaR of the recommendation (model-predicted)
+//	                           and best observed CVaR (measured), each in its own
+//	                           labelled panel, against evaluations (iterations.jsonl
+//	                           n_trials, else counted from trials.jsonl); per alpha
+//	                           the mean over seeds with a ±1 std (or min–max) band;
+//	                           each run's last iteration marked (Result.Curves)
 //	tradeoff.*                 lower tail (CVaR 0.1 of final_eval.scores, the same
 //	                           measure for every alpha) and mean score against alpha
 //	                           (error bars over seeds; the reference dashed) beside
@@ -64,6 +66,14 @@
 //	results.json               list of records for pandas (pd.DataFrame(json.load(f))):
 //	                           kind "run" rows as runs.csv, then kind "alpha" rows as
 //	                           summary.csv; unknown values are null
+//
+// Guards (guards.go; docs/sweeps.md, "Guards"): against the welding study's
+// failures, summary.md's Guards section and WarnGuard warnings show per run
+// how many distinct environments it evaluated and flag a run a few dominate
+// (EnvUse), flag a last iteration without its value or with a sharp drop,
+// an alpha whose final values average measured and model values, and every
+// comparison of runs whose config.json differ in more than one setting
+// (Comparison, CrossRow.Confounded; also the first words of the headline).
 //
 // Cross-evaluation statistics: per run, the mean, CVaR (bohost convention)
 // and worst of its per-image scores on the common images; per row, mean ±

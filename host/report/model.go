@@ -42,6 +42,7 @@ type RunResult struct {
 	WallS       float64
 	RecX        []float64 // recommended x in the space's units, one per dimension
 	Deaths      []float64 // elapsed_s of worker deaths
+	Envs        *EnvUse   // how evenly it spread its evaluations over environments (nil: continuous or none)
 
 	run *Run
 }

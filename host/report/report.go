@@ -84,6 +84,12 @@ type Result struct {
 	Cross *CrossEval
 	// Headline is the plain sentence at the top of summary.md.
 	Headline string
+	// Curves lists every curve of the convergence figure: which panel,
+	// measured or model-predicted, from which field, and its points.
+	Curves []Curve
+	// Comparisons are the groups of runs the report compares and the
+	// config.json settings they differ in (guards.go).
+	Comparisons []Comparison
 }
 
 // Generate reads every run directory at or below dirs and writes the figures
@@ -130,7 +136,7 @@ func Generate(ctx context.Context, dirs []string, opts Options) (*Result, error)
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return nil, errs.Wrap(errs.IO, op, err)
 	}
-	steps := []func() error{g.convergence, g.tradeoff, g.scores, g.params, g.perRun, g.crossEval, g.collect, g.tables}
+	steps := []func() error{g.convergence, g.tradeoff, g.scores, g.params, g.perRun, g.crossEval, g.guards, g.collect, g.tables}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return g.res, errs.Wrap(errs.Canceled, op, err)
@@ -232,12 +238,18 @@ func (g *gen) bandName() string {
 	return "±1 std"
 }
 
-// convergence: posterior CVaR at the recommendation and best observed CVaR
-// against evaluations, mean and band over seeds per alpha.
+// convergence: posterior CVaR at the recommendation (model-predicted) and
+// best observed CVaR (measured) against evaluations, mean and band over
+// seeds per alpha, each in its own panel whose title and axis say which it
+// is: a curve never joins values of the two kinds (the welding study's
+// record mixed them in one line). Every run's last iteration is marked, and
+// the axes are never cut (no fixed x range), so a collapse at the end shows;
+// each curve drawn is listed in Result.Curves.
 func (g *gen) convergence() error {
-	post := NewFigure("posterior CVaR of the recommendation", "evaluations", "CVaR of score")
-	obs := NewFigure("best observed CVaR", "evaluations", "CVaR of score")
+	post := NewFigure(PanelPredicted, "evaluations", "CVaR of score, "+CurvePredicted)
+	obs := NewFigure(PanelMeasured, "evaluations", "CVaR of score, "+CurveMeasured)
 	have := [2]bool{}
+	var lastX, lastY [2][]float64
 	for _, a := range g.res.Alphas {
 		var pc, oc []stepCurve
 		for _, r := range a.runs {
@@ -255,6 +267,12 @@ func (g *gen) convergence() error {
 				}
 			}
 			pc, oc = appendCurve(pc, p), appendCurve(oc, o)
+			for k, c := range []stepCurve{p, o} {
+				if n := len(c.x); n > 0 {
+					lastX[k], lastY[k] = append(lastX[k], c.x[n-1]), append(lastY[k], c.y[n-1])
+				}
+			}
+			g.finalIteration(r, ev)
 		}
 		for k, cs := range [][]stepCurve{pc, oc} {
 			if len(cs) == 0 {
@@ -268,7 +286,19 @@ func (g *gen) convergence() error {
 				f.Band(name, b.x, b.lo, b.hi)
 			}
 			f.Line(name, b.x, b.mean)
+			g.res.Curves = append(g.res.Curves, Curve{Figure: "convergence", Panel: f.title, Series: name,
+				Kind: [2]string{CurvePredicted, CurveMeasured}[k], Source: [2]string{SourcePosteriorCVaR, SourceBestObservedCVaR}[k],
+				X: b.x, Y: b.mean})
 			have[k] = true
+		}
+	}
+	for k, f := range [2]*Figure{post, obs} {
+		if len(lastX[k]) > 0 {
+			f.SetColor(LastIterationSeries, color0)
+			f.Markers(LastIterationSeries, lastX[k], lastY[k], "diamond", 3.5)
+			g.res.Curves = append(g.res.Curves, Curve{Figure: "convergence", Panel: f.title, Series: LastIterationSeries,
+				Kind: [2]string{CurvePredicted, CurveMeasured}[k], Source: [2]string{SourcePosteriorCVaR, SourceBestObservedCVaR}[k],
+				X: lastX[k], Y: lastY[k], Markers: true})
 		}
 	}
 	var panels []*Figure
@@ -283,7 +313,7 @@ func (g *gen) convergence() error {
 		return nil
 	}
 	return g.save(g.opts.Out, "convergence", DefaultWidth, 3.6*vg.Inch,
-		fmt.Sprintf("Convergence: mean over seeds, band %s", g.bandName()), len(panels), panels...)
+		fmt.Sprintf("Convergence: mean over seeds, band %s; diamonds: each run's last iteration", g.bandName()), len(panels), panels...)
 }
 
 func appendCurve(cs []stepCurve, c stepCurve) []stepCurve {

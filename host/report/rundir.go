@@ -128,6 +128,28 @@ type Config struct {
 	Seed          *json.Number    `json:"seed"`
 	Objective     json.RawMessage `json:"objective"` // a string or the objective spec object
 	Sweep         *SweepInfo      `json:"sweep"`     // what the sweep script recorded (free-form; these keys are read)
+	Env           EnvInfo         `json:"env"`       // the environment list's description
+}
+
+// EnvInfo is config.json's env: {"kind": "list" | "box", "n": N, ...}.
+type EnvInfo struct {
+	Kind string `json:"kind"`
+	N    int    `json:"n"`
+}
+
+// UnmarshalJSON accepts any JSON value: what the report cannot read is left
+// zero, never a decoding error.
+func (e *EnvInfo) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Kind json.RawMessage `json:"kind"`
+		N    json.RawMessage `json:"n"`
+	}
+	if json.Unmarshal(b, &v) != nil {
+		return nil
+	}
+	_ = json.Unmarshal(v.Kind, &e.Kind)
+	_ = json.Unmarshal(v.N, &e.N)
+	return nil
 }
 
 // SweepInfo is the part of config.json's free-form sweep the report reads:
@@ -286,6 +308,7 @@ type Run struct {
 	Seed       int64
 
 	Config     *Config
+	ConfigRaw  json.RawMessage // config.json as written (valid JSON), for comparing settings
 	Trials     []Trial
 	Iterations []Iteration
 	Events     []Event
@@ -378,6 +401,9 @@ func LoadRun(dir, name string) *Run {
 	r := &Run{Dir: dir, Name: name, Alpha: math.NaN(), Convention: "bohost"}
 
 	if b, ok := r.readFile("config.json", "it holds alpha, seed and the space bounds"); ok {
+		if json.Valid(b) {
+			r.ConfigRaw = b
+		}
 		var c Config
 		if err := json.Unmarshal(b, &c); err != nil {
 			r.warn(WarnMalformed, "config.json", jsonLine(b, err), "%v", err)

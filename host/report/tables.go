@@ -125,6 +125,13 @@ func (g *gen) runRecord(r *RunResult) *record {
 	rec.add("iterations", r.Iterations)
 	rec.add("failures", r.Failures)
 	rec.add("wall_s", r.WallS)
+	distinct, share, dominated := math.NaN(), math.NaN(), false
+	if r.Envs != nil {
+		distinct, share, dominated = float64(r.Envs.Distinct), r.Envs.Top3Share, r.Envs.Dominated
+	}
+	rec.add("distinct_envs", distinct)
+	rec.add("top3_env_share", share)
+	rec.add("envs_dominated", dominated)
 	for k, n := range g.names {
 		v := math.NaN()
 		if k < len(r.RecX) {
@@ -250,6 +257,7 @@ func (g *gen) markdown() []byte {
 	p("not comparable across rows; CVaR 0.1 is the same measure in every row.\n\n")
 
 	g.crossMarkdown(p)
+	g.guardsMarkdown(p)
 
 	p("## Per alpha (tuning images)\n\n")
 	p("| alpha | convention | runs (seeds) | objective: final CVaR at own alpha | mean score | CVaR 0.1 | lower 10 %% | evaluations | failures | wall time (s) | source |\n")
@@ -329,7 +337,7 @@ func (g *gen) markdown() []byte {
 		if w.Kind == WarnMissing || w.Kind == WarnMalformed {
 			p("- %s\n", mdEscape(w.String()))
 			missing++
-		} else {
+		} else if w.Kind != WarnGuard {
 			other++
 		}
 	}
@@ -339,7 +347,7 @@ func (g *gen) markdown() []byte {
 	if other > 0 {
 		p("\n## Other warnings\n\n")
 		for _, w := range g.res.Warnings {
-			if w.Kind != WarnMissing && w.Kind != WarnMalformed {
+			if w.Kind != WarnMissing && w.Kind != WarnMalformed && w.Kind != WarnGuard {
 				p("- %s\n", mdEscape(w.String()))
 			}
 		}
