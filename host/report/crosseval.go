@@ -44,7 +44,8 @@ func (d Diff) Distinct() bool { return d.Lo > 0 || d.Hi < 0 }
 // CrossRow is one recommendation (an alpha or the reference) of the
 // cross-evaluation: statistics of its per-seed scores on the common images.
 type CrossRow struct {
-	Label     string  // ReferenceLabel or "α = 0.1"
+	Label     string  // ReferenceLabel, "α = 0.1" or "baseline: random search"
+	Method    string  // a baseline's name ("defaults", "random search"), "" for the reference and the alphas
 	Alpha     float64 // as recorded
 	Level     float64 // the tail fraction its objective averaged (1: the mean)
 	Reference bool
@@ -86,6 +87,8 @@ type CrossEval struct {
 // level is the fraction of worst environments a group's objective averaged.
 func level(a *AlphaResult) float64 {
 	switch {
+	case a.Baseline != "":
+		return math.NaN() // not a risk level of the sweep: compared at the common measures only
 	case a.Reference:
 		return 1
 	case a.Convention == string(risk.BoTorch):
@@ -295,7 +298,7 @@ func (g *gen) crossEval() error {
 		a := g.groupOf(x.r)
 		row := byGroup[a]
 		if row == nil {
-			row = &CrossRow{Label: a.Label, Alpha: a.Alpha, Level: level(a), Reference: a.Reference, scores: map[int64][]float64{}, group: a}
+			row = &CrossRow{Label: a.Label, Alpha: a.Alpha, Level: level(a), Reference: a.Reference, scores: map[int64][]float64{}, group: a, Method: a.Baseline}
 			byGroup[a] = row
 		}
 		if _, dup := row.scores[x.r.Seed]; dup {
@@ -451,10 +454,25 @@ func (c *CrossEval) scoreName() string {
 // most risk-averse alpha changed against the baseline, or that the alphas
 // are indistinguishable.
 func (c *CrossEval) sentence() string {
+	s := c.alphaSentence()
+	var bs []string
+	for _, row := range c.Rows {
+		if row.Method != "" && !row.Baseline && row.DTail != nil && !math.IsNaN(row.DTail.Est) {
+			bs = append(bs, fmt.Sprintf("%s %s", row.Method, fmtDiff(row.DTail)))
+		}
+	}
+	if len(bs) > 0 {
+		s += fmt.Sprintf(" Baselines against %s, %s lower tail (CVaR %g): %s.", c.Baseline, strings.SplitN(c.what(), " (", 2)[0], TailLevel, strings.Join(bs, "; "))
+	}
+	return s
+}
+
+// alphaSentence is the sentence about the alphas (baselines left out).
+func (c *CrossEval) alphaSentence() string {
 	var first *CrossRow
 	distinct := 0
 	for _, row := range c.Rows {
-		if row.Baseline || row.DTail == nil || math.IsNaN(row.DTail.Est) {
+		if row.Baseline || row.Method != "" || row.DTail == nil || math.IsNaN(row.DTail.Est) {
 			continue
 		}
 		if first == nil || row.Level < first.Level {
@@ -465,6 +483,11 @@ func (c *CrossEval) sentence() string {
 		}
 	}
 	if first == nil {
+		for _, row := range c.Rows {
+			if row.Method != "" && !row.Baseline {
+				return fmt.Sprintf("No alpha has scores to compare with %s.", c.Baseline)
+			}
+		}
 		return fmt.Sprintf("Only %s has scores: nothing to compare it with.", c.Baseline)
 	}
 	against := "against the risk-neutral reference"
@@ -607,6 +630,9 @@ func shortLabel(row *CrossRow) string {
 	if row.Reference {
 		return strings.Replace(ReferenceLabel, " ", "\n", 1) // two lines under the axis
 	}
+	if row.Method != "" {
+		return strings.Replace(row.Method, " ", "\n", 1)
+	}
 	return "α=" + fmtAlpha(row.Alpha)
 }
 
@@ -685,6 +711,7 @@ func (g *gen) crossRecords() []*record {
 		rec.add("recommendation", row.Label)
 		rec.add("alpha", row.Alpha)
 		rec.add("reference", row.Reference)
+		rec.add("method", row.Method)
 		rec.add("baseline", row.Baseline)
 		rec.add("source", c.Source)
 		rec.add("split", c.Split)

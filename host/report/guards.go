@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -88,7 +89,10 @@ type Comparison struct {
 	A, B       string   // labels: the row and its baseline
 	Differs    []string // settings that differ ("alpha", "n_initial", "objective.airline.evaluator.metric", ...)
 	Details    []string // "n_initial: 4 vs 10"
-	Confounded bool     // more than one setting differs (alpha and its convention count as one)
+	Confounded bool     // more than one setting differs (alpha and its convention count as one), or one the runs do not declare
+	// ScoredOnly: A is a baseline that only scored fixed parameters (no
+	// optimisation), compared on the data and objective settings alone.
+	ScoredOnly bool
 }
 
 // envUse computes a run's EnvUse; nil when its environments are continuous
@@ -264,6 +268,15 @@ func (g *gen) compare() {
 	for _, p := range ps {
 		cmp := Comparison{A: p.la, B: p.lb}
 		diff := map[string]string{}
+		declared := map[string]bool{}
+		for _, r := range append(append([]*RunResult(nil), p.a.runs...), p.b.runs...) {
+			if sw := r.run.sweep(); sw != nil {
+				for _, v := range sw.Varies {
+					declared[v] = true
+				}
+			}
+			cmp.ScoredOnly = cmp.ScoredOnly || (r.run.ScoredOnly && slices.Contains(p.a.runs, r))
+		}
 		bySeed := map[int64]*RunResult{}
 		for _, r := range p.b.runs {
 			if _, ok := bySeed[r.Seed]; !ok {
@@ -279,6 +292,9 @@ func (g *gen) compare() {
 				continue
 			}
 			for k, d := range settingDiff(settingsOf(r.run.ConfigRaw), settingsOf(other.run.ConfigRaw)) {
+				if cmp.ScoredOnly && !strings.HasPrefix(k, "objective") && !strings.HasPrefix(k, "data") {
+					continue // no optimiser: only what was scored, and on what, must match
+				}
 				if _, ok := diff[k]; !ok {
 					diff[k] = d
 				}
@@ -300,6 +316,16 @@ func (g *gen) compare() {
 			n-- // one change of risk level, spelled in two conventions
 		}
 		cmp.Confounded = n > 1 || (n == 1 && intended == 0 && p.a.Alpha != p.b.Alpha)
+		if len(declared) > 0 || cmp.ScoredOnly {
+			// The runs say what they vary (a baseline: the acquisition, or
+			// no optimisation at all): anything else differing confounds.
+			cmp.Confounded = false
+			for _, k := range cmp.Differs {
+				if !declared[k] && k != "alpha" && k != "convention" {
+					cmp.Confounded = true
+				}
+			}
+		}
 		g.res.Comparisons = append(g.res.Comparisons, cmp)
 		if c != nil {
 			for _, row := range c.Rows {
@@ -412,7 +438,11 @@ func (g *gen) guardsMarkdown(p func(string, ...any)) {
 		for _, r := range a.runs {
 			u := r.Envs
 			if u == nil {
-				p("| %s | — | — | — | — | — | — | continuous or no environments |\n", mdEscape(r.Name))
+				why := "continuous or no environments"
+				if r.run.ScoredOnly {
+					why = "scored only: no optimisation"
+				}
+				p("| %s | — | — | — | — | — | — | %s |\n", mdEscape(r.Name), why)
 				continue
 			}
 			flag := "ok"
@@ -436,6 +466,9 @@ func (g *gen) guardsMarkdown(p func(string, ...any)) {
 			}
 			if len(c.Differs) == 0 {
 				v = "no difference in config.json"
+			}
+			if c.ScoredOnly {
+				v += " (scored only: its data and objective compared)"
 			}
 			p("| %s | %s | %s | %s |\n", mdEscape(c.A), mdEscape(c.B), mdEscape(strings.Join(c.Details, "; ")), v)
 		}

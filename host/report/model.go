@@ -20,6 +20,9 @@ const (
 // alpha 1 under the bohost convention) in every table and figure.
 const ReferenceLabel = "mean (risk-neutral)"
 
+// BaselinePrefix starts a baseline group's label: "baseline: random search".
+const BaselinePrefix = "baseline: "
+
 // RunResult is the per-run record of the report (one row of runs.csv and of
 // results.json). Unknown numbers are NaN (null in JSON, empty in CSV).
 type RunResult struct {
@@ -29,6 +32,7 @@ type RunResult struct {
 	Convention  string
 	Seed        int64
 	Reference   bool   // the risk-neutral reference (Run.Reference)
+	Baseline    string // a baseline's name (Run.Baseline), "" otherwise
 	Status      string // summary.json status, or "incomplete" without one
 	FinalCVaR   float64
 	FinalMean   float64
@@ -52,7 +56,8 @@ type AlphaResult struct {
 	Alpha       float64
 	Convention  string
 	Reference   bool   // the risk-neutral reference's runs
-	Label       string // e.g. "α = 0.1", or ReferenceLabel
+	Baseline    string // a baseline's name ("random search"): its runs form a group of their own
+	Label       string // e.g. "α = 0.1", ReferenceLabel, or "baseline: random search"
 	Seeds       []int64
 	FinalCVaR   Stat
 	FinalMean   Stat
@@ -132,7 +137,7 @@ func val(p *float64) float64 {
 // summarise derives a run's record and adds warnings about fallbacks.
 func summarise(r *Run, names []string) *RunResult {
 	nan := math.NaN()
-	res := &RunResult{Name: r.Name, Dir: r.Dir, Alpha: r.Alpha, Convention: r.Convention, Seed: r.Seed, Reference: r.Reference,
+	res := &RunResult{Name: r.Name, Dir: r.Dir, Alpha: r.Alpha, Convention: r.Convention, Seed: r.Seed, Reference: r.Reference, Baseline: r.Baseline,
 		Status: "incomplete", FinalCVaR: nan, FinalMean: nan, FinalSource: SourceNone, Lower10: nan, CVaR10: nan, WallS: nan, run: r}
 	s := r.Summary
 	if s != nil && s.Status != "" {
@@ -258,29 +263,36 @@ func summarise(r *Run, names []string) *RunResult {
 // group collects runs by (convention, alpha), sorted by convention then alpha.
 func group(runs []*RunResult, dimN int) []*AlphaResult {
 	type key struct {
-		conv  string
-		alpha float64
+		conv     string
+		alpha    float64
+		baseline string
 	}
 	m := map[key]*AlphaResult{}
 	var out []*AlphaResult
 	convs := map[string]bool{}
 	for _, r := range runs {
-		k := key{r.Convention, r.Alpha}
+		k := key{r.Convention, r.Alpha, r.Baseline}
 		if math.IsNaN(r.Alpha) {
 			k.alpha = math.Inf(1) // NaN != NaN: give the unknown group one key
 		}
 		g, ok := m[k]
 		if !ok {
-			g = &AlphaResult{Alpha: r.Alpha, Convention: r.Convention}
+			g = &AlphaResult{Alpha: r.Alpha, Convention: r.Convention, Baseline: r.Baseline}
 			m[k] = g
 			out = append(out, g)
 		}
 		g.runs = append(g.runs, r)
-		if !r.Reference {
+		if !r.Reference && r.Baseline == "" {
 			convs[r.Convention] = true // the reference's convention is always bohost
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
+		if (out[i].Baseline == "") != (out[j].Baseline == "") {
+			return out[i].Baseline == "" // baselines after the alphas
+		}
+		if out[i].Baseline != out[j].Baseline {
+			return out[i].Baseline < out[j].Baseline
+		}
 		if out[i].Convention != out[j].Convention {
 			return out[i].Convention < out[j].Convention
 		}
@@ -300,6 +312,9 @@ func group(runs []*RunResult, dimN int) []*AlphaResult {
 		}
 		if g.Reference {
 			g.Label = ReferenceLabel
+		}
+		if g.Baseline != "" {
+			g.Label = BaselinePrefix + g.Baseline
 		}
 		var cv, mean, lo, c10, ev, fail, wall []float64
 		sources := map[string]int{}
@@ -360,6 +375,9 @@ func (a *AlphaResult) name() string {
 	if a.Reference {
 		return ReferenceLabel
 	}
+	if a.Baseline != "" {
+		return a.Label
+	}
 	return fmtAlpha(a.Alpha)
 }
 
@@ -367,6 +385,9 @@ func (a *AlphaResult) name() string {
 func (a *AlphaResult) short() string {
 	if a.Reference {
 		return ReferenceLabel
+	}
+	if a.Baseline != "" {
+		return a.Baseline
 	}
 	return "α=" + fmtAlpha(a.Alpha)
 }

@@ -341,7 +341,7 @@ func appendCurve(cs []stepCurve, c stepCurve) []stepCurve {
 func (g *gen) alphaAxis() string {
 	convs := map[string]bool{}
 	for _, a := range g.res.Alphas {
-		if !a.Reference {
+		if !a.Reference && a.Baseline == "" {
 			convs[a.Convention] = true
 		}
 	}
@@ -378,8 +378,8 @@ func (g *gen) tradeoff() error {
 			ref = a
 			continue
 		}
-		if math.IsNaN(a.Alpha) {
-			continue
+		if math.IsNaN(a.Alpha) || a.Baseline != "" {
+			continue // baselines: in the right panel only (they have no place on the alpha axis)
 		}
 		ax = append(ax, a.Alpha)
 		cv = append(cv, a.CVaR10.Mean)
@@ -697,6 +697,9 @@ func segments(lines [][]float64) (out []imgbuf.Segment, bad int) {
 
 func (g *gen) overlays(dir string, a *AlphaResult, r *RunResult) error {
 	s := r.run.Summary
+	if r.run.ScoredOnly && s != nil && s.FinalEval != nil && s.FinalEval.Best == nil && s.FinalEval.Worst == nil {
+		return nil // a baseline that only scored: it keeps no images
+	}
 	if s == nil || s.FinalEval == nil {
 		// Say which images are absent too: they are what a report on
 		// another machine would need.

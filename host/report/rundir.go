@@ -154,10 +154,17 @@ func (e *EnvInfo) UnmarshalJSON(b []byte) error {
 
 // SweepInfo is the part of config.json's free-form sweep the report reads:
 // scripts/alpha_sweep.lua records role "reference" for the risk-neutral
-// reference run and "alpha" for the others.
+// reference run and "alpha" for the others; scripts/baselines.lua role
+// "baseline" with the baseline's name ("defaults", "random search", "EI on
+// the mean"), tuned false for a run that only scored fixed parameters (no
+// optimisation: no trials, iterations or monitor), and varies, the settings
+// it is meant to differ in from the reference.
 type SweepInfo struct {
 	Alphas []float64 `json:"alphas"`
 	Role   string    `json:"role"`
+	Name   string    `json:"name"`
+	Tuned  *bool     `json:"tuned"`
+	Varies []string  `json:"varies"`
 }
 
 // UnmarshalJSON accepts any JSON value: a sweep field the report does not
@@ -166,12 +173,18 @@ func (si *SweepInfo) UnmarshalJSON(b []byte) error {
 	var v struct {
 		Alphas json.RawMessage `json:"alphas"`
 		Role   json.RawMessage `json:"role"`
+		Name   json.RawMessage `json:"name"`
+		Tuned  json.RawMessage `json:"tuned"`
+		Varies json.RawMessage `json:"varies"`
 	}
 	if json.Unmarshal(b, &v) != nil {
 		return nil
 	}
 	_ = json.Unmarshal(v.Alphas, &si.Alphas)
 	_ = json.Unmarshal(v.Role, &si.Role)
+	_ = json.Unmarshal(v.Name, &si.Name)
+	_ = json.Unmarshal(v.Tuned, &si.Tuned)
+	_ = json.Unmarshal(v.Varies, &si.Varies)
 	return nil
 }
 
@@ -321,6 +334,15 @@ type Run struct {
 	// bohost convention: CVaR_1 is the mean). scripts/alpha_sweep.lua also
 	// records sweep.role = "reference" in its config.json.
 	Reference bool
+	// Baseline names a baseline run (config.json sweep.role "baseline":
+	// default parameters, random search, plain EI on the mean); "" for the
+	// reference and the alphas. Baselines are never the reference, whatever
+	// their alpha, and form groups of their own.
+	Baseline string
+	// ScoredOnly marks a baseline that scored fixed parameters without
+	// optimising (sweep.tuned false): it has no trials, iterations, events
+	// or monitor, and their absence is not reported.
+	ScoredOnly bool
 
 	Warnings []Warning
 }
@@ -466,6 +488,26 @@ func LoadRun(dir, name string) *Run {
 		r.Convention = r.Summary.Convention
 	}
 	r.Reference = r.Alpha == 1 && r.Convention == "bohost"
+	if sw := r.sweep(); sw != nil && sw.Role == "baseline" {
+		r.Reference, r.Baseline = false, sw.Name
+		if r.Baseline == "" {
+			r.Baseline = "baseline"
+		}
+		if sw.Tuned != nil && !*sw.Tuned {
+			r.ScoredOnly = true
+			kept := r.Warnings[:0]
+			for _, w := range r.Warnings {
+				switch w.File {
+				case "trials.jsonl", "iterations.jsonl", "events.jsonl", "monitor.csv":
+					if w.Kind == WarnMissing {
+						continue
+					}
+				}
+				kept = append(kept, w)
+			}
+			r.Warnings = kept
+		}
+	}
 	if r.Config != nil && r.Config.Sweep != nil && r.Config.Sweep.Role == "reference" && !r.Reference {
 		r.warn(WarnNote, "config.json", 0, "sweep.role is \"reference\" but the objective is CVaR at alpha %g (%s), not the mean: treated as an alpha", r.Alpha, r.Convention)
 	}
@@ -679,4 +721,12 @@ func lastOf[T any](r *Run, file, what string, recs []T, num func(T) int) []T {
 	}
 	r.warn(WarnNote, file, 0, "%d records repeat an earlier %s number (a resume?); the last record of each is used", len(recs)-len(out), what)
 	return out
+}
+
+// sweep is config.json's sweep, nil without one.
+func (r *Run) sweep() *SweepInfo {
+	if r.Config == nil {
+		return nil
+	}
+	return r.Config.Sweep
 }

@@ -114,6 +114,7 @@ func (g *gen) runRecord(r *RunResult) *record {
 	rec.add("alpha", r.Alpha)
 	rec.add("convention", r.Convention)
 	rec.add("reference", r.Reference)
+	rec.add("baseline", r.Baseline)
 	rec.add("seed", r.Seed)
 	rec.add("status", r.Status)
 	rec.add("final_cvar", r.FinalCVaR)
@@ -149,6 +150,7 @@ func (g *gen) alphaRecord(a *AlphaResult) *record {
 	rec.add("alpha", a.Alpha)
 	rec.add("convention", a.Convention)
 	rec.add("reference", a.Reference)
+	rec.add("baseline", a.Baseline)
 	rec.add("n_runs", len(a.runs))
 	seeds := make([]string, len(a.Seeds))
 	for i, s := range a.Seeds {
