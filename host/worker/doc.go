@@ -70,6 +70,14 @@
 //     ready, and kills it above the cap (during an evaluation: that one is
 //     oom; idle: nothing is charged).
 //
+// An objective that evaluates in child processes of the worker (it
+// implements Tree: host/extproc's bridge to an external evaluator) says so
+// in Ready.Tree; the baseline, the RSS poll and PIDs then cover the
+// worker's process tree, and its Result.PeakRSSBytes adds the children's
+// peak (their VmHWM reset at the evaluation's start). A worker may explain
+// its own death with a DeathNote line on stderr, which the certificate's
+// reason quotes.
+//
 // # Signals
 //
 // A worker process (Main) stops cleanly on SIGTERM, SIGHUP or SIGINT: the

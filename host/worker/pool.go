@@ -238,12 +238,21 @@ func (p *Pool) spawner() {
 // Size returns the number of worker slots.
 func (p *Pool) Size() int { return p.opts.Size }
 
-// PIDs returns the pids of the live workers (for monitor.Options.WorkerPIDs).
+// PIDs returns the pids of the live workers (for monitor.Options.WorkerPIDs),
+// and of their descendants for a worker whose objective runs in child
+// processes (Ready.Tree).
 func (p *Pool) PIDs() []int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	out := make([]int, 0, len(p.procs))
 	for w := range p.procs {
+		w.mu.Lock()
+		tree := w.tree
+		w.mu.Unlock()
+		if tree { // its objective's processes too (Ready.Tree)
+			out = append(out, TreePIDs(w.pid)...)
+			continue
+		}
 		out = append(out, w.pid)
 	}
 	return out
@@ -508,6 +517,20 @@ type proc struct {
 	evalPeak  int64  // largest RSS the parent saw during the current evaluation
 	capBy     string // for CauseRSSCap: CapByPoll or CapByPeak
 	capPeak   int64  // the RSS or peak that was over the cap
+	tree      bool   // Ready.Tree: measure the worker's process tree (tree.go)
+	note      string // the last DeathNote line of its stderr
+}
+
+// rss is the worker's VmRSS, or its process tree's when its objective runs
+// in child processes (Ready.Tree).
+func (w *proc) rss() (int64, error) {
+	w.mu.Lock()
+	tree := w.tree
+	w.mu.Unlock()
+	if tree {
+		return TreeRSS(w.pid)
+	}
+	return monitor.ProcRSS(w.pid)
 }
 
 func (p *Pool) start(ctx context.Context, slot int) (*proc, error) {
@@ -616,7 +639,10 @@ func (p *Pool) start(ctx context.Context, slot int) (*proc, error) {
 			return nil, p.startFailed(w, "its objective could not be built: "+r.Error, kind)
 		}
 		w.setPhase("idle")
-		base, _ := monitor.ProcRSS(w.pid)
+		w.mu.Lock()
+		w.tree = r.Tree
+		w.mu.Unlock()
+		base, _ := w.rss()
 		w.noteRSS(base)
 		w.mu.Lock()
 		w.up = true
@@ -686,7 +712,12 @@ func (w *proc) readStdout(r *os.File) {
 		case frameHeartbeat:
 			if f.Heartbeat != nil {
 				w.setPhase(f.Heartbeat.Phase)
-				w.noteRSS(f.Heartbeat.RSSBytes)
+				w.mu.Lock()
+				tree := w.tree
+				w.mu.Unlock()
+				if !tree { // the worker's own RSS: the poll measures a tree
+					w.noteRSS(f.Heartbeat.RSSBytes)
+				}
 			}
 		case frameResult:
 			if f.Result != nil {
@@ -727,7 +758,7 @@ func (w *proc) watch(o Options) {
 			return
 		case <-t.C:
 		}
-		if rss, err := monitor.ProcRSS(w.pid); err == nil {
+		if rss, err := w.rss(); err == nil {
 			w.noteRSS(rss)
 			w.mu.Lock()
 			up := w.up
@@ -754,6 +785,12 @@ func (w *proc) watch(o Options) {
 // goroutine dump would push out of the tail.
 func (w *proc) noteStderr(line []byte) {
 	l := strings.TrimSpace(string(line))
+	if note, ok := strings.CutPrefix(l, DeathNote); ok {
+		w.mu.Lock()
+		w.note = note
+		w.mu.Unlock()
+		return
+	}
 	fatal, oom := isFatalLine(l), runtimeOOM(l)
 	if !fatal && !oom {
 		return
@@ -1024,6 +1061,9 @@ func (w *proc) certificate(o Options, reqID uint64) Death {
 		if !strings.Contains(d.StderrTail, w.fatal) {
 			d.Reason += ": " + w.fatal
 		}
+	}
+	if w.note != "" {
+		d.Reason += "; " + w.note
 	}
 	w.certified = &d
 	return d

@@ -59,6 +59,9 @@ type Ready struct {
 	Limits    string `json:"limits,omitempty"` // which memory limits were applied
 	Error     string `json:"error,omitempty"`  // the Factory failed: the worker exits
 	ErrorKind string `json:"error_kind,omitempty"`
+	// Tree: the objective evaluates in child processes (it implements
+	// Tree), so the pool measures the worker's whole process tree.
+	Tree bool `json:"tree,omitempty"`
 }
 
 // Request is one evaluation.

@@ -130,6 +130,9 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, factory Factory) er
 		err = errs.New(errs.Internal, op, "factory returned a nil objective")
 	}
 	ready.Limits = applyLimits(hello)
+	if _, ok := obj.(Tree); ok {
+		ready.Tree = true
+	}
 	if err != nil {
 		ready.Error, ready.ErrorKind = err.Error(), errs.KindOf(err)
 		fw.write(&frame{Type: frameReady, Ready: ready})
@@ -246,6 +249,14 @@ func evalOne(ctx context.Context, obj Objective, req Request, pr *phaseReporter)
 		res.Phase = pr.get()
 		res.Seconds = time.Since(start).Seconds()
 		res.PeakRSSBytes, res.PeakRSSScope = monitor.PeakRSS(), scope
+		if t, ok := obj.(Tree); ok {
+			// The evaluation ran in the worker's children: their peak too.
+			child, perEval := t.ChildPeakRSS()
+			res.PeakRSSBytes += child
+			if !perEval {
+				res.PeakRSSScope = PeakProcess
+			}
+		}
 		res.PID = os.Getpid()
 		res.Death = nil
 	}()
