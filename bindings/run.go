@@ -200,7 +200,25 @@ type objectiveOption json.RawMessage
 func (o *objectiveOption) UnmarshalLua(v glua.LValue, path string) error {
 	t, ok := v.(*glua.LTable)
 	if !ok {
-		return lua.OptionError(path, "must be {file = \"objective.lua\", fn = \"evaluate\"} or {airline = {...}}, got %s", lua.TypeName(v))
+		return lua.OptionError(path, "must be {file = \"objective.lua\", fn = \"evaluate\"}, {airline = {...}} or {command = {\"python3\", \"eval.py\"}, ...}, got %s", lua.TypeName(v))
+	}
+	if t.RawGetString("command") != glua.LNil {
+		// An external evaluator (host/extproc, docs/evaluators.md): the
+		// spec's own fields, strictly, with gpus as a list or a count.
+		var c commandObjective
+		if err := lua.Decode(t, path, &c); err != nil {
+			return err
+		}
+		c.CommandSpec.GPUs = c.GPUs
+		if err := c.CommandSpec.Validate(); err != nil {
+			var e *errs.Error
+			if errors.As(err, &e) && e.Op == "objective.command" {
+				e.Msg = path + "." + e.Msg
+			}
+			return err
+		}
+		*o, _ = json.Marshal(map[string]any{"command": c.CommandSpec})
+		return nil
 	}
 	if t.RawGetString("airline") != glua.LNil {
 		var spec struct { // strict keys and types, by the spec's own json tags
@@ -233,6 +251,39 @@ func (o *objectiveOption) UnmarshalLua(v glua.LValue, path string) error {
 		return err
 	}
 	*o, _ = json.Marshal(map[string]any{"lua": map[string]any{"file": l.File, "fn": l.Fn}})
+	return nil
+}
+
+// commandObjective is bo.run's objective = {command = {...}, env =, cwd =,
+// gpus =, setup_timeout_s =}: objective.CommandSpec's options, with gpus
+// also given as a count.
+type commandObjective struct {
+	objective.CommandSpec
+	GPUs gpusOption `json:"gpus"`
+}
+
+// gpusOption is a list of device indices ({0, 1}) or a count n (0 … n-1).
+type gpusOption []int
+
+func (g *gpusOption) UnmarshalLua(v glua.LValue, path string) error {
+	if n, ok := v.(glua.LNumber); ok {
+		if float64(n) < 1 || float64(n) != math.Trunc(float64(n)) || float64(n) > 1024 {
+			return lua.OptionError(path, "must be a count of GPUs >= 1 or a list of device indices ({0, 1}), got %v", float64(n))
+		}
+		*g = make(gpusOption, int(n))
+		for i := range *g {
+			(*g)[i] = i
+		}
+		return nil
+	}
+	var list []int
+	if err := lua.Decode(v, path, &list); err != nil {
+		return lua.OptionError(path, "must be a count of GPUs or a list of device indices ({0, 1}), got %s", lua.TypeName(v))
+	}
+	if len(list) == 0 {
+		return lua.OptionError(path, "must list at least one device index ({0, 1}), or be left out")
+	}
+	*g = list
 	return nil
 }
 

@@ -24,7 +24,60 @@ import (
 type Spec struct {
 	Airline *AirlineSpec    `json:"airline,omitempty"`
 	Lua     *LuaSpec        `json:"lua,omitempty"`
+	Command *CommandSpec    `json:"command,omitempty"`
 	Other   json.RawMessage `json:"-"` // unused; kept for forward compatibility
+}
+
+// CommandSpec is an external evaluator (host/extproc, docs/evaluators.md):
+// each worker starts Command once as a long-lived child process and sends
+// it one evaluation at a time over a JSON-lines protocol on its stdin and
+// stdout. In Lua: objective = {command = {"python3", "eval.py"}, env = {...},
+// cwd = "dir", gpus = {0, 1}}.
+type CommandSpec struct {
+	// Command is the argv: the program (found on PATH) and its arguments.
+	Command []string `json:"command" lua:",required"`
+	// Env is added to the child's environment (the worker's, which is
+	// bohost's).
+	Env map[string]string `json:"env,omitempty"`
+	// Cwd is the child's working directory (relative: to bohost's working
+	// directory; "": bohost's).
+	Cwd string `json:"cwd,omitempty"`
+	// GPUs places worker slot i on device GPUs[i % len(GPUs)] through
+	// CUDA_VISIBLE_DEVICES (none: the variable is left as it is). In Lua
+	// a count n stands for {0, ..., n-1}.
+	GPUs []int `json:"gpus,omitempty"`
+	// SetupTimeoutS bounds the child's start (its setup, e.g. loading a
+	// model) until its ready line, in seconds (0: 60).
+	SetupTimeoutS float64 `json:"setup_timeout_s,omitempty" zero:"must be > 0 seconds (leave it out for 60)"`
+}
+
+// DefaultSetupTimeoutS is CommandSpec.SetupTimeoutS when it is 0.
+const DefaultSetupTimeoutS = 60
+
+// Validate names the first bad field.
+func (c CommandSpec) Validate() error {
+	const op = "objective.command"
+	bad := func(f string, a ...any) error { return errs.New(errs.BadArg, op, f, a...) }
+	switch {
+	case len(c.Command) == 0 || c.Command[0] == "":
+		return bad("command must be the evaluator's argv, a list such as {\"python3\", \"eval.py\"}, got %q", c.Command)
+	case !(c.SetupTimeoutS >= 0) || c.SetupTimeoutS > 86400:
+		return bad("setup_timeout_s must be in (0, 86400] seconds (0 or absent: %d), got %g", DefaultSetupTimeoutS, c.SetupTimeoutS)
+	}
+	for k := range c.Env {
+		if k == "" || strings.ContainsAny(k, "=\x00") {
+			return bad("env has an invalid variable name %q", k)
+		}
+	}
+	if _, ok := c.Env["CUDA_VISIBLE_DEVICES"]; ok && len(c.GPUs) > 0 {
+		return bad("env.CUDA_VISIBLE_DEVICES and gpus both place the evaluator on GPUs; give one")
+	}
+	for i, g := range c.GPUs {
+		if g < 0 {
+			return bad("gpus[%d] must be a device index >= 0, got %d", i+1, g)
+		}
+	}
+	return nil
 }
 
 // LuaSpec names a Lua file and the function in it that a worker calls as
@@ -101,20 +154,37 @@ type EvaluatorSpec struct {
 	MetricR float64 `json:"r,omitempty" zero:"must be a radius > 0 in pixels (leave it out for the default, scaled with the image)"`
 }
 
-// ParseSpec decodes and checks a specification: exactly one of airline, lua.
+// ParseSpec decodes and checks a specification: exactly one of airline,
+// lua, command. Unknown fields are errors naming them.
 func ParseSpec(raw []byte) (Spec, error) {
 	const op = "objective.spec"
 	var s Spec
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
-		return s, errs.New(errs.BadArg, op, "objective must be {\"airline\": {...}} or {\"lua\": {\"file\": ..., \"fn\": ...}}: %v", err)
+		return s, errs.New(errs.BadArg, op, "objective must be {\"airline\": {...}}, {\"lua\": {\"file\": ..., \"fn\": ...}} or {\"command\": {\"command\": [...], ...}}: %v", err)
 	}
+	var set []string
+	for _, k := range []struct {
+		name string
+		set  bool
+	}{{"airline", s.Airline != nil}, {"lua", s.Lua != nil}, {"command", s.Command != nil}} {
+		if k.set {
+			set = append(set, k.name)
+		}
+	}
+	n := len(set)
 	switch {
-	case s.Airline != nil && s.Lua != nil:
-		return s, errs.New(errs.BadArg, op, "objective has both airline and lua; give one")
-	case s.Airline == nil && s.Lua == nil:
-		return s, errs.New(errs.BadArg, op, "objective is empty: give {\"airline\": {...}} or {\"lua\": {\"file\": ..., \"fn\": ...}}")
+	case n == 2:
+		return s, errs.New(errs.BadArg, op, "objective has both %s and %s; give one", set[0], set[1])
+	case n > 2:
+		return s, errs.New(errs.BadArg, op, "objective has airline, lua and command; give one")
+	case n == 0:
+		return s, errs.New(errs.BadArg, op, "objective is empty: give {\"airline\": {...}}, {\"lua\": {\"file\": ..., \"fn\": ...}} or {\"command\": {\"command\": [...]}}")
+	case s.Command != nil:
+		if err := s.Command.Validate(); err != nil {
+			return s, err
+		}
 	case s.Lua != nil:
 		if s.Lua.File == "" {
 			return s, errs.New(errs.BadArg, op, "objective.lua.file is required (a Lua file defining the objective function)")

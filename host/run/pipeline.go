@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -158,14 +159,19 @@ func (r *Run) pipeline(ctx context.Context) (stop string, err error) {
 			}
 		}
 	}()
-	dispatch := func(q *queued) {
+	dispatch := func(q *queued, pos int) {
 		q.running = true
 		running++
 		wg.Add(1)
+		// The trials.jsonl line this evaluation gets: every candidate
+		// before it in the queue gets one line first (exact unless an
+		// earlier candidate is retried).
+		trial := r.nTrials + pos
 		go func() {
 			defer wg.Done()
 			for n := q.next; ; n++ {
-				req := worker.Request{X: q.c.X, W: q.c.W, EnvIndex: q.c.EnvIndex}
+				req := worker.Request{X: q.c.X, W: q.c.W, EnvIndex: q.c.EnvIndex,
+					Args: requestArgs(trial+n-q.next, q.group, q.idx, n, r.names)}
 				if q.c.EnvIndex >= 0 && q.c.EnvIndex < len(r.envIDs) {
 					req.EnvID = r.envIDs[q.c.EnvIndex]
 				}
@@ -195,12 +201,12 @@ func (r *Run) pipeline(ctx context.Context) (stop string, err error) {
 			}
 			continue
 		}
-		for _, q := range r.queue {
+		for i, q := range r.queue {
 			if running >= r.cfg.Workers {
 				break
 			}
 			if !q.running && !q.done() {
-				dispatch(q)
+				dispatch(q, i)
 			}
 		}
 		if running == 0 {
@@ -226,6 +232,25 @@ func (r *Run) pipeline(ctx context.Context) (stop string, err error) {
 			return "", nil
 		}
 	}
+}
+
+// RequestArgs is what a run tells an objective about an evaluation besides
+// x and w (worker.Request.Args): its trial (the trials.jsonl line it is
+// expected to get, 0-based: exact unless an earlier candidate is retried),
+// iteration, candidate and attempt (1-based), and the parameters' names.
+// Built-in objectives ignore it; an external evaluator receives it
+// (docs/evaluators.md).
+type RequestArgs struct {
+	Trial     int      `json:"trial"`
+	Iteration int      `json:"iteration"`
+	Candidate int      `json:"candidate"`
+	Attempt   int      `json:"attempt"`
+	Names     []string `json:"names"`
+}
+
+func requestArgs(trial, iteration, candidate, attempt int, names []string) []byte {
+	b, _ := json.Marshal(RequestArgs{Trial: trial, Iteration: iteration, Candidate: candidate, Attempt: attempt, Names: names})
+	return b
 }
 
 // done reports whether q's last attempt has arrived.

@@ -45,6 +45,10 @@ const (
 	FinalDir       = "final"
 )
 
+// RunDirEnv is set in the workers' environment to the run directory's
+// absolute path.
+const RunDirEnv = "BOHOST_RUN_DIR"
+
 // Run is one experiment run over a run directory. Open prepares it (a new
 // directory, or a resume of an existing one), Execute runs the remaining
 // iterations, Close releases the workers and files. A Run is driven by one
@@ -226,6 +230,10 @@ func (r *Run) prepareObjective() (manifest any, objSHA string, err error) {
 	switch {
 	case perr != nil:
 		// Not an objective this package knows: the worker's factory decides.
+		return map[string]any{"dir": "", "files": []any{}, "sha256": ""}, "", nil
+	case spec.Command != nil:
+		// An external evaluator (host/extproc): its code is the user's to
+		// keep unchanged between sessions; nothing to hash or open here.
 		return map[string]any{"dir": "", "files": []any{}, "sha256": ""}, "", nil
 	case spec.Lua != nil:
 		b, err := os.ReadFile(spec.Lua.File)
@@ -507,12 +515,23 @@ func (r *Run) startWorkers(ctx context.Context) error {
 	if lim > 0 {
 		env = append(env, fmt.Sprintf("BOHOST_MEM_LIMIT=%d", lim))
 	}
+	// The run directory, for objectives that keep files there (an external
+	// evaluator's per-worker log: RUN/workers/worker_N.log).
+	if dir, err := filepath.Abs(r.dir); err == nil {
+		env = append(env, RunDirEnv+"="+dir)
+	}
 	timeout := time.Duration(r.cfg.TimeoutS * float64(time.Second))
 	if r.cfg.TimeoutS < 0 {
 		timeout = 0
 	}
+	var start time.Duration // the pool's default
+	if spec, err := objective.ParseSpec(r.cfg.Objective); err == nil && spec.Command != nil && spec.Command.SetupTimeoutS > 0 {
+		// An external evaluator's setup (loading a model) may take longer
+		// than a worker's usual start.
+		start = time.Duration(spec.Command.SetupTimeoutS*float64(time.Second)) + 10*time.Second
+	}
 	wo := worker.Options{Command: r.opts.WorkerCommand, Env: env, Size: r.cfg.Workers, Spec: r.cfg.Objective,
-		MaxRSSBytes: r.cfg.MaxRSSBytes, Timeout: timeout, Stderr: r.opts.StderrTo,
+		MaxRSSBytes: r.cfg.MaxRSSBytes, Timeout: timeout, Stderr: r.opts.StderrTo, StartTimeout: start,
 		OnDeath: func(d worker.Death) {
 			dd := d
 			r.event("worker_death", fmt.Sprintf("worker %d (pid %d) died: %s", d.Worker, d.PID, d.Reason), &dd)
