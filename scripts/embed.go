@@ -9,3 +9,11 @@ import "embed"
 //
 //go:embed lib
 var Lib embed.FS
+
+// PythonHelper is python/bohost_worker.py, the Python side of the external
+// evaluator protocol (host/extproc, docs/evaluators.md): bohost writes it to
+// a cache directory and puts that first on a command objective's
+// PYTHONPATH, so `import bohost_worker` works from any directory.
+//
+//go:embed python/bohost_worker.py
+var PythonHelper []byte
