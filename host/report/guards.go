@@ -362,9 +362,9 @@ var ignoredSettings = map[string]bool{
 }
 
 // settingsOf flattens config.json into settings: dotted paths to leaves
-// (arrays are leaves: the space is one setting), "optimizer." taken off
-// (config.json repeats the optimiser's summary at the top), ignored keys and
-// every seed left out. Values are their JSON.
+// (arrays are leaves: the space is one setting), ignored keys and every
+// seed left out (with or without the "optimizer." prefix). Values are their
+// JSON.
 func settingsOf(raw json.RawMessage) map[string]string {
 	var v any
 	if len(raw) == 0 || json.Unmarshal(raw, &v) != nil {
@@ -383,25 +383,25 @@ func settingsOf(raw json.RawMessage) map[string]string {
 			}
 			return
 		}
-		key := strings.TrimPrefix(path, "optimizer.")
-		parts := strings.Split(key, ".")
+		parts := strings.Split(settingName(path), ".")
 		if ignoredSettings[parts[0]] || parts[len(parts)-1] == "seed" {
 			return
 		}
 		b, _ := json.Marshal(v)
-		if prev, ok := out[key]; ok && prev != string(b) {
-			out[key] = prev + " / " + string(b)
-			return
-		}
-		out[key] = string(b)
+		out[path] = string(b)
 	}
 	walk("", v)
 	return out
 }
 
-// settingDiff returns the settings whose values differ, each with "a vs b".
+// settingName is the setting a config.json path belongs to: config.json
+// repeats the optimiser's summary at the top, so "optimizer.alpha" and
+// "alpha" are one setting.
+func settingName(path string) string { return strings.TrimPrefix(path, "optimizer.") }
+
+// settingDiff returns the settings whose values differ, each with "a vs b"
+// (the first differing path of the setting, in path order).
 func settingDiff(a, b map[string]string) map[string]string {
-	out := map[string]string{}
 	short := func(s string) string {
 		if s == "" {
 			return "absent"
@@ -411,14 +411,24 @@ func settingDiff(a, b map[string]string) map[string]string {
 		}
 		return s
 	}
-	for k, va := range a {
-		if vb := b[k]; va != vb {
-			out[k] = short(va) + " vs " + short(vb)
-		}
+	paths := map[string]bool{}
+	for k := range a {
+		paths[k] = true
 	}
-	for k, vb := range b {
-		if _, ok := a[k]; !ok {
-			out[k] = "absent vs " + short(vb)
+	for k := range b {
+		paths[k] = true
+	}
+	var sorted []string
+	for k := range paths {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	out := map[string]string{}
+	for _, k := range sorted {
+		if va, vb := a[k], b[k]; va != vb {
+			if name := settingName(k); out[name] == "" {
+				out[name] = short(va) + " vs " + short(vb)
+			}
 		}
 	}
 	return out
