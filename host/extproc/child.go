@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"bohost/host/monitor"
 	"bohost/host/worker"
 )
 
@@ -32,6 +31,8 @@ type child struct {
 	state      *os.ProcessState // set before exited is closed
 	tail       *lineTail
 	killed     atomic.Bool // killed by the bridge (a protocol failure, Close)
+	tree       []int       // its process tree (resetPeaks)
+	treeAt     time.Time   // when tree was listed
 }
 
 // lineItem is one line of the child's stdout, or how its stdout ended
@@ -218,26 +219,89 @@ func (c *child) how() (string, syscall.Signal, int) {
 }
 
 // resetPeaks resets the VmHWM of the child and its descendants; false when
-// it could not (the peak then covers their lives).
+// it could not (the peak then covers their lives). The descendants are
+// listed at most once a second (walking /proc costs more than the protocol's
+// round trip), and peak measures the same processes: one started during an
+// evaluation is measured by the pool's RSS poll, which walks the tree anew.
 func (c *child) resetPeaks() bool {
+	if c.tree == nil || time.Since(c.treeAt) > time.Second {
+		c.tree, c.treeAt = worker.TreePIDs(c.pid), time.Now()
+	}
 	ok := true
-	for _, pid := range worker.TreePIDs(c.pid) {
-		if os.WriteFile("/proc/"+strconv.Itoa(pid)+"/clear_refs", []byte("5"), 0) != nil {
+	for _, pid := range c.tree {
+		if procWrite("/proc/"+strconv.Itoa(pid)+"/clear_refs", "5") != nil {
 			ok = false
 		}
 	}
 	return ok
 }
 
-// peak is the summed VmHWM of the child and its descendants.
+// peak is the summed VmHWM of the processes resetPeaks listed.
 func (c *child) peak() int64 {
 	var n int64
-	for _, pid := range worker.TreePIDs(c.pid) {
-		if m, err := monitor.ReadProcMem(pid); err == nil {
-			n += max(m.HWM, m.RSS)
+	var buf [4096]byte
+	for _, pid := range c.tree {
+		b, err := procRead("/proc/"+strconv.Itoa(pid)+"/status", buf[:])
+		if err != nil {
+			continue
 		}
+		n += max(statusKB(b, "VmHWM:"), statusKB(b, "VmRSS:")) << 10
 	}
 	return n
+}
+
+// statusKB reads a "Key:   123 kB" line of /proc/PID/status.
+func statusKB(b []byte, key string) int64 {
+	i := bytes.Index(b, []byte(key))
+	if i < 0 {
+		return 0
+	}
+	line := b[i+len(key):]
+	if j := bytes.IndexByte(line, '\n'); j >= 0 {
+		line = line[:j]
+	}
+	f := strings.Fields(string(line))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseInt(f[0], 10, 64)
+	return v
+}
+
+// procRead and procWrite use plain system calls: they run at every
+// evaluation, where os.ReadFile's poller registration would cost more than
+// the protocol's round trip.
+func procRead(path string, buf []byte) ([]byte, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer syscall.Close(fd)
+	n := 0
+	for n < len(buf) {
+		m, err := syscall.Read(fd, buf[n:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	return buf[:n], nil
+}
+
+func procWrite(path, s string) error {
+	fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer syscall.Close(fd)
+	_, err = syscall.Write(fd, []byte(s))
+	return err
 }
 
 // lineTail keeps the last lines written to it.

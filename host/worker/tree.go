@@ -4,6 +4,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"bohost/host/monitor"
 )
@@ -55,8 +56,9 @@ func childPIDs(pid int) []int {
 		return nil
 	}
 	var out []int
+	var buf [4096]byte
 	for _, t := range tasks {
-		b, err := os.ReadFile(dir + "/" + t.Name() + "/children")
+		b, err := readProc(dir+"/"+t.Name()+"/children", buf[:])
 		if err != nil {
 			continue
 		}
@@ -67,6 +69,32 @@ func childPIDs(pid int) []int {
 		}
 	}
 	return out
+}
+
+// readProc reads a small /proc file into buf with plain system calls (no
+// poller registration: TreePIDs runs at every evaluation of a Tree
+// objective, and os.ReadFile's overhead would dominate it).
+func readProc(path string, buf []byte) ([]byte, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer syscall.Close(fd)
+	n := 0
+	for n < len(buf) {
+		m, err := syscall.Read(fd, buf[n:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	return buf[:n], nil
 }
 
 // TreeRSS is the summed VmRSS of pid and its descendants. The error is
