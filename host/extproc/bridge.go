@@ -518,7 +518,9 @@ func (b *Bridge) ended(ctx context.Context, c *child, what string, it lineItem, 
 	return worker.Result{}, errs.New(errs.Failed, "extproc.eval", "worker %d, %s: %s", b.o.Slot, what, note)
 }
 
-// Close stops the child: EOF on its stdin, a second to exit, then SIGKILL.
+// Close stops the child: EOF on its stdin, 700 ms to exit (the pool gives
+// a worker a second after EOF), then SIGKILL. worker.Serve calls it when
+// the pool closes the worker's stdin.
 func (b *Bridge) Close() error {
 	b.mu.Lock()
 	if b.closed {
@@ -536,7 +538,7 @@ func (b *Bridge) Close() error {
 	b.mu.Unlock()
 	if c != nil {
 		c.stdin.Close()
-		if !c.waitExit(time.Second) {
+		if !c.waitExit(700 * time.Millisecond) {
 			c.kill()
 			c.waitExit(5 * time.Second)
 		}

@@ -566,3 +566,22 @@ func BenchmarkBridge(b *testing.B) {
 		}
 	}
 }
+
+// TestCloseEndsTheEvaluatorCleanly: at the pool's clean shutdown the
+// evaluator gets EOF on its stdin and exits by itself (so it can flush what
+// it keeps), and no OnExit is reported.
+func TestCloseEndsTheEvaluatorCleanly(t *testing.T) {
+	b, ex := start(t, fake(t))
+	if _, err := b.Eval(context.Background(), req(0)); err != nil {
+		t.Fatal(err)
+	}
+	c := b.c
+	b.Close()
+	if !c.waitExit(time.Second) || c.state.ExitCode() != 0 || c.killed.Load() {
+		t.Errorf("the evaluator did not exit by itself: %v (killed %v)", c.state, c.killed.Load())
+	}
+	time.Sleep(100 * time.Millisecond)
+	if got := ex.list(); len(got) != 0 {
+		t.Errorf("exits %+v", got)
+	}
+}

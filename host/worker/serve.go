@@ -183,6 +183,11 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, factory Factory) er
 			return errs.Wrap(errs.Canceled, op, ctx.Err())
 		case err := <-readErr:
 			if errors.Is(err, io.EOF) {
+				if c, ok := obj.(io.Closer); ok {
+					// A clean shutdown: an objective with processes of its
+					// own (host/extproc) lets them end cleanly too.
+					c.Close()
+				}
 				return nil
 			}
 			return errs.New(errs.IO, op, "reading frames: %v", err)
