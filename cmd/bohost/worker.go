@@ -29,13 +29,14 @@ func init() {
 		dir = dirs[0]
 	}
 	register(&Command{Name: "command", Usage: "bohost command",
-		Summary: "Command objectives: bo.run{objective = {command = {\"python3\", \"eval.py\"}, env = {...}, cwd = \"dir\", gpus = {0, 1}}}\n" +
+		Summary: "Bring your own evaluator: print where bohost_worker.py, the Python helper of command objectives, lives. \n" +
+			"A command objective, bo.run{objective = {command = {\"python3\", \"eval.py\"}, env = {...}, cwd = \"dir\", gpus = {0, 1}}},\n" +
 			"runs your own evaluator, in any language, as a long-lived child of each worker process, over a JSON-lines\n" +
-			"protocol (version " + strconv.Itoa(extproc.Version) + ", docs/evaluators.md). The Python helper " + extproc.HelperFile + " (import bohost_worker;\n" +
+			"protocol (version " + strconv.Itoa(extproc.Version) + ", docs/evaluators.md). The helper (import bohost_worker;\n" +
 			"bohost_worker.serve(evaluate, setup=setup)) is put first on the evaluator's PYTHONPATH; its file is written to\n" +
 			"  " + dir + "\n" +
 			"(or under the temp directory when the cache is not writable). `bohost command` writes it now and prints its\n" +
-			"directory, e.g. to copy it elsewhere: PYTHONPATH=$(bohost command) python3 eval.py.",
+			"directory, e.g. to use it elsewhere: PYTHONPATH=$(bohost command) python3 eval.py.",
 		Run: commandMain})
 }
 
