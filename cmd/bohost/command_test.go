@@ -171,9 +171,9 @@ func countSetups(t *testing.T, p string) []int {
 func TestCommandObjectiveFaults(t *testing.T) {
 	c := newCmdCLI(t)
 	setups := filepath.Join(t.TempDir(), "setups")
-	env := fakeEnv(t, "FAKE_SETUP_LOG="+setups, "FAKE_SETUP_BYTES=50331648", "FAKE_OOM_BYTES=629145600",
+	env := fakeEnv(t, "FAKE_SETUP_LOG="+setups, "FAKE_SETUP_BYTES=50331648", "FAKE_OOM_BYTES=440401920",
 		"FAKE_ACTIONS=1:segv,3:hang,5:oom,7:exit0,9:garbage,10:nan,12:error")
-	code, out := c.run(env, "cmd.lua", "--dir", "faults")
+	code, out := c.run(env, "cmd.lua", "--dir", "faults", "--timeout", "3")
 	if code != 0 || !strings.Contains(out, "status finished trials 14") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
@@ -234,7 +234,7 @@ def evaluate(x, w, env):
         print("hanging", file=sys.stderr)
         time.sleep(60)
     if t == 5:
-        big = b"\x02" * (600 << 20)
+        big = b"\x02" * (420 << 20)
         time.sleep(0.5)
     if t == 7:
         os._exit(0)

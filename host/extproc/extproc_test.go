@@ -469,12 +469,12 @@ func TestInPool(t *testing.T) {
 	setups := filepath.Join(dir, "setups")
 	exe, _ := os.Executable()
 	spec, _ := json.Marshal(Config{Command: []string{exe}, RunDir: dir, Env: map[string]string{
-		extproctest.Env: "1", "FAKE_SETUP_LOG": setups, "FAKE_SETUP_BYTES": fmt.Sprint(48 << 20), "FAKE_OOM_BYTES": fmt.Sprint(600 << 20),
+		extproctest.Env: "1", "FAKE_SETUP_LOG": setups, "FAKE_SETUP_BYTES": fmt.Sprint(48 << 20), "FAKE_OOM_BYTES": fmt.Sprint(420 << 20),
 		"FAKE_ACTIONS": "1:segv,3:hang,5:oom,7:exit0,9:garbage,11:kill9"}})
 	var mu sync.Mutex
 	var deaths []worker.Death
 	p, err := worker.NewPool(context.Background(), worker.Options{Command: []string{exe}, Env: []string{"BOHOST_EXTPROC_WORKER=1"},
-		Size: 1, Spec: spec, MaxRSSBytes: 300 << 20, Timeout: 1500 * time.Millisecond, MemoryCgroup: "off",
+		Size: 1, Spec: spec, MaxRSSBytes: 300 << 20, Timeout: 3 * time.Second, MemoryCgroup: "off",
 		OnDeath: func(d worker.Death) { mu.Lock(); deaths = append(deaths, d); mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)
