@@ -107,6 +107,8 @@
 //	f.SaveInches(path, wIn, hIn float64) error
 //	report.SaveGrid(path, w, h, title, cols, panels...) error
 //	report.NewImageFigure(title, img) *Figure; f.Segments(name, []imgbuf.Segment)
+//	                              // an image over MaxImageSide (2048) px a side is reduced
+//	                              // before drawing; segments stay in its own pixels
 //	report.Overlay(imgPath, map[string][]imgbuf.Segment, out) error
 //	report.OverlayTitled(imgPath, title, sets, out) error
 //	report.LoadImage(path) (image.Image, error) // PNG/JPEG, lightened grey

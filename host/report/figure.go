@@ -80,7 +80,8 @@ type Figure struct {
 
 	xmin, xmax, ymin, ymax float64 // fixed ranges; NaN = from the data
 
-	img     image.Image
+	img     image.Image     // what is drawn: the image, reduced when it is large (MaxImageSide)
+	imgB    image.Rectangle // the image's bounds as given: segments are in its pixels
 	imgSegs []segSet
 
 	err error
@@ -112,15 +113,60 @@ func NewFigure(title, xlabel, ylabel string) *Figure {
 	}
 }
 
+// MaxImageSide bounds the image an image figure draws: a larger one (the
+// welding study's 3264 × 2448 photographs) is reduced by an integer factor
+// to at most this many pixels a side (the mean of each block, grey) before
+// it is drawn. A 6 in wide figure at 300 dpi has 1800 pixels; drawing more
+// only makes files larger (an SVG embeds the image). Segments keep the
+// coordinates of the image as given.
+const MaxImageSide = 2048
+
 // NewImageFigure returns a figure that shows img (pixel coordinates, origin
 // top-left, y down) with its aspect ratio kept; add line sets with Segments.
 func NewImageFigure(title string, img image.Image) *Figure {
 	f := NewFigure(title, "", "")
 	if img == nil {
 		f.fail("report.figure: nil image")
+		return f
 	}
-	f.img = img
+	f.img, f.imgB = shrink(img, MaxImageSide), img.Bounds()
 	return f
+}
+
+// shrink reduces img by the smallest integer factor that brings both sides
+// to at most side pixels (block means, grey); a small image is returned as
+// is.
+func shrink(img image.Image, side int) image.Image {
+	b := img.Bounds()
+	k := max((b.Dx()+side-1)/side, (b.Dy()+side-1)/side)
+	if k <= 1 {
+		return img
+	}
+	w, h := (b.Dx()+k-1)/k, (b.Dy()+k-1)/k
+	out := image.NewGray(image.Rect(0, 0, w, h))
+	g, isGray := img.(*image.Gray)
+	sum := make([]uint32, w)
+	cnt := make([]uint32, w)
+	for oy := 0; oy < h; oy++ {
+		clear(sum)
+		clear(cnt)
+		for y := oy * k; y < min(b.Dy(), oy*k+k); y++ {
+			for x := 0; x < b.Dx(); x++ {
+				var v uint8
+				if isGray {
+					v = g.Pix[y*g.Stride+x]
+				} else {
+					v = color.GrayModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.Gray).Y
+				}
+				sum[x/k] += uint32(v)
+				cnt[x/k]++
+			}
+		}
+		for x := range sum {
+			out.Pix[oy*out.Stride+x] = uint8((sum[x] + cnt[x]/2) / cnt[x])
+		}
+	}
+	return out
 }
 
 // Err returns the first error recorded by a drawing method, or nil.
@@ -799,7 +845,7 @@ func (f *Figure) drawImage(c draw.Canvas, fs fontSizes) {
 		c.FillText(sty, vg.Point{X: c.Center().X, Y: c.Max.Y + sty.FontExtents().Descent}, f.title)
 		c.Max.Y -= sty.Rectangle(f.title).Size().Y + vg.Points(4)
 	}
-	b := f.img.Bounds()
+	b := f.imgB
 	iw, ih := float64(b.Dx()), float64(b.Dy())
 	if iw <= 0 || ih <= 0 {
 		return
