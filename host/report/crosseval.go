@@ -75,6 +75,7 @@ type CrossEval struct {
 	Source       string    // CrossHoldout or CrossFinalEval
 	Split        string    // the held-out split ("" for final_eval)
 	Score        string    // the score field ("f"), when recorded
+	Metric       string    // what the score is, with its r ("soft LP_r (r = 20 px)"), from the trials; "" unknown
 	Images       []string  // the env ids every included run was scored on
 	Levels       []float64 // CVaR columns: the sweep's tail fractions and TailLevel
 	HasReference bool      // the baseline is the risk-neutral reference
@@ -214,7 +215,7 @@ func perImage(r *RunResult, src string) (ids []string, scores map[string]float64
 // crossEval scores every recommendation on the common images and compares
 // it with the baseline (the reference, else the largest alpha).
 func (g *gen) crossEval() error {
-	c := &CrossEval{B: BootstrapB}
+	c := &CrossEval{B: BootstrapB, Metric: g.metric}
 	g.res.Cross = c
 	c.Source = CrossHoldout
 	have := false
@@ -443,6 +444,9 @@ func (c *CrossEval) what() string {
 }
 
 func (c *CrossEval) scoreName() string {
+	if c.Metric != "" {
+		return "per-image " + c.Metric
+	}
 	switch c.Score {
 	case "f", "":
 		return "per-image F"
@@ -542,7 +546,7 @@ func (g *gen) crossFigures() error {
 	for i, m := range ms {
 		yl := ""
 		if i == 0 {
-			yl = "score"
+			yl = g.scoreWord()
 		}
 		f := NewFigure(m.title, "", yl)
 		f.Categories(names...)

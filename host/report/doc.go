@@ -67,6 +67,11 @@
 //	                           kind "run" rows as runs.csv, then kind "alpha" rows as
 //	                           summary.csv; unknown values are null
 //
+// The score is named with its metric and r ("soft LP_r (r = 20 px)",
+// "F_r (r = 3 px)") from the trials' score records (score.metric, score.r,
+// score.soft_r) in summary.md, the figures' axes and the headline; runs
+// scored by different metrics are a guard finding (metriclabel.go).
+//
 // Guards (guards.go; docs/sweeps.md, "Guards"): against the welding study's
 // failures, summary.md's Guards section and WarnGuard warnings show per run
 // how many distinct environments it evaluated and flag a run a few dominate

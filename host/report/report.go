@@ -132,6 +132,7 @@ func Generate(ctx context.Context, dirs []string, opts Options) (*Result, error)
 	}
 	g.res.Alphas = group(g.res.Runs, len(names))
 	g.dupSeeds()
+	g.scoreMetric()
 
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return nil, errs.Wrap(errs.IO, op, err)
@@ -149,11 +150,12 @@ func Generate(ctx context.Context, dirs []string, opts Options) (*Result, error)
 }
 
 type gen struct {
-	ctx   context.Context
-	opts  Options
-	res   *Result
-	names []string
-	space *Space
+	metric string // the score's name with its r (scoreMetric), "" unknown
+	ctx    context.Context
+	opts   Options
+	res    *Result
+	names  []string
+	space  *Space
 }
 
 // collect puts the runs' warnings (in report order) before the report-wide ones.
@@ -246,8 +248,8 @@ func (g *gen) bandName() string {
 // the axes are never cut (no fixed x range), so a collapse at the end shows;
 // each curve drawn is listed in Result.Curves.
 func (g *gen) convergence() error {
-	post := NewFigure(PanelPredicted, "evaluations", "CVaR of score, "+CurvePredicted)
-	obs := NewFigure(PanelMeasured, "evaluations", "CVaR of score, "+CurveMeasured)
+	post := NewFigure(PanelPredicted, "evaluations", "CVaR of "+g.scoreWord()+", "+CurvePredicted)
+	obs := NewFigure(PanelMeasured, "evaluations", "CVaR of "+g.scoreWord()+", "+CurveMeasured)
 	have := [2]bool{}
 	var lastX, lastY [2][]float64
 	for _, a := range g.res.Alphas {
@@ -360,8 +362,8 @@ func (g *gen) alphaAxis() string {
 // different measures. The reference is drawn as dashed horizontal lines
 // (left) and a labelled point (right).
 func (g *gen) tradeoff() error {
-	left := NewFigure("lower tail and mean score", g.alphaAxis(), "score")
-	right := NewFigure("risk–return trade-off", "lower tail: CVaR 0.1 of per-image score", "mean score")
+	left := NewFigure("lower tail and mean score", g.alphaAxis(), g.scoreWord())
+	right := NewFigure("risk–return trade-off", "lower tail: CVaR 0.1 of per-image "+g.scoreWord(), "mean "+g.scoreWord())
 	var ax, cv, cvLo, cvHi, mn, mnLo, mnHi, px, py []float64
 	var ref *AlphaResult
 	skipped := 0
@@ -442,7 +444,7 @@ func spread(s Stat, band string) (lo, hi float64) {
 
 // scores: per-image score distribution at each alpha's recommended x.
 func (g *gen) scores() error {
-	f := NewFigure("", g.alphaAxis(), "per-image score")
+	f := NewFigure("", g.alphaAxis(), "per-image "+g.scoreWord())
 	var qx, qy, mx, my []float64
 	i := 0
 	for _, a := range g.res.Alphas {

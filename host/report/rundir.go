@@ -226,6 +226,7 @@ type Trial struct {
 	Worker    int            `json:"worker"`
 	PeakRSS   float64        `json:"peak_rss_bytes"`
 	Death     *Death         `json:"death"`
+	Score     trialScore     `json:"score"` // which metric and r (metriclabel.go)
 }
 
 // Iteration is one line of iterations.jsonl.

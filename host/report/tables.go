@@ -251,6 +251,9 @@ func (g *gen) markdown() []byte {
 	if g.res.Headline != "" {
 		p("**%s**\n\n", g.res.Headline)
 	}
+	if g.metric != "" {
+		p("Every score is **%s**, the objective's metric as the runs' trials record it (`score.metric`, `score.r` or `score.soft_r`).\n\n", g.metric)
+	}
 	p("%d runs in %d alpha groups. Values are mean ± sample standard deviation (n − 1) over seeds; ", len(g.res.Runs), len(g.res.Alphas))
 	p("final CVaR and mean score come from `summary.json` `final_eval` (the recommended x scored on every environment) ")
 	p("unless the source column says `%s` (the model's posterior at the last iteration, for runs without a final evaluation). ", SourcePosterior)
