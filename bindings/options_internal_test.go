@@ -57,6 +57,9 @@ func luaSample(t reflect.Type, tag string) (lit string, want any, ok bool) {
 		if t == reflect.TypeFor[[]float64]() {
 			return `{1, 2}`, []float64{1, 2}, true
 		}
+		if t == reflect.TypeFor[[][]float64]() {
+			return `{{1, 2}, {3, 4}}`, [][]float64{{1, 2}, {3, 4}}, true
+		}
 	}
 	return "", nil, false
 }

@@ -22,14 +22,14 @@ local sys = require "bohost.sys"
 ---------------------------------------------------------------------------------------------
 local opt = bo.args{
   {"alphas", {0.1, 0.2, 0.3, 0.4, 0.5}, "risk levels: the fraction of worst environments CVaR averages"},
-  {"iterations", 30, "BO iterations per run after the initial design"},
+  {"iterations", 15, "BO iterations per run after the initial design (all_w: each scores one x on all n_w images)"},
   {"n_initial", 5, "initial (x, w) evaluations per run"},
-  {"n_w", 10, "environments (images) in each run's W set"},
-  {"acquisition", "rho_kg", "rho_kg | qlognei | qnei | ucb | ei | ts | random | sobol"},
+  {"n_w", 16, "environments (images) in each run's W set"},
+  {"acquisition", "qlognei", "qlognei (all_w: each x scored on the whole W set) | rho_kg (pair: one (x, image) per iteration) | qnei | ucb | ei | ts | random | sobol"},
   {"seeds", {1, 2}, "one run per seed and alpha"},
   {"data", "", "image directory (York Urban layout); empty for the embedded synthetic set"},
   {"split", "train", "which split of the data set to tune on"},
-  {"synth_n", 24, "synthetic images (half train, half test)"},
+  {"synth_n", 96, "synthetic images (half train, half test)"},
   {"scene", "weld", "synthetic scenes: weld (welded steel, textured and faint images: docs/data-weld.md) | v1 (facades, corridors, boxes)"},
   {"device", "cpu", "cpu | cuda (falls back to the CPU with a warning without a GPU)"},
   {"out", "runs/alpha_sweep", "the sweep directory: one run directory per (alpha, seed), and report/"},
@@ -39,6 +39,7 @@ local opt = bo.args{
   {"max_rss", "2GiB", "memory cap per worker process"},
   {"cleanup_every", 5, "run the cleanup schedule every k iterations (0: never)"},
   {"convention", "bohost", "bohost (alpha: the fraction of worst environments) | botorch (alpha: the confidence level, 1 - a)"},
+  {"start_from_defaults", true, "the initial design starts with the detector's default parameters, so every run knows them (--no-start-from-defaults: Sobol points only)"},
   {"recommend_from", "evaluated", "evaluated (the best x tried) | continuous (the posterior optimum over the box)"},
   {"reference", true, "also run the risk-neutral reference (the mean over environments, alpha 1) with the same seeds: the baseline the report compares every alpha with"},
   {"holdout", "test", "held-out split every recommendation is scored on (holdout.json in its run directory; empty: none)"},
@@ -83,6 +84,10 @@ end
 if opt.device == "cuda" and not gpu.available() then
   print("warning: --device cuda: no GPU here (" .. select(2, gpu.memory()).msg .. "); using the CPU path")
 end
+
+-- The detector's default parameters: the first point of every run's initial design.
+local defaults = {}
+for i, p in ipairs(airline.space()) do defaults[i] = p.default end
 
 ---------------------------------------------------------------------------------------------
 -- Held-out scores: each recommendation scored on the same held-out images (split
@@ -143,6 +148,7 @@ for _, seed in ipairs(opt.seeds) do
         -- than a point of the box no evaluation has visited: with a few dozen evaluations
         -- in 14 dimensions the GP's optimum often sits on an untried corner
         recommend_from = opt.recommend_from,
+        initial_x = opt.start_from_defaults and {defaults} or nil,
       },
       objective = objective,
       iterations = opt.iterations,

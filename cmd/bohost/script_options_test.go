@@ -59,7 +59,7 @@ func TestHelpAlphaSweepOptions(t *testing.T) {
 	p := writeScript(t, "alpha_sweep.lua", "local bo = require \"bo\"\n"+decl+"print(opt.report, opt.iterations)\nreturn opt.iteratons\n")
 	for _, args := range [][]string{{"--report", "false"}, {"--report=false"}, {"--no-report"}} {
 		r := run(t, "", append([]string{p}, args...)...)
-		if !strings.HasPrefix(r.stdout, "false\t30\n") {
+		if !strings.HasPrefix(r.stdout, "false\t15\n") {
 			t.Errorf("%v: report is not false: %+v", args, r)
 		}
 		if r.code != ExitScriptError || !strings.Contains(r.stderr, "no option 'iteratons' (did you mean 'iterations'?)") {
