@@ -31,6 +31,8 @@ local opt = bo.args{
   {"split", "train", "which split of the data set to tune on"},
   {"synth_n", 96, "synthetic images (half train, half test)"},
   {"scene", "weld", "synthetic scenes: weld (welded steel, textured and faint images: docs/data-weld.md) | v1 (facades, corridors, boxes)"},
+  {"metric", "f", "the score: f (F-score at r px, AirLine's) | soft_lp (the welding study's soft LP_r: docs/airline.md)"},
+  {"r", 0, "the metric's tolerance in pixels of the stored image (0: the default, scaled with the image size)"},
   {"device", "cpu", "cpu | cuda (falls back to the CPU with a warning without a GPU)"},
   {"out", "runs/alpha_sweep", "the sweep directory: one run directory per (alpha, seed), and report/"},
   {"workers", 2, "evaluation worker processes"},
@@ -73,7 +75,8 @@ if #warnings > 0 and suggest > opt.n_w then
   print(string.format("warning: with --n-w %d or more every alpha gives a different objective", suggest))
 end
 
-local objective = {airline = {split = opt.split, evaluator = {seed = 1, device = opt.device}}}
+local objective = {airline = {split = opt.split,
+  evaluator = {seed = 1, device = opt.device, metric = opt.metric, r = opt.r > 0 and opt.r or nil}}}
 if opt.data == "" then
   objective.airline.data = "synthetic"
   objective.airline.synth = opt.smoke and {n = opt.synth_n, width = 160, height = 120, seed = 1, scene = opt.scene}
