@@ -119,7 +119,7 @@ func (Airline) Open(rt *lua.Runtime) *glua.LTable {
 	})
 
 	return rt.Funcs("airline", []lua.Func{
-		{Name: "dataset", Sig: "airline.dataset{dir=, split=\"all\"|\"train\"|\"test\", cache=8, max_pixels=67108864} or airline.dataset{labels=\"ground_truth.json\", images=, holdout_file=, holdout_fraction=0.3, holdout_seed=0, split=} or airline.dataset{synthetic={n=24, width=640, height=480, seed=1, scene=\"v1\"|\"weld\"}, split=} -> ds",
+		{Name: "dataset", Sig: "airline.dataset{dir=, split=\"all\"|\"train\"|\"test\", cache=8, max_pixels=67108864, downscale=1} or airline.dataset{labels=\"ground_truth.json\", images=, holdout_file=, holdout_fraction=0.3, holdout_seed=0, split=, downscale=1} or airline.dataset{synthetic={n=24, width=640, height=480, seed=1, scene=\"v1\"|\"weld\"}, split=} -> ds",
 			Desc: "a data set of images with ground-truth segments (York Urban's layout, the welding study's label file, or the built-in synthetic scenes)", Fn: datasetNew},
 		{Name: "try_dataset", Sig: "airline.try_dataset{...} -> ds | nil, err", Desc: "as airline.dataset, returning nil, err instead of raising", Fn: func(L *glua.LState) int {
 			return tryCall(L, "airline.try_dataset", datasetNew)
@@ -216,7 +216,7 @@ func tryCall(L *glua.LState, op string, fn glua.LGFunction) int {
 
 func datasetNew(L *glua.LState) int {
 	const op = "airline.dataset"
-	o := lua.CheckOpts(L, 1, op, "dir", "labels", "split", "cache", "synthetic", "max_pixels", "images", "holdout_file", "holdout_fraction", "holdout_seed")
+	o := lua.CheckOpts(L, 1, op, "dir", "labels", "split", "cache", "synthetic", "max_pixels", "images", "holdout_file", "holdout_fraction", "holdout_seed", "downscale")
 	split := o.String("split", "")
 	cache := o.Int("cache", 0)
 	// max_pixels bounds each image file's width × height (checked from the
@@ -226,6 +226,15 @@ func datasetNew(L *glua.LState) int {
 	maxPx := o.Int("max_pixels", 0)
 	if o.Has("max_pixels") && maxPx <= 0 {
 		return lua.Raisef(L, errs.BadArg, op, "option 'max_pixels' must be a positive number of pixels, got %d", maxPx)
+	}
+	// downscale reduces every image file by an integer factor (its ground
+	// truth with it); absent or 1: none.
+	down := o.Int("downscale", 0)
+	if o.Has("downscale") && (down < 1 || down > dataset.MaxDownscale) {
+		return lua.Raisef(L, errs.BadArg, op, "option 'downscale' must be an integer factor in [1, %d], got %d", dataset.MaxDownscale, down)
+	}
+	if o.Has("downscale") && !o.Has("dir") && !o.Has("labels") {
+		return lua.Raisef(L, errs.BadArg, op, "option 'downscale' is for image files (dir = or labels =), not for the synthetic scenes (set synthetic = {width =, height =})")
 	}
 	var ds *dataset.Dataset
 	var err error
@@ -244,7 +253,7 @@ func datasetNew(L *glua.LState) int {
 		// The welding study's label file: images = the directory its image
 		// paths are resolved against; the held-out images (split "test")
 		// from holdout_file, or holdout_fraction (0.3) by holdout_seed.
-		lo := dataset.LabelOptions{Options: dataset.Options{Split: split, CacheImages: cache, MaxPixels: int64(maxPx)},
+		lo := dataset.LabelOptions{Options: dataset.Options{Split: split, CacheImages: cache, MaxPixels: int64(maxPx), Downscale: down},
 			Images: o.String("images", ""), HoldoutFile: o.String("holdout_file", ""),
 			HoldoutFraction: o.Number("holdout_fraction", 0), HoldoutSeed: uint64(o.Int("holdout_seed", 0))}
 		if o.Has("holdout_fraction") && !(lo.HoldoutFraction > 0 && lo.HoldoutFraction < 1) {
@@ -255,7 +264,7 @@ func datasetNew(L *glua.LState) int {
 		}
 		ds, err = dataset.OpenLabels(o.String("labels", ""), lo)
 	case o.Has("dir"):
-		ds, err = dataset.Open(o.String("dir", ""), dataset.Options{Split: split, CacheImages: cache, MaxPixels: int64(maxPx)})
+		ds, err = dataset.Open(o.String("dir", ""), dataset.Options{Split: split, CacheImages: cache, MaxPixels: int64(maxPx), Downscale: down})
 	default:
 		so := dataset.SynthOptions{Split: split, CacheImages: cache}
 		if t := o.Table("synthetic"); t != nil {

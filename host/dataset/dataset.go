@@ -31,8 +31,8 @@ type Item struct {
 	Index         int              // position in this Dataset (0-based)
 	ID            string           // file stem ("P1020171") or "synth-0007"
 	Path          string           // image file path; "" for synthetic items
-	Width, Height int              // from the annotation (checked against the image)
-	Lines         []imgbuf.Segment // ground-truth segments, 0-based pixel coordinates
+	Width, Height int              // from the annotation (checked against the image); with Options.Downscale, the reduced image's
+	Lines         []imgbuf.Segment // ground-truth segments, 0-based pixel coordinates (of the reduced image with Options.Downscale)
 	Boxes         []imgbuf.Box     // optional regions of interest (annotation "boxes"; synthetic: structures)
 }
 
@@ -50,7 +50,17 @@ type Options struct {
 	// naming the file. 0 means BOHOST_MAX_PIXELS when that is set, else
 	// imgbuf.DefaultMaxPixels (2^26 = 67,108,864, 8192 × 8192).
 	MaxPixels int64
+	// Downscale reduces every image by this integer factor (0 or 1: none;
+	// at most MaxDownscale): Image decodes the file and returns its
+	// Downscale by the factor (ceil(W/f) × ceil(H/f)), and the items'
+	// Width, Height, Lines and Boxes are in pixels of the reduced image
+	// (DownscaleSegments). MaxPixels still bounds the file as stored. The
+	// factor is part of the Manifest and its hash.
+	Downscale int
 }
+
+// MaxDownscale is the largest Options.Downscale.
+const MaxDownscale = 64
 
 // DefaultCacheImages is the LRU cache size used when CacheImages is 0.
 const DefaultCacheImages = 8
@@ -62,6 +72,9 @@ func (o Options) Validate() error {
 	}
 	if _, err := imgbuf.ResolveLimit(o.MaxPixels); err != nil {
 		return errs.Wrap(errs.BadArg, "dataset.open", err)
+	}
+	if o.Downscale < 0 || o.Downscale > MaxDownscale {
+		return errs.New(errs.BadArg, "dataset.open", "downscale must be an integer factor in [1, %d] (0 or absent: none), got %d", MaxDownscale, o.Downscale)
 	}
 	return nil
 }
@@ -89,6 +102,34 @@ type Dataset struct {
 	cache  *lru
 	maxPx  int64         // Options.MaxPixels
 	labels *LabelSummary // non-nil for OpenLabels
+	down   int           // Options.Downscale when > 1, else 0
+	full   [][2]int      // with down: each item's size as stored (width, height)
+}
+
+// Downscale is the factor the images are reduced by (1: none).
+func (d *Dataset) Downscale() int { return max(d.down, 1) }
+
+// applyDownscale maps the items to the image reduced by f (Options.Downscale),
+// keeping their sizes as stored for the check in Image.
+func (d *Dataset) applyDownscale(f int) {
+	if f <= 1 {
+		return
+	}
+	d.down = f
+	d.full = make([][2]int, len(d.items))
+	for i := range d.items {
+		it := &d.items[i]
+		d.full[i] = [2]int{it.Width, it.Height}
+		it.Width, it.Height = (it.Width+f-1)/f, (it.Height+f-1)/f
+		it.Lines = DownscaleSegments(it.Lines, f)
+		if it.Boxes != nil {
+			bs := make([]imgbuf.Box, len(it.Boxes))
+			for k, b := range it.Boxes {
+				bs[k] = imgbuf.Box{X0: b.X0 / f, Y0: b.Y0 / f, X1: (b.X1 + f - 1) / f, Y1: (b.Y1 + f - 1) / f}
+			}
+			it.Boxes = bs
+		}
+	}
 }
 
 // Len is the number of images.
@@ -114,7 +155,9 @@ func (d *Dataset) Split() string { return d.split }
 
 // Image returns the gray pixels of item i, decoding (or generating) them on
 // first use and keeping at most CacheImages decoded images in an LRU cache.
-// The caller owns the returned image (it is a copy of the cached one).
+// With Options.Downscale the file is decoded, checked and reduced at once,
+// and only the reduced image is kept. The caller owns the returned image
+// (it is a copy of the cached one).
 func (d *Dataset) Image(i int) (*imgbuf.Gray, error) {
 	if i < 0 || i >= len(d.items) {
 		return nil, errs.New(errs.BadArg, "dataset.image", "index must be in [0, %d), got %d", len(d.items), i)
@@ -132,10 +175,19 @@ func (d *Dataset) Image(i int) (*imgbuf.Gray, error) {
 		if err != nil {
 			return nil, err
 		}
-		if g.W != it.Width || g.H != it.Height {
+		w, h := it.Width, it.Height
+		if d.down > 1 {
+			w, h = d.full[i][0], d.full[i][1]
+		}
+		if g.W != w || g.H != h {
 			return nil, errs.New(errs.IO, "dataset.image",
 				"%s: decoded image is %dx%d but its annotation says width=%d height=%d",
-				it.Path, g.W, g.H, it.Width, it.Height)
+				it.Path, g.W, g.H, w, h)
+		}
+		if d.down > 1 {
+			if g, err = Downscale(g, d.down); err != nil {
+				return nil, err
+			}
 		}
 	}
 	d.cache.put(i, g)
@@ -257,6 +309,7 @@ func Open(dir string, opts Options) (*Dataset, error) {
 		d.items = append(d.items, it)
 		d.files = append(d.files, name, stem+".json")
 	}
+	d.applyDownscale(opts.Downscale)
 	return d, nil
 }
 
@@ -452,8 +505,9 @@ type Manifest struct {
 	Files     []ManifestFile `json:"files"`               // files behind the data set (none for synthetic)
 	Generator *SynthOptions  `json:"generator,omitempty"` // synthetic only: the generator parameters
 	Version   string         `json:"generator_version,omitempty"`
-	SHA256    string         `json:"sha256"`           // hash of the list (or of the generator parameters)
-	Labels    *LabelSummary  `json:"labels,omitempty"` // a label file's (OpenLabels): stems, labelled, excluded, split
+	SHA256    string         `json:"sha256"`              // hash of the list (or of the generator parameters)
+	Labels    *LabelSummary  `json:"labels,omitempty"`    // a label file's (OpenLabels): stems, labelled, excluded, split
+	Downscale int            `json:"downscale,omitempty"` // Options.Downscale when > 1 (absent: the images as stored)
 }
 
 // ManifestFile is one file of a Manifest.
@@ -465,7 +519,9 @@ type ManifestFile struct {
 
 // Manifest hashes every file behind the data set (the images and JSONs of
 // the split, and split.json). The list hash is the SHA-256 of the lines
-// "name sha256 bytes\n" in order. For a synthetic set it records the
+// "name sha256 bytes\n" in order, then "downscale f\n" when the images are
+// reduced (Options.Downscale > 1), so a set opened at another factor is
+// another data set. For a synthetic set it records the
 // generator parameters and version, and hashes their canonical JSON.
 func (d *Dataset) Manifest() (Manifest, error) {
 	if d.synth != nil {
@@ -479,7 +535,7 @@ func (d *Dataset) Manifest() (Manifest, error) {
 		return Manifest{Dir: "synthetic", Split: d.split, Files: []ManifestFile{}, Generator: &o,
 			Version: v, SHA256: hex.EncodeToString(s[:])}, nil
 	}
-	m := Manifest{Dir: d.dir, Split: d.split, Files: make([]ManifestFile, 0, len(d.files)), Labels: d.Labels()}
+	m := Manifest{Dir: d.dir, Split: d.split, Files: make([]ManifestFile, 0, len(d.files)), Labels: d.Labels(), Downscale: d.down}
 	list := sha256.New()
 	for _, name := range d.files {
 		f, err := os.Open(filepath.Join(d.dir, name))
@@ -495,6 +551,9 @@ func (d *Dataset) Manifest() (Manifest, error) {
 		mf := ManifestFile{Name: name, SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: n}
 		fmt.Fprintf(list, "%s %s %d\n", mf.Name, mf.SHA256, mf.Bytes)
 		m.Files = append(m.Files, mf)
+	}
+	if d.down > 1 {
+		fmt.Fprintf(list, "downscale %d\n", d.down)
 	}
 	m.SHA256 = hex.EncodeToString(list.Sum(nil))
 	return m, nil

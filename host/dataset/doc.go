@@ -28,6 +28,10 @@
 //     naming the file (the data set is not opened without it);
 //   - Split "" or "all" takes every image, any other name must be a key of
 //     split.json (an unknown name is a bad_arg error listing the valid ones).
+//   - Downscale f > 1 reduces every image by f (Downscale) as Image decodes
+//     it, and maps the items' Width, Height, Lines and Boxes to the reduced
+//     image (DownscaleSegments); the cache holds only reduced images, and
+//     the Manifest records f (OpenLabels takes it too).
 //
 // Errors are *errs.Error naming the file, the field and, for malformed JSON,
 // the line and column (kind io for file problems, bad_arg for options).

@@ -247,6 +247,7 @@ func OpenLabels(file string, opts LabelOptions) (*Dataset, error) {
 		d.items = append(d.items, it)
 		d.files = append(d.files, relTo(dir, it.Path))
 	}
+	d.applyDownscale(opts.Downscale)
 	return d, nil
 }
 

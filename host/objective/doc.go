@@ -19,7 +19,10 @@
 // memory does not grow with the data set. "max_pixels" bounds each image file
 // (dataset.Options.MaxPixels; absent: BOHOST_MAX_PIXELS, else 2^26 pixels)
 // in the parent and in every worker, since both open the data set from this
-// specification.
+// specification; "downscale": f reduces every image file (and its ground
+// truth) by the integer factor f there too (dataset.Options.Downscale), an
+// explicit evaluator r staying in pixels of the image as stored (scored as
+// r / f on the reduced image).
 //
 //	a, err := objective.NewAirline(spec)          // cheap: nothing loaded yet
 //	envs, err := a.Envs()                          // ids + normalised envfeat features (bo.Env.List)

@@ -111,6 +111,13 @@ type AirlineSpec struct {
 	// header in the parent and in every worker (0: BOHOST_MAX_PIXELS, else
 	// imgbuf.DefaultMaxPixels); see dataset.Options.MaxPixels.
 	MaxPixels int64 `json:"max_pixels,omitempty"`
+	// Downscale reduces every image of a directory or label file by this
+	// integer factor before anything else (dataset.Options.Downscale: the
+	// ground truth is scaled with it, the environment features are the
+	// reduced image's, the manifest records it); 0 or absent: none. An
+	// explicit evaluator r stays in pixels of the image as stored: the
+	// evaluator scores with r / Downscale on the reduced image.
+	Downscale int `json:"downscale,omitempty"`
 	// Evaluator options (zero: AirLine's defaults).
 	Evaluator EvaluatorSpec `json:"evaluator,omitempty"`
 	// Perturbations multiply the environments: every image under every
@@ -151,6 +158,8 @@ type EvaluatorSpec struct {
 	// MetricR is the chosen metric's tolerance in pixels of the image as
 	// stored (absent: scaled with the image, 3 px at 640 x 480 for F_r,
 	// 20 px at 3264 x 2448 for soft LP_r; see airline.Options.MetricR).
+	// With AirlineSpec.Downscale the evaluator scores with r / Downscale
+	// on the reduced image, and the record's r is that.
 	MetricR float64 `json:"r,omitempty" zero:"must be a radius > 0 in pixels (leave it out for the default, scaled with the image)"`
 }
 
@@ -205,6 +214,12 @@ func (s AirlineSpec) Validate() error {
 	const op = "objective.airline"
 	if s.MaxPixels < 0 {
 		return errs.New(errs.BadArg, op, "max_pixels must be a positive number of pixels (0 or absent: the default), got %d", s.MaxPixels)
+	}
+	if s.Downscale < 0 || s.Downscale > dataset.MaxDownscale {
+		return errs.New(errs.BadArg, op, "downscale must be an integer factor in [1, %d] (0 or absent: none), got %d", dataset.MaxDownscale, s.Downscale)
+	}
+	if s.Downscale > 1 && (s.Data == "" || s.Data == "synthetic") {
+		return errs.New(errs.BadArg, op, "downscale is an option of image files (data = a directory or a label file), not of the synthetic scenes: set synth.width and synth.height instead")
 	}
 	if !s.labelFile() {
 		for _, o := range []struct {
@@ -282,6 +297,9 @@ func NewAirline(spec AirlineSpec) (*Airline, error) {
 func (a *Airline) load() error {
 	a.once.Do(func() {
 		opts := a.spec.Evaluator.options()
+		if a.spec.Downscale > 1 && opts.MetricR > 0 {
+			opts.MetricR /= float64(a.spec.Downscale) // r is in pixels of the image as stored
+		}
 		if a.spec.Evaluator.Device == "cuda" {
 			opts.OnWarning = func(m string) { fmt.Fprintln(os.Stderr, "warning: "+m) }
 			if c, err := gpu.Default(); err != nil {
@@ -305,7 +323,7 @@ func (a *Airline) load() error {
 			a.ds, a.err = dataset.Synthetic(o)
 			return
 		}
-		o := dataset.Options{Split: a.spec.Split, CacheImages: a.spec.CacheImages, MaxPixels: a.spec.MaxPixels}
+		o := dataset.Options{Split: a.spec.Split, CacheImages: a.spec.CacheImages, MaxPixels: a.spec.MaxPixels, Downscale: a.spec.Downscale}
 		if a.spec.labelFile() {
 			a.ds, a.err = dataset.OpenLabels(a.spec.Data, dataset.LabelOptions{Options: o, Images: a.spec.Images,
 				HoldoutFile: a.spec.HoldoutFile, HoldoutFraction: a.spec.HoldoutFraction, HoldoutSeed: a.spec.HoldoutSeed})
