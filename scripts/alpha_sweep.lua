@@ -33,6 +33,7 @@ local opt = bo.args{
   {"scene", "weld", "synthetic scenes: weld (welded steel, textured and faint images: docs/data-weld.md) | v1 (facades, corridors, boxes)"},
   {"metric", "f", "the score: f (F-score at r px, AirLine's) | soft_lp (the welding study's soft LP_r: docs/airline.md)"},
   {"r", 0, "the metric's tolerance in pixels of the stored image (0: the default, scaled with the image size)"},
+  {"downscale", 1, "with --data: reduce every image by this integer factor (2: 3264x2448 -> 1632x1224) for tuning and held-out scoring; --r stays in pixels of the stored images"},
   {"device", "cpu", "cpu | cuda (falls back to the CPU with a warning without a GPU)"},
   {"out", "runs/alpha_sweep", "the sweep directory: one run directory per (alpha, seed), and report/"},
   {"workers", 2, "evaluation worker processes"},
@@ -83,6 +84,7 @@ if opt.data == "" then
     or {n = opt.synth_n, seed = 1, scene = opt.scene}
 else
   objective.airline.data = opt.data
+  if opt.downscale > 1 then objective.airline.downscale = opt.downscale end
 end
 if opt.device == "cuda" and not gpu.available() then
   print("warning: --device cuda: no GPU here (" .. select(2, gpu.memory()).msg .. "); using the CPU path")
@@ -111,8 +113,13 @@ if opt.holdout ~= "" and opt.holdout ~= opt.split then
     if not scorer.ev then -- the objective's data and evaluator, on the held-out split
       local a = objective.airline
       scorer.ds = opt.data == "" and airline.dataset{synthetic = a.synth, split = opt.holdout}
-        or airline.dataset{dir = opt.data, split = opt.holdout}
-      scorer.ev = airline.evaluator(a.evaluator)
+        or airline.dataset{dir = opt.data, split = opt.holdout, downscale = a.downscale}
+      -- the objective scores an explicit r (stored pixels) as r / downscale on the reduced
+      -- images; the held-out evaluator must do the same
+      local e = {}
+      for k, v in pairs(a.evaluator) do e[k] = v end
+      if e.r and a.downscale then e.r = e.r / a.downscale end
+      scorer.ev = airline.evaluator(e)
     end
     local ev, ds = scorer.ev, scorer.ds
     local ids, scores = {}, {}
