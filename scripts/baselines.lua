@@ -35,6 +35,9 @@ local opt = bo.args{
   {"split", "train", "which split of the data set to tune on"},
   {"synth_n", 96, "synthetic images (half train, half test)"},
   {"scene", "weld", "synthetic scenes: weld | v1"},
+  {"metric", "f", "the score: f | soft_lp (as alpha_sweep.lua)"},
+  {"r", 0, "the metric's tolerance in pixels of the stored image (0: the default; as alpha_sweep.lua)"},
+  {"downscale", 1, "with --data: reduce every image by this integer factor (as alpha_sweep.lua)"},
   {"device", "cpu", "cpu | cuda"},
   {"out", "runs/alpha_sweep", "the sweep directory: baseline_<name>/seed_N beside mean/ and alpha_*/"},
   {"workers", 2, "evaluation worker processes"},
@@ -62,13 +65,23 @@ end
 
 -- The data and evaluator, built exactly as alpha_sweep.lua builds them.
 local label_file = opt.data:match("%.[jJ][sS][oO][nN]$") ~= nil
-local objective = {airline = {split = opt.split, evaluator = {seed = 1, device = opt.device}}}
+local objective = {airline = {split = opt.split,
+  evaluator = {seed = 1, device = opt.device, metric = opt.metric, r = opt.r > 0 and opt.r or nil}}}
 if opt.data == "" then
   objective.airline.data = "synthetic"
   objective.airline.synth = opt.smoke and {n = opt.synth_n, width = 160, height = 120, seed = 1, scene = opt.scene}
     or {n = opt.synth_n, seed = 1, scene = opt.scene}
 else
   objective.airline.data = opt.data
+  if opt.downscale > 1 then objective.airline.downscale = opt.downscale end
+end
+-- An evaluator scoring as the workers do: an explicit r (stored pixels) is r / downscale on
+-- the reduced images.
+local function new_evaluator()
+  local a, e = objective.airline, {}
+  for k, v in pairs(objective.airline.evaluator) do e[k] = v end
+  if e.r and a.downscale then e.r = e.r / a.downscale end
+  return airline.evaluator(e)
 end
 local defaults, named = {}, {}
 for i, p in ipairs(airline.space()) do defaults[i], named[p.name] = p.default, p.default end
@@ -76,8 +89,8 @@ for i, p in ipairs(airline.space()) do defaults[i], named[p.name] = p.default, p
 local function open_split(split)
   local a = objective.airline
   if opt.data == "" then return airline.dataset{synthetic = a.synth, split = split} end
-  if label_file then return airline.dataset{labels = opt.data, split = split} end
-  return airline.dataset{dir = opt.data, split = split}
+  if label_file then return airline.dataset{labels = opt.data, split = split, downscale = a.downscale} end
+  return airline.dataset{dir = opt.data, split = split, downscale = a.downscale}
 end
 
 -- The same budget as the sweep: a reference run of this sweep directory must agree.
@@ -104,7 +117,7 @@ local function holdout(dir, x)
   end
   if not scorer.ev then
     scorer.ds = open_split(opt.holdout)
-    scorer.ev = airline.evaluator(objective.airline.evaluator)
+    scorer.ev = new_evaluator()
   end
   local ids, scores = {}, {}
   for i, r in ipairs(scorer.ev:eval_many(x, scorer.ds)) do ids[i], scores[i] = scorer.ds[i].id, r.f end
@@ -166,7 +179,7 @@ end
 for _, b in ipairs(opt.baselines) do
   if b == "defaults" then
     local ds = open_split(opt.split)
-    local ev = airline.evaluator(objective.airline.evaluator)
+    local ev = new_evaluator()
     local t0 = os.time()
     local ids, scores = {}, {}
     for i, r in ipairs(ev:eval_many(defaults, ds)) do ids[i], scores[i] = ds[i].id, r.f end
