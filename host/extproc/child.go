@@ -213,7 +213,7 @@ func (c *child) how() (string, syscall.Signal, int) {
 		return "ended", 0, -1
 	}
 	if ws, ok := c.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return "was killed by " + signalName(ws.Signal()), ws.Signal(), -1
+		return "was killed by " + worker.SignalName(ws.Signal()), ws.Signal(), -1
 	}
 	return fmt.Sprintf("exited with status %d", c.state.ExitCode()), 0, c.state.ExitCode()
 }
@@ -241,7 +241,7 @@ func (c *child) peak() int64 {
 	var n int64
 	var buf [4096]byte
 	for _, pid := range c.tree {
-		b, err := procRead("/proc/"+strconv.Itoa(pid)+"/status", buf[:])
+		b, err := worker.ReadProc("/proc/"+strconv.Itoa(pid)+"/status", buf[:])
 		if err != nil {
 			continue
 		}
@@ -268,31 +268,9 @@ func statusKB(b []byte, key string) int64 {
 	return v
 }
 
-// procRead and procWrite use plain system calls: they run at every
-// evaluation, where os.ReadFile's poller registration would cost more than
+// procWrite uses plain system calls (as worker.ReadProc): it runs at every
+// evaluation, where os.WriteFile's poller registration would cost more than
 // the protocol's round trip.
-func procRead(path string, buf []byte) ([]byte, error) {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer syscall.Close(fd)
-	n := 0
-	for n < len(buf) {
-		m, err := syscall.Read(fd, buf[n:])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if m == 0 {
-			break
-		}
-		n += m
-	}
-	return buf[:n], nil
-}
 
 func procWrite(path, s string) error {
 	fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_CLOEXEC, 0)
@@ -388,19 +366,4 @@ func quoteArgv(argv []string) string {
 		q[i] = a
 	}
 	return strings.Join(q, " ")
-}
-
-var signalNames = map[syscall.Signal]string{
-	syscall.SIGSEGV: "SIGSEGV", syscall.SIGABRT: "SIGABRT", syscall.SIGKILL: "SIGKILL", syscall.SIGBUS: "SIGBUS",
-	syscall.SIGILL: "SIGILL", syscall.SIGFPE: "SIGFPE", syscall.SIGTERM: "SIGTERM", syscall.SIGINT: "SIGINT",
-	syscall.SIGHUP: "SIGHUP", syscall.SIGPIPE: "SIGPIPE", syscall.SIGQUIT: "SIGQUIT", syscall.SIGTRAP: "SIGTRAP",
-	syscall.SIGXCPU: "SIGXCPU", syscall.SIGXFSZ: "SIGXFSZ", syscall.SIGUSR1: "SIGUSR1", syscall.SIGUSR2: "SIGUSR2",
-	syscall.SIGSYS: "SIGSYS", syscall.SIGALRM: "SIGALRM",
-}
-
-func signalName(s syscall.Signal) string {
-	if n, ok := signalNames[s]; ok {
-		return n
-	}
-	return fmt.Sprintf("signal %d", int(s))
 }

@@ -38,8 +38,8 @@ func TestMain(m *testing.M) {
 			return Start(ctx, c.Options())
 		}))
 	case os.Getenv("BOHOST_EXTPROC_DIE") != "":
-		for s, name := range signalNames {
-			if name == os.Getenv("BOHOST_EXTPROC_DIE") {
+		for s := syscall.Signal(1); s < 32; s++ {
+			if worker.SignalName(s) == os.Getenv("BOHOST_EXTPROC_DIE") {
 				DieBy(s)
 			}
 		}
@@ -408,7 +408,7 @@ func contains(l []string, s string) bool {
 func TestDieBy(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGSEGV, syscall.SIGABRT, syscall.SIGTERM, syscall.SIGKILL} {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "BOHOST_EXTPROC_DIE="+signalName(sig))
+		cmd.Env = append(os.Environ(), "BOHOST_EXTPROC_DIE="+worker.SignalName(sig))
 		cmd.Dir = t.TempDir() // a core file, if any, lands here
 		cmd.Run()
 		ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)

@@ -1006,7 +1006,7 @@ func (w *proc) certificate(o Options, reqID uint64) Death {
 	}
 	signaled := w.state != nil && ws.Signaled()
 	if signaled {
-		d.Signal = signalName(ws.Signal())
+		d.Signal = SignalName(ws.Signal())
 	}
 	how := fmt.Sprintf("exited with status %d", d.ExitCode)
 	if signaled {
@@ -1103,7 +1103,9 @@ var signalNames = map[syscall.Signal]string{
 	syscall.SIGSYS: "SIGSYS", syscall.SIGALRM: "SIGALRM",
 }
 
-func signalName(s syscall.Signal) string {
+// SignalName is a signal's name as death certificates write it ("SIGSEGV"),
+// or "signal N".
+func SignalName(s syscall.Signal) string {
 	if n, ok := signalNames[s]; ok {
 		return n
 	}

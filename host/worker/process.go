@@ -40,9 +40,9 @@ func Main(stderr io.Writer, factory Factory) int {
 		if !ok {
 			return
 		}
-		fmt.Fprintf(stderr, "bohost worker (pid %d): %s received: stopping (an evaluation in flight is abandoned, no result is sent)\n", os.Getpid(), signalName(s.(syscall.Signal)))
+		fmt.Fprintf(stderr, "bohost worker (pid %d): %s received: stopping (an evaluation in flight is abandoned, no result is sent)\n", os.Getpid(), SignalName(s.(syscall.Signal)))
 		got <- s
-		cancel(fmt.Errorf("%s received", signalName(s.(syscall.Signal))))
+		cancel(fmt.Errorf("%s received", SignalName(s.(syscall.Signal))))
 		time.AfterFunc(StopGrace+time.Second, func() { reraise(s) })
 	}()
 	err = Serve(ctx, in, out, factory)

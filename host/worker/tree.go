@@ -58,7 +58,7 @@ func childPIDs(pid int) []int {
 	var out []int
 	var buf [4096]byte
 	for _, t := range tasks {
-		b, err := readProc(dir+"/"+t.Name()+"/children", buf[:])
+		b, err := ReadProc(dir+"/"+t.Name()+"/children", buf[:])
 		if err != nil {
 			continue
 		}
@@ -71,10 +71,10 @@ func childPIDs(pid int) []int {
 	return out
 }
 
-// readProc reads a small /proc file into buf with plain system calls (no
+// ReadProc reads a small /proc file into buf with plain system calls (no
 // poller registration: TreePIDs runs at every evaluation of a Tree
 // objective, and os.ReadFile's overhead would dominate it).
-func readProc(path string, buf []byte) ([]byte, error) {
+func ReadProc(path string, buf []byte) ([]byte, error) {
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
