@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +21,7 @@ import (
 //
 //	go test -run '^$' -bench ObjectiveRoundTrip ./cmd/bohost
 func BenchmarkObjectiveRoundTrip(b *testing.B) {
-	bin := benchBinary(b)
+	bin := buildBohost(b)
 	dir := b.TempDir()
 	lua := filepath.Join(dir, "obj.lua")
 	os.WriteFile(lua, []byte("return {evaluate = function(x, w) return {f = -(x[1] - 0.3)^2 - 0.1 * w[1]} end}\n"), 0o644)
@@ -65,24 +64,4 @@ func BenchmarkObjectiveRoundTrip(b *testing.B) {
 			}
 		})
 	}
-}
-
-// benchBinary builds the bohost binary once (as buildBohost does for tests).
-func benchBinary(b *testing.B) string {
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "bohost-cli-test-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binDirs = append(binDirs, dir)
-		builtBin = filepath.Join(dir, "bohost")
-		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		b.Fatal(buildErr)
-	}
-	return builtBin
 }

@@ -91,7 +91,8 @@ var (
 
 // buildBohost builds the bohost binary once per test process (each CLI test
 // used to link its own: seconds each) into a directory removed by TestMain.
-func buildBohost(t *testing.T) string {
+// Benchmarks use it too (testing.TB).
+func buildBohost(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "bohost-cli-test-")
