@@ -28,6 +28,7 @@ func All() []lua.Module {
 		Report{},
 		Airline{},
 		GPU{},
+		Cells{},
 	}
 }
 

@@ -15,6 +15,7 @@ local risk = require "bohost.risk"
 local report = require "bohost.report"
 local airline = require "bohost.airline"
 local sys = require "bohost.sys"
+local cells = require "bohost.cells"
 
 ---------------------------------------------------------------------------------------------
 -- Options: everything a sweep varies, with defaults. bohost's alpha is the fraction of the
@@ -47,8 +48,22 @@ local opt = bo.args{
   {"reference", true, "also run the risk-neutral reference (the mean over environments, alpha 1) with the same seeds: the baseline the report compares every alpha with"},
   {"holdout", "test", "held-out split every recommendation is scored on (holdout.json in its run directory; empty: none)"},
   {"report", true, "draw the report at the end (--no-report or --report false: skip it)"},
+  {"executor", "local", "local (cells one after another in this process, or --parallel N at once) | slurm (one job array element per cell, its workers as job steps: docs/slurm.md)"},
+  {"parallel", 1, "with --executor local: cells (runs) at once, each in its own process"},
+  {"detach", false, "with --executor slurm: submit and return at once; the same command again waits for the jobs and draws the report"},
+  {"partition", "", "--executor slurm: the partition (empty: the cluster's default)"},
+  {"time", "", "--executor slurm: time limit per cell, e.g. 4:00:00 (a cell stopped by it resumes when the sweep is run again)"},
+  {"mem", "", "--executor slurm: memory per cell (its script and workers), e.g. 16G"},
+  {"cpus_per_task", 0, "--executor slurm: CPUs per worker step (0: Slurm's default)"},
+  {"gpus_per_task", 0, "--executor slurm: GPUs per worker step"},
+  {"max_running", 0, "--executor slurm: cells running at once (the array's %N; 0: as many as the cluster gives)"},
+  {"sbatch_args", {}, "--executor slurm: more sbatch arguments, e.g. --sbatch-args=--account=lab,--qos=long", type = "strings"},
+  {"cell", 0, "run only cell K of the sweep (what --parallel and --executor slurm start; 0: every cell)"},
   {"smoke", false, "a tiny sweep that checks everything works in seconds"},
 }
+if opt.executor ~= "local" and opt.executor ~= "slurm" then
+  sys.raise("bad_arg", "alpha_sweep", "--executor must be local or slurm, got " .. opt.executor, "--executor slurm submits the cells as a Slurm job array")
+end
 
 if opt.smoke then -- tiny images, few iterations: for CI and a first look
   opt.alphas = {0.1, 0.5}; opt.iterations = 2; opt.n_initial = 3; opt.n_w = 3
@@ -142,40 +157,137 @@ if opt.reference then levels[1] = {alpha = 1, convention = "bohost", name = "mea
 for _, a in ipairs(opt.alphas) do
   levels[#levels + 1] = {alpha = a, convention = opt.convention, name = string.format("alpha_%g", a), label = string.format("alpha %g", a)}
 end
-local total, k = #levels * #opt.seeds, 0
-local started = os.time()
+local list = {} -- the sweep's cells, numbered as --cell numbers them
 for _, seed in ipairs(opt.seeds) do
   for _, lv in ipairs(levels) do
-    k = k + 1
-    local dir = string.format("%s/%s/seed_%d", opt.out, lv.name, seed)
-    print(string.format("[%d/%d] %s, seed %d -> %s", k, total, lv.label, seed, dir))
-    local s = bo.run{
-      dir = dir,
-      optimizer = {
-        alpha = lv.alpha, convention = lv.convention, n_w = opt.n_w,
-        acquisition = opt.acquisition, n_initial = opt.n_initial, seed = seed,
-        -- recommend the best x already evaluated (by posterior CVaR over the W set) rather
-        -- than a point of the box no evaluation has visited: with a few dozen evaluations
-        -- in 14 dimensions the GP's optimum often sits on an untried corner
-        recommend_from = opt.recommend_from,
-        initial_x = opt.start_from_defaults and {defaults} or nil,
-      },
-      objective = objective,
-      iterations = opt.iterations,
-      workers = opt.workers, timeout_s = opt.timeout_s, max_rss = opt.max_rss,
-      in_flight = opt.in_flight > 0 and opt.in_flight or nil,
-      on_failure = "worst",
-      every = opt.cleanup_every > 0 and {[opt.cleanup_every] = cleanup} or nil,
-      sweep = {alphas = opt.alphas, seeds = opt.seeds, reference = opt.reference, role = lv.name == "mean" and "reference" or "alpha"},
-    }
-    local fe = s.final_eval
-    print(string.format("    %s: posterior CVaR %.3f%s", s.status, s.posterior_cvar or 0/0,
-      fe and string.format(", scored on %d images: CVaR %.3f, mean %.3f", #fe.scores, fe.cvar, fe.mean) or ""))
-    if holdout and s.status == "finished" and s.recommended_x_vec then
-      local h = holdout(dir, s)
-      print(string.format("    held out (%s, %d images): mean %.3f, CVaR 0.1 %.3f", h.split, #h.scores, h.mean, risk.cvar(h.scores, 0.1)))
-    end
+    list[#list + 1] = {seed = seed, lv = lv, dir = string.format("%s/%s/seed_%d", opt.out, lv.name, seed)}
   end
+end
+local cells_dir = opt.out .. "/cells" -- the cells' logs and the sweep's Slurm jobs (jobs.jsonl)
+
+local function print_cell(c, s)
+  local fe = s.final_eval
+  print(string.format("    %s: posterior CVaR %.3f%s", s.status, s.posterior_cvar or 0/0,
+    fe and string.format(", scored on %d images: CVaR %.3f, mean %.3f", #fe.scores, fe.cvar, fe.mean) or ""))
+end
+local function print_holdout(h)
+  print(string.format("    held out (%s, %d images): mean %.3f, CVaR 0.1 %.3f", h.split, #h.scores, h.mean, risk.cvar(h.scores, 0.1)))
+end
+
+-- One cell: its bo.run (resumed, or returned at once when finished), then its held-out score.
+local function run_cell(k)
+  local c = list[k]
+  print(string.format("[%d/%d] %s, seed %d -> %s", k, #list, c.lv.label, c.seed, c.dir))
+  local lv = c.lv
+  -- inside a Slurm job (an array element of --executor slurm) the workers are job steps
+  local steps = opt.executor == "slurm" and cells.slurm_ids() ~= nil
+  local s = bo.run{
+    dir = c.dir,
+    optimizer = {
+      alpha = lv.alpha, convention = lv.convention, n_w = opt.n_w,
+      acquisition = opt.acquisition, n_initial = opt.n_initial, seed = c.seed,
+      -- recommend the best x already evaluated (by posterior CVaR over the W set) rather
+      -- than a point of the box no evaluation has visited: with a few dozen evaluations
+      -- in 14 dimensions the GP's optimum often sits on an untried corner
+      recommend_from = opt.recommend_from,
+      initial_x = opt.start_from_defaults and {defaults} or nil,
+    },
+    objective = objective,
+    iterations = opt.iterations,
+    workers = opt.workers, timeout_s = opt.timeout_s, max_rss = opt.max_rss,
+    in_flight = opt.in_flight > 0 and opt.in_flight or nil,
+    on_failure = "worst",
+    every = opt.cleanup_every > 0 and {[opt.cleanup_every] = cleanup} or nil,
+    executor = steps and "slurm" or nil,
+    slurm = steps and {gpus_per_task = opt.gpus_per_task > 0 and opt.gpus_per_task or nil,
+      cpus_per_task = opt.cpus_per_task > 0 and opt.cpus_per_task or nil} or nil,
+    sweep = {alphas = opt.alphas, seeds = opt.seeds, reference = opt.reference, role = lv.name == "mean" and "reference" or "alpha"},
+  }
+  print_cell(c, s)
+  if holdout and s.status == "finished" and s.recommended_x_vec then print_holdout(holdout(c.dir, s)) end
+  return s
+end
+
+-- A cell is done when its run finished and, with --holdout, its recommendation was scored.
+local function cell_done(c)
+  local ok, s = pcall(sys.read_json, c.dir .. "/summary.json")
+  if not ok or s.status ~= "finished" then return false, ok and s or nil end
+  if not holdout or not s.recommended_x_vec then return true, s end
+  local ok2, h = pcall(sys.read_json, c.dir .. "/holdout.json")
+  return ok2 and h.split == opt.holdout and table.concat(h.x_vec or {}, ",") == table.concat(s.recommended_x_vec, ","), s, ok2 and h or nil
+end
+
+local started = os.time()
+if opt.cell > 0 then -- one cell, started by --parallel or a Slurm array element
+  if opt.cell > #list then
+    sys.raise("bad_arg", "alpha_sweep", string.format("--cell %d: this sweep has %d cells", opt.cell, #list), "cells are numbered from 1 over seeds, then levels")
+  end
+  local ids = cells.slurm_ids()
+  if ids then
+    print(string.format("cell %d in Slurm job %s%s", opt.cell, ids.job_id,
+      ids.array_job_id and string.format(" (array %s, task %s)", ids.array_job_id, ids.array_task_id) or ""))
+  end
+  local s = run_cell(opt.cell)
+  if scorer.ev then scorer.ev:free() end
+  if s.status ~= "finished" then
+    sys.raise("failed", "alpha_sweep", string.format("cell %d (%s) ended %s: %s", opt.cell, list[opt.cell].dir, s.status, s.reason or ""),
+      "run the sweep again: the cell resumes from its run directory")
+  end
+  return
+elseif opt.executor == "slurm" or opt.parallel > 1 then
+  local todo = {}
+  for k, c in ipairs(list) do
+    if not cell_done(c) then todo[#todo + 1] = k end
+  end
+  print(string.format("%d of %d cells to run (%s)", #todo, #list, opt.executor == "slurm" and "Slurm job array" or string.format("%d at a time", opt.parallel)))
+  if #todo > 0 and opt.executor == "slurm" then
+    local ok, err = cells.slurm_available()
+    if not ok then error(err, 0) end
+    -- cells still queued or running from an earlier submission are waited for, not submitted twice
+    local pend, submit, jobs, seen = cells.pending(cells_dir), {}, {}, {}
+    for _, k in ipairs(todo) do
+      local t = pend[k]
+      if t then
+        if not seen[t.job_id] then seen[t.job_id] = true; jobs[#jobs + 1] = t.job_id end
+        print(string.format("cell %d: already %s in job %s", k, t.state, t.task_job))
+      else
+        submit[#submit + 1] = k
+      end
+    end
+    if #submit > 0 then
+      local j = cells.submit{cells = submit, dir = cells_dir, slurm = {
+        partition = opt.partition ~= "" and opt.partition or nil, time = opt.time ~= "" and opt.time or nil,
+        mem = opt.mem ~= "" and opt.mem or nil, tasks = opt.workers,
+        cpus_per_task = opt.cpus_per_task > 0 and opt.cpus_per_task or nil,
+        gpus_per_task = opt.gpus_per_task > 0 and opt.gpus_per_task or nil,
+        max_running = opt.max_running > 0 and opt.max_running or nil,
+        sbatch_args = #opt.sbatch_args > 0 and opt.sbatch_args or nil}}
+      print(string.format("submitted job array %s: cells %s (logs: %s/cell_K.log)", j.job_id, table.concat(submit, ","), cells_dir))
+      jobs[#jobs + 1] = j.job_id
+    end
+    if opt.detach then
+      print("detached: run the same command again to wait for the jobs and draw the report (squeue -j " .. table.concat(jobs, ",") .. ")")
+      return
+    end
+    cells.wait{jobs = jobs, cells = todo, dir = cells_dir}
+  elseif #todo > 0 then
+    cells.run{cells = todo, dir = cells_dir, parallel = opt.parallel}
+  end
+  local missing = {}
+  for k, c in ipairs(list) do
+    local done, s, h = cell_done(c)
+    print(string.format("[%d/%d] %s, seed %d -> %s", k, #list, c.lv.label, c.seed, c.dir))
+    if s then print_cell(c, s) end
+    if h then print_holdout(h) end
+    if not done then missing[#missing + 1] = k end
+  end
+  if #missing > 0 then
+    sys.raise("failed", "alpha_sweep", string.format("%d of %d cells did not finish: %s (their logs: %s/cell_K.log)",
+      #missing, #list, table.concat(missing, ","), cells_dir),
+      "run the same command again: it runs only the unfinished cells, each resuming from its run directory")
+  end
+else
+  for k = 1, #list do run_cell(k) end
 end
 if scorer.ev then scorer.ev:free() end
 print(string.format("sweep done in %d s: %s", os.time() - started, opt.out))
