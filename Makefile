@@ -8,7 +8,7 @@ export GOTOOLCHAIN := local
 BIN := bin/bohost
 RUN_ARGS ?=
 
-.PHONY: all setup setup-test build run test vet fmt-check lint fuzz test-long matprofile bench ptx gpu-check gpu-check-binary leakcheck memcheck clean
+.PHONY: all setup setup-test build run test slurm-up slurm-down vet fmt-check lint fuzz test-long matprofile bench ptx gpu-check gpu-check-binary leakcheck memcheck clean
 
 all: build
 
@@ -43,8 +43,11 @@ lint:
 setup-test:
 	@BOHOST_SETUP_TEST=1 bash tools/setup.sh
 
-test: setup-test vet fmt-check lint
-	go test -count=1 ./...
+# The Slurm tests run against a local single-node cluster that slurm-up
+# starts (installing slurm-wlm and munge when missing); BOHOST_REQUIRE_SLURM
+# makes them fail, not skip, when it cannot be reached.
+test: setup-test slurm-up vet fmt-check lint
+	BOHOST_REQUIRE_SLURM=1 go test -count=1 ./...
 	go test -count=1 -tags cuda -run 'TestCUDA|TestStubDeviceSuite' ./host/gpu/
 	$(MAKE) --no-print-directory fuzz
 
@@ -95,6 +98,16 @@ memcheck: build
 
 bench: build
 	go test -run '^$$' -bench . -benchtime 3x ./host/...
+
+# A single-node Slurm cluster on this machine (Debian's slurm-wlm and munge,
+# installed when missing) for the Slurm tests and a demo of --executor slurm:
+#   make slurm-up && eval "$$(tools/slurm.sh env)" && bin/bohost scripts/alpha_sweep.lua --smoke --executor slurm
+# Its files live in /var/tmp/bohost-slurm; /etc/slurm is not touched.
+slurm-up:
+	@bash tools/slurm.sh up
+
+slurm-down:
+	@bash tools/slurm.sh down
 
 clean:
 	rm -rf bin
