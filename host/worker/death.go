@@ -57,6 +57,23 @@ type Death struct {
 	MaxRSSBytes   int64  `json:"max_rss_bytes,omitempty"`
 	Limits        string `json:"limits,omitempty"`
 	CapEnforcedBy string `json:"cap_enforced_by,omitempty"`
+	// Step is the Launcher's account of the death (Slurm's step: its ids,
+	// the state and exit code Slurm gave it, the line that said so); nil
+	// for a worker started directly.
+	Step *Step `json:"step,omitempty"`
+}
+
+// Step is how a worker started by a Launcher ended, as the launcher saw it
+// (for Slurm: the job step's state, as sacct would name it).
+type Step struct {
+	Launcher string `json:"launcher"`          // e.g. "slurm"
+	JobID    string `json:"job_id,omitempty"`  // the job (allocation) the step ran in
+	StepID   string `json:"step_id,omitempty"` // the step within the job
+	Node     string `json:"node,omitempty"`
+	State    string `json:"state"`            // e.g. COMPLETED, FAILED, CANCELLED, OUT_OF_MEMORY, TIMEOUT, NODE_FAIL
+	ExitCode int    `json:"exit_code"`        // the launcher's exit status (srun: 128+n for a task killed by signal n)
+	Signal   string `json:"signal,omitempty"` // the signal that ended the task, e.g. "SIGKILL"
+	Reason   string `json:"reason,omitempty"` // the launcher's own line about it
 }
 
 // OOMDelta is the change of the cgroup's oom_kill counter over the worker's

@@ -58,6 +58,45 @@ type Options struct {
 	Stderr          io.Writer             // if set, worker stderr is copied here, each line prefixed "[worker N pid P] "
 	OnDeath         func(Death)           // called (from the pool's goroutines) for every death, including idle ones
 	LastMonitor     func() map[string]any // if set, its result goes into Death.LastMonitor (e.g. the last monitor.csv row)
+
+	// Launcher, if set, starts each worker through another program (Slurm's
+	// srun: host/slurm) instead of directly; see Launcher.
+	Launcher Launcher
+	// OnStart, if set, is called (from the pool's goroutines) each time a
+	// worker has answered Ready, with its slot.
+	OnStart func(slot int, r Ready)
+}
+
+// Launcher starts workers through another program that keeps the worker's
+// stdin, stdout and stderr connected (Slurm's srun runs it as a job step).
+// The pool's direct child is then the launcher's process, not the worker:
+//
+//   - the pool kills the launcher's process group as before and then calls
+//     Stop, since the worker may live on elsewhere;
+//   - the RSS poll, the baseline and PIDs use the worker's own pid (from
+//     Ready) when it runs on this host (same host name, /proc/PID there);
+//     otherwise the pool relies on the RSS the worker reports in Ready and
+//     its heartbeats, on the per-evaluation peak, and on the launcher's own
+//     memory limit; no cgroup is made for it;
+//   - a death certificate's exit status and stderr are the launcher's, which
+//     Explain turns into the launcher's account (Death.Step), and the pids in
+//     Result.PID and Death.PID are the worker's own (Ready.PID).
+type Launcher interface {
+	// Wrap returns the argv that runs the worker argv for slot.
+	Wrap(slot int, argv []string) []string
+	// ReportEnv names the environment variables the worker returns in
+	// Ready.Env (where it runs: the launcher's ids).
+	ReportEnv() []string
+	// Stop ends what may be left of the worker after the pool killed the
+	// launcher's process group; r is nil when the worker never answered
+	// Ready. It must return within seconds.
+	Stop(slot int, r *Ready)
+	// Explain completes d with the launcher's account of the death: d.Step,
+	// and where the pool did not decide the death itself (d.Cause signal or
+	// exit), the cause, signal, exit code and reason the launcher's exit
+	// status and stderr (stderrTail, its last lines) imply. r is nil when the
+	// worker never answered Ready.
+	Explain(d *Death, r *Ready, stderrTail string)
 }
 
 // Validate checks the options and names the first bad field.
@@ -160,6 +199,8 @@ func NewPool(ctx context.Context, opts Options) (*Pool, error) {
 		switch {
 		case opts.MemoryCgroup == "off" || os.Getenv("BOHOST_CGROUP") == "off":
 			p.cgNote = "cgroup_v2 off"
+		case opts.Launcher != nil:
+			p.cgNote = "cgroup_v2 not used: the workers run under a launcher"
 		default:
 			cg, err := memctl.OpenCgroups()
 			if err != nil {
@@ -217,7 +258,7 @@ func (p *Pool) checkBaseline() error {
 	need := top.baseRSS + BaselineMargin
 	return errs.New(errs.BadArg, "worker.pool",
 		"max_rss = %d bytes (%s) is below what a worker needs: worker %d (pid %d) uses %s right after start (its measured baseline RSS, objective built), and max_rss must leave %s above that baseline for evaluations",
-		c, memctl.FormatBytes(uint64(c)), top.slot, top.pid, memctl.FormatBytes(uint64(top.baseRSS)), memctl.FormatBytes(BaselineMargin)).
+		c, memctl.FormatBytes(uint64(c)), top.slot, top.workerPID(), memctl.FormatBytes(uint64(top.baseRSS)), memctl.FormatBytes(BaselineMargin)).
 		WithHint("set max_rss to at least %d bytes (%s), or leave it unset for no cap", need, memctl.FormatBytes(uint64(need)))
 }
 
@@ -246,14 +287,18 @@ func (p *Pool) PIDs() []int {
 	defer p.mu.Unlock()
 	out := make([]int, 0, len(p.procs))
 	for w := range p.procs {
+		pid, ok := w.localPID()
+		if !ok {
+			continue // a worker on another host
+		}
 		w.mu.Lock()
 		tree := w.tree
 		w.mu.Unlock()
 		if tree { // its objective's processes too (Ready.Tree)
-			out = append(out, TreePIDs(w.pid)...)
+			out = append(out, TreePIDs(pid)...)
 			continue
 		}
-		out = append(out, w.pid)
+		out = append(out, pid)
 	}
 	return out
 }
@@ -290,7 +335,7 @@ func (p *Pool) Eval(ctx context.Context, req Request) Result {
 	start = time.Now()
 	w.beginEval()
 	res, alive := w.eval(ctx, req, timeout, p.opts.KillGrace)
-	res.ID, res.Worker, res.PID = req.ID, w.slot, w.pid
+	res.ID, res.Worker, res.PID = req.ID, w.slot, w.workerPID()
 	res.Seconds = time.Since(start).Seconds()
 	if alive {
 		// The evaluation may have gone over the cap and back (or stayed
@@ -324,7 +369,7 @@ func (p *Pool) Eval(ctx context.Context, req Request) Result {
 	}
 	if ctx.Err() != nil && stopSignal(d) {
 		return Result{ID: req.ID, Status: StatusCanceled, Error: ctx.Err().Error(), ErrorKind: errs.Canceled,
-			Seconds: res.Seconds, Worker: w.slot, PID: w.pid}
+			Seconds: res.Seconds, Worker: w.slot, PID: w.workerPID()}
 	}
 	res.Status = statusOf(d)
 	res.Death = &d
@@ -519,18 +564,54 @@ type proc struct {
 	capPeak   int64  // the RSS or peak that was over the cap
 	tree      bool   // Ready.Tree: measure the worker's process tree (tree.go)
 	note      string // the last DeathNote line of its stderr
+
+	launcher Launcher // Options.Launcher: pid is the launcher's process
+	rdy      *Ready   // the worker's Ready, once answered
+	wpid     int      // with a launcher: the worker's own pid when it runs on this host (else 0)
 }
+
+// localPID is the pid the pool measures: the worker's own, which with a
+// launcher is known only once the worker answered Ready on this host.
+func (w *proc) localPID() (int, bool) {
+	if w.launcher == nil {
+		return w.pid, true
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.wpid, w.wpid > 0
+}
+
+// workerPID is the worker's own pid as it reported it (with a launcher,
+// wherever it runs), or the pool's child's.
+func (w *proc) workerPID() int {
+	if w.launcher == nil {
+		return w.pid
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.rdy != nil && w.rdy.PID > 0 {
+		return w.rdy.PID
+	}
+	return w.pid
+}
+
+// errRemote: the worker's memory cannot be read from here.
+var errRemote = errors.New("the worker runs under a launcher and not (or not yet known) on this host")
 
 // rss is the worker's VmRSS, or its process tree's when its objective runs
 // in child processes (Ready.Tree).
 func (w *proc) rss() (int64, error) {
+	pid, ok := w.localPID()
+	if !ok {
+		return 0, errRemote
+	}
 	w.mu.Lock()
 	tree := w.tree
 	w.mu.Unlock()
 	if tree {
-		return TreeRSS(w.pid)
+		return TreeRSS(pid)
 	}
-	return monitor.ProcRSS(w.pid)
+	return monitor.ProcRSS(pid)
 }
 
 func (p *Pool) start(ctx context.Context, slot int) (*proc, error) {
@@ -554,13 +635,17 @@ func (p *Pool) start(ctx context.Context, slot int) (*proc, error) {
 		outW.Close()
 		return nil, errs.New(errs.IO, op, "pipe: %v", err)
 	}
-	cmd := exec.Command(o.Command[0], o.Command[1:]...)
+	argv := o.Command
+	if o.Launcher != nil {
+		argv = o.Launcher.Wrap(slot, o.Command)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), o.Env...)
 	cmd.Dir = o.Dir
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
 	cmd.SysProcAttr = sysProcAttr()
 	w := &proc{
-		slot: slot, cmd: cmd, argv: o.Command, stdin: inW, fw: &frameWriter{w: inW},
+		slot: slot, cmd: cmd, argv: argv, launcher: o.Launcher, stdin: inW, fw: &frameWriter{w: inW},
 		ready: make(chan *Ready, 1), results: make(chan *Result, 4),
 		readerDone: make(chan struct{}), exited: make(chan struct{}), stderrDone: make(chan struct{}),
 		killed: make(chan struct{}), tail: &ring{max: 32 << 10}, phase: "start",
@@ -592,7 +677,7 @@ func (p *Pool) start(ctx context.Context, slot int) (*proc, error) {
 		outR.Close()
 		errR.Close()
 		w.removeCgroup()
-		return nil, errs.New(errs.Unavailable, op, "starting worker %q: %v", o.Command[0], err)
+		return nil, errs.New(errs.Unavailable, op, "starting worker %q: %v", argv[0], err)
 	}
 	w.pid = cmd.Process.Pid
 	if w.cgroup != nil {
@@ -623,8 +708,12 @@ func (p *Pool) start(ctx context.Context, slot int) (*proc, error) {
 	go w.watch(o)
 
 	hb := o.Heartbeat.Seconds()
+	var report []string
+	if o.Launcher != nil {
+		report = o.Launcher.ReportEnv()
+	}
 	if err := w.fw.write(&frame{Type: frameHello, Hello: &Hello{Spec: o.Spec, Index: slot, MaxRSSBytes: o.MaxRSSBytes,
-		LimitAddressSpace: o.LimitAddressSpace, GPUMaxBytes: o.GPUMaxBytes, HeartbeatS: hb}}); err != nil {
+		LimitAddressSpace: o.LimitAddressSpace, GPUMaxBytes: o.GPUMaxBytes, HeartbeatS: hb, ReportEnv: report}}); err != nil {
 		return nil, p.startFailed(w, fmt.Sprintf("it ended before answering hello (writing hello: %v)", err), errs.Unavailable)
 	}
 	timer := time.NewTimer(o.StartTimeout)
@@ -641,8 +730,15 @@ func (p *Pool) start(ctx context.Context, slot int) (*proc, error) {
 		w.setPhase("idle")
 		w.mu.Lock()
 		w.tree = r.Tree
+		w.rdy = r
+		if w.launcher != nil && onThisHost(r) {
+			w.wpid = r.PID
+		}
 		w.mu.Unlock()
-		base, _ := w.rss()
+		base, err := w.rss()
+		if err != nil && w.launcher != nil {
+			base = r.RSSBytes // measured by the worker itself, elsewhere
+		}
 		w.noteRSS(base)
 		w.mu.Lock()
 		w.up = true
@@ -652,6 +748,9 @@ func (p *Pool) start(ctx context.Context, slot int) (*proc, error) {
 			w.limits += "; " + cgNote
 		}
 		w.mu.Unlock()
+		if o.OnStart != nil {
+			o.OnStart(slot, *r)
+		}
 		return w, nil
 	case <-w.readerDone:
 		return nil, p.startFailed(w, "it ended before answering hello", errs.Unavailable)
@@ -881,9 +980,41 @@ func (w *proc) kill(cause string) {
 	if !first {
 		return
 	}
+	ended := false
+	select {
+	case <-w.exited:
+		ended = true // with a launcher: its step ended with it
+	default:
+	}
 	syscall.Kill(-w.pid, syscall.SIGKILL)
 	w.cmd.Process.Kill()
 	close(w.killed)
+	if !ended {
+		w.stopLaunched()
+	}
+}
+
+// stopLaunched asks the launcher to end what the kill of its process may
+// have left of the worker (a Slurm step goes on without srun).
+func (w *proc) stopLaunched() {
+	if w.launcher == nil {
+		return
+	}
+	w.mu.Lock()
+	r := w.rdy
+	w.mu.Unlock()
+	w.launcher.Stop(w.slot, r)
+}
+
+// onThisHost reports whether a worker that answered r runs on this host,
+// where the pool can read its /proc.
+func onThisHost(r *Ready) bool {
+	host, err := os.Hostname()
+	if err != nil || r.Host != host || r.PID <= 0 {
+		return false
+	}
+	_, err = os.Stat(fmt.Sprintf("/proc/%d", r.PID))
+	return err == nil
 }
 
 func (w *proc) isDead() bool {
@@ -969,6 +1100,7 @@ func (w *proc) certificate(o Options, reqID uint64) Death {
 		// busy): kill it without changing the recorded cause.
 		syscall.Kill(-w.pid, syscall.SIGKILL)
 		w.cmd.Process.Kill()
+		w.stopLaunched()
 		<-w.exited
 	}
 	select {
@@ -981,10 +1113,11 @@ func (w *proc) certificate(o Options, reqID uint64) Death {
 		w.removeCgroup()
 	}
 	now := time.Now()
+	pid := w.workerPID() // with a launcher, the worker's own
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	d := Death{
-		PID: w.pid, Worker: w.slot, RequestID: reqID, Phase: w.phase, PeakRSSBytes: w.peakRSS,
+		PID: pid, Worker: w.slot, RequestID: reqID, Phase: w.phase, PeakRSSBytes: w.peakRSS,
 		StderrTail: w.tail.tail(o.StderrTailLines), Command: w.argv,
 		Started: stamp(w.started, now), Time: stamp(now, now),
 		ExitCode: -1, MaxRSSBytes: o.MaxRSSBytes, Limits: w.limits,
@@ -1015,46 +1148,49 @@ func (w *proc) certificate(o Options, reqID uint64) Death {
 	d.Cause = w.cause
 	switch w.cause {
 	case CauseTimeout:
-		d.Reason = fmt.Sprintf("evaluation ran past its timeout in phase %q; the pool killed worker %d (pid %d)", d.Phase, w.slot, w.pid)
+		d.Reason = fmt.Sprintf("evaluation ran past its timeout in phase %q; the pool killed worker %d (pid %d)", d.Phase, w.slot, pid)
 	case CauseHeartbeat:
 		d.HeartbeatTimeout = true
-		d.Reason = fmt.Sprintf("worker %d (pid %d) sent nothing for %v; the pool killed it", w.slot, w.pid, o.HeartbeatTimeout)
+		d.Reason = fmt.Sprintf("worker %d (pid %d) sent nothing for %v; the pool killed it", w.slot, pid, o.HeartbeatTimeout)
 	case CauseRSSCap:
 		d.CapEnforcedBy = w.capBy
 		if w.capBy == CapByPeak {
-			d.Reason = fmt.Sprintf("the evaluation peaked at %d bytes of RAM (its VmHWM), above the worker's memory cap of %d (max_rss); it ended before the pool's RSS poll saw it, so the pool marked it oom and killed worker %d (pid %d), whose memory it may still hold", w.capPeak, o.MaxRSSBytes, w.slot, w.pid)
+			d.Reason = fmt.Sprintf("the evaluation peaked at %d bytes of RAM (its VmHWM), above the worker's memory cap of %d (max_rss); it ended before the pool's RSS poll saw it, so the pool marked it oom and killed worker %d (pid %d), whose memory it may still hold", w.capPeak, o.MaxRSSBytes, w.slot, pid)
 		} else {
-			d.Reason = fmt.Sprintf("worker %d (pid %d) used %d bytes of RAM, above its memory cap of %d (max_rss); the pool's RSS poll saw it and killed the worker", w.slot, w.pid, w.capPeak, o.MaxRSSBytes)
+			d.Reason = fmt.Sprintf("worker %d (pid %d) used %d bytes of RAM, above its memory cap of %d (max_rss); the pool's RSS poll saw it and killed the worker", w.slot, pid, w.capPeak, o.MaxRSSBytes)
 		}
 	case CauseProtocol:
-		d.Reason = fmt.Sprintf("worker %d (pid %d) broke the frame protocol (%v) and %s", w.slot, w.pid, w.readErr, how)
+		d.Reason = fmt.Sprintf("worker %d (pid %d) broke the frame protocol (%v) and %s", w.slot, pid, w.readErr, how)
 	case CauseCanceled:
-		d.Reason = fmt.Sprintf("worker %d (pid %d) was stopped: the evaluation was canceled or the pool closed", w.slot, w.pid)
+		d.Reason = fmt.Sprintf("worker %d (pid %d) was stopped: the evaluation was canceled or the pool closed", w.slot, pid)
 	default:
 		switch {
 		case signaled && ws.Signal() == syscall.SIGKILL && cgErr == nil && cgKills > 0:
 			d.Cause, d.CapEnforcedBy = CauseOOMKill, CapByCgroup
-			d.Reason = fmt.Sprintf("worker %d (pid %d) went over its memory cap of %d bytes (max_rss) and the kernel's OOM killer killed it at its cgroup's memory.max (memory.events oom_kill %d)", w.slot, w.pid, o.MaxRSSBytes, cgKills)
+			d.Reason = fmt.Sprintf("worker %d (pid %d) went over its memory cap of %d bytes (max_rss) and the kernel's OOM killer killed it at its cgroup's memory.max (memory.events oom_kill %d)", w.slot, pid, o.MaxRSSBytes, cgKills)
 		case (w.sawOOM || runtimeOOM(d.StderrTail)) && o.MaxRSSBytes > 0 && strings.Contains(w.limits, "rlimit_data="):
 			d.Cause, d.CapEnforcedBy = CauseRuntimeOOM, CapByRlimit
-			d.Reason = fmt.Sprintf("worker %d (pid %d) ran out of memory: an allocation failed against its RLIMIT_DATA, set from its memory cap of %d bytes (max_rss), and it %s", w.slot, w.pid, o.MaxRSSBytes, how)
+			d.Reason = fmt.Sprintf("worker %d (pid %d) ran out of memory: an allocation failed against its RLIMIT_DATA, set from its memory cap of %d bytes (max_rss), and it %s", w.slot, pid, o.MaxRSSBytes, how)
 		case w.sawOOM || runtimeOOM(d.StderrTail):
 			d.Cause = CauseRuntimeOOM
-			d.Reason = fmt.Sprintf("worker %d (pid %d) ran out of memory (its memory limit or the host's) and %s", w.slot, w.pid, how)
+			d.Reason = fmt.Sprintf("worker %d (pid %d) ran out of memory (its memory limit or the host's) and %s", w.slot, pid, how)
 		case signaled && ws.Signal() == syscall.SIGKILL && d.OOMKillDelta.Known && d.OOMKillDelta.N > 0:
 			d.Cause = CauseOOMKill
-			d.Reason = fmt.Sprintf("worker %d (pid %d) was killed by the kernel's OOM killer (cgroup oom_kill +%d)", w.slot, w.pid, d.OOMKillDelta.N)
+			d.Reason = fmt.Sprintf("worker %d (pid %d) was killed by the kernel's OOM killer (cgroup oom_kill +%d)", w.slot, pid, d.OOMKillDelta.N)
 		case signaled:
 			d.Cause = CauseSignal
-			d.Reason = fmt.Sprintf("worker %d (pid %d) %s in phase %q", w.slot, w.pid, how, d.Phase)
+			d.Reason = fmt.Sprintf("worker %d (pid %d) %s in phase %q", w.slot, pid, how, d.Phase)
 		case goSignal(w.fatal) != "":
 			d.Cause = CauseSignal
 			d.Signal = goSignal(w.fatal)
-			d.Reason = fmt.Sprintf("worker %d (pid %d) got %s (reported by the Go runtime, which then %s) in phase %q", w.slot, w.pid, d.Signal, how, d.Phase)
+			d.Reason = fmt.Sprintf("worker %d (pid %d) got %s (reported by the Go runtime, which then %s) in phase %q", w.slot, pid, d.Signal, how, d.Phase)
 		default:
 			d.Cause = CauseExit
-			d.Reason = fmt.Sprintf("worker %d (pid %d) %s in phase %q", w.slot, w.pid, how, d.Phase)
+			d.Reason = fmt.Sprintf("worker %d (pid %d) %s in phase %q", w.slot, pid, how, d.Phase)
 		}
+	}
+	if w.launcher != nil {
+		w.launcher.Explain(&d, w.rdy, w.tail.tail(200))
 	}
 	if w.fatal != "" {
 		d.Fatal = w.fatal

@@ -50,6 +50,9 @@ type Hello struct {
 	GPUMaxBytes int64 `json:"gpu_max_bytes,omitempty"`
 	// HeartbeatS is the heartbeat period in seconds (0: 1 s).
 	HeartbeatS float64 `json:"heartbeat_s,omitempty"`
+	// ReportEnv names environment variables the worker returns in
+	// Ready.Env (a Launcher's: where it runs, e.g. Slurm's step ids).
+	ReportEnv []string `json:"report_env,omitempty"`
 }
 
 // Ready is the worker's answer to Hello.
@@ -62,6 +65,13 @@ type Ready struct {
 	// Tree: the objective evaluates in child processes (it implements
 	// Tree), so the pool measures the worker's whole process tree.
 	Tree bool `json:"tree,omitempty"`
+	// Where the worker runs: its host name, the variables of Hello.ReportEnv
+	// that are set in its environment, and its RSS right before Ready (the
+	// baseline, for a worker the pool cannot measure itself: one started by
+	// a Launcher on another host).
+	Host     string            `json:"host,omitempty"`
+	Env      map[string]string `json:"env,omitempty"`
+	RSSBytes int64             `json:"rss_bytes,omitempty"`
 }
 
 // Request is one evaluation.

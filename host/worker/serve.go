@@ -138,6 +138,16 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, factory Factory) er
 		fw.write(&frame{Type: frameReady, Ready: ready})
 		return err
 	}
+	ready.Host, _ = os.Hostname()
+	for _, k := range hello.ReportEnv {
+		if v, ok := os.LookupEnv(k); ok {
+			if ready.Env == nil {
+				ready.Env = map[string]string{}
+			}
+			ready.Env[k] = v
+		}
+	}
+	ready.RSSBytes, _ = monitor.ProcRSS(0)
 	if err := fw.write(&frame{Type: frameReady, Ready: ready}); err != nil {
 		return errs.New(errs.IO, op, "writing ready: %v", err)
 	}
