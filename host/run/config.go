@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -85,6 +86,13 @@ type Config struct {
 	// MaxConsecutiveFailures stops the run (status failed) when more
 	// evaluations than this fail in a row (default 10).
 	MaxConsecutiveFailures int `json:"max_consecutive_failures" lua:",count"`
+	// Executor is where the workers run: "local" (default: child processes
+	// of the run) or "slurm" (each worker a Slurm job step started with
+	// srun, inside the allocation the run is in, or a job of its own; its
+	// resources in Slurm). Like Workers, it may change between sessions.
+	Executor string `json:"executor" lua:",enum=local|slurm"`
+	// Slurm are the resources of each worker's job step (executor "slurm").
+	Slurm *SlurmSteps `json:"slurm,omitempty"`
 	// Faults enables bohost.fault in the workers (tests, diagnose).
 	Faults bool `json:"faults"`
 	// Script and Args are the script that made the run and its arguments:
@@ -97,6 +105,25 @@ type Config struct {
 	Data *DataInfo `json:"data" lua:"-"`
 	// Sweep is free-form (e.g. the alphas of a sweep).
 	Sweep map[string]any `json:"sweep"`
+}
+
+// Executors (Config.Executor).
+const (
+	ExecLocal = "local"
+	ExecSlurm = "slurm"
+)
+
+// SlurmSteps are the srun options of each worker's job step (host/slurm).
+type SlurmSteps struct {
+	// GPUsPerTask is srun's --gpus-per-task (0: none).
+	GPUsPerTask int `json:"gpus_per_task,omitempty"`
+	// CPUsPerTask is srun's --cpus-per-task (0: Slurm's default).
+	CPUsPerTask int `json:"cpus_per_task,omitempty"`
+	// Mem is the step's memory, a Slurm size such as "4G" (srun --mem;
+	// Slurm kills a step over it: status oom, cap_enforced_by slurm_mem).
+	Mem string `json:"mem,omitempty"`
+	// SrunArgs are more srun options ({"--partition=gpu"}).
+	SrunArgs []string `json:"srun_args,omitempty"`
 }
 
 // DataInfo is the data set of a run.
@@ -175,6 +202,9 @@ func (c *Config) defaults() {
 	if c.MaxConsecutiveFailures == 0 {
 		c.MaxConsecutiveFailures = 10
 	}
+	if c.Executor == "" {
+		c.Executor = ExecLocal
+	}
 	if c.MaxRSSBytes == 0 && c.MaxRSS != "" {
 		c.MaxRSSBytes, _ = memctl.ParseSize(c.MaxRSS, "max_rss") // an error is Validate's
 	}
@@ -237,6 +267,12 @@ func (c Config) Validate() error {
 		return bad("retry_fallback must be \"worst\" or \"skip\", got %q", c.RetryFallback)
 	case c.MaxConsecutiveFailures < 1:
 		return bad("max_consecutive_failures must be >= 1, got %d", c.MaxConsecutiveFailures)
+	case c.Executor != ExecLocal && c.Executor != ExecSlurm:
+		return bad("executor must be \"local\" or \"slurm\", got %q", c.Executor)
+	case c.Slurm != nil && (c.Slurm.GPUsPerTask < 0 || c.Slurm.CPUsPerTask < 0):
+		return bad("slurm.gpus_per_task and slurm.cpus_per_task must be >= 0, got %d and %d", c.Slurm.GPUsPerTask, c.Slurm.CPUsPerTask)
+	case c.Slurm != nil && !slurmMem.MatchString(c.Slurm.Mem):
+		return bad("slurm.mem must be a Slurm size such as \"4G\" or \"500M\" (a number, then K, M, G or T), got %q", c.Slurm.Mem)
 	case c.Optimizer.Seed > 1<<53:
 		return bad("optimizer.seed must be <= 2^53 (it is stored as a JSON number), got %d", c.Optimizer.Seed)
 	}
@@ -250,6 +286,9 @@ func (c Config) Validate() error {
 	}
 	return c.validateOptimizer()
 }
+
+// slurmMem is a Slurm memory size (srun --mem), or "".
+var slurmMem = regexp.MustCompile(`^([0-9]+[KMGT]?)?$`)
 
 // validateOptimizer checks the optimiser's options before the objective is
 // opened. An airline objective supplies a missing space (the evaluator's)

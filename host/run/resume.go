@@ -153,7 +153,7 @@ func (r *Run) resume(ctx context.Context, fresh *bo.Optimizer) error {
 	if r.forced {
 		msg += "; forced over changed " + fmt.Sprint(r.forceDiffs)
 	}
-	r.event("resume", msg, nil)
+	r.eventExtra("resume", msg, nil, r.sessionExtra())
 	fmt.Fprintf(r.opts.Log, "bohost run: %s\n", msg)
 	if r.lastDoneGroup() >= r.cfg.Iterations && len(r.queue) == 0 {
 		var s Summary

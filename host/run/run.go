@@ -207,7 +207,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Run, err error) {
 		}
 	} else {
 		r.opt = o
-		r.event("start", fmt.Sprintf("new run in %s: %d iterations, %s, seed %d", r.dir, r.cfg.Iterations, r.cfg.Optimizer.Acquisition, r.cfg.Optimizer.Seed), nil)
+		r.eventExtra("start", fmt.Sprintf("new run in %s: %d iterations, %s, seed %d", r.dir, r.cfg.Iterations, r.cfg.Optimizer.Acquisition, r.cfg.Optimizer.Seed), nil, r.sessionExtra())
 	}
 	if r.finished != nil {
 		return r, nil
@@ -547,6 +547,13 @@ func (r *Run) startWorkers(ctx context.Context) error {
 			return map[string]any{"time": row.Time.UTC().Format(monitor.TimeFormat), "elapsed_s": row.ElapsedS, "iteration": row.Iteration,
 				"host_rss_bytes": row.HostRSS, "workers_rss_bytes": row.WorkersRSS, "go_heap_bytes": row.GoHeap}
 		}}
+	l, err := r.launcher(ctx)
+	if err != nil {
+		return err
+	}
+	if l != nil {
+		wo.Launcher, wo.OnStart = l, r.workerStarted
+	}
 	mk := r.opts.NewDispatcher
 	if mk == nil {
 		mk = func(ctx context.Context, o worker.Options) (worker.Dispatcher, error) { return worker.NewPool(ctx, o) }

@@ -200,8 +200,32 @@ type Launcher struct {
 	Steps StepOptions
 	// Env is added to the environment of the Slurm commands the launcher
 	// runs itself (scancel, squeue), e.g. SLURM_CONF=...; srun gets the
-	// pool's worker environment.
+	// pool's worker environment. A SLURM_JOB_ID here (as in srun's
+	// environment) names the allocation the steps run in.
 	Env []string
+}
+
+// allocation is the job the steps run in ("" when each srun makes its
+// own): --jobid in the srun options, else SLURM_JOB_ID in Env or in this
+// process's environment.
+func (l *Launcher) allocation() string {
+	for i, a := range l.Steps.Args {
+		if v, ok := strings.CutPrefix(a, "--jobid="); ok {
+			return v
+		}
+		if a == "--jobid" && i+1 < len(l.Steps.Args) {
+			return l.Steps.Args[i+1]
+		}
+	}
+	for i := len(l.Env) - 1; i >= 0; i-- {
+		for _, k := range []string{"SLURM_JOB_ID=", "SLURM_JOBID="} {
+			if v, ok := strings.CutPrefix(l.Env[i], k); ok {
+				return v
+			}
+		}
+	}
+	own, _ := FromEnv(nil)
+	return own.JobID
 }
 
 var _ worker.Launcher = (*Launcher)(nil)
@@ -249,15 +273,15 @@ func StepName(r *worker.Ready) string {
 
 // Stop implements worker.Launcher: after the pool killed srun, scancel the
 // step (killing srun does not end it), or the whole job when srun made it
-// for this one step (the pool does not run inside it). A worker that never
+// for this one step (it is not the allocation the steps share). A worker that never
 // said its step is looked up by its name.
 func (l *Launcher) Stop(slot int, r *worker.Ready) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	own, _ := FromEnv(nil)
+	alloc := l.allocation()
 	var targets []string
 	if r != nil && r.Env[envJob] != "" {
-		if r.Env[envJob] != own.JobID {
+		if r.Env[envJob] != alloc {
 			targets = append(targets, r.Env[envJob])
 		} else if s := StepName(r); s != "" {
 			targets = append(targets, s)
@@ -268,7 +292,7 @@ func (l *Launcher) Stop(slot int, r *worker.Ready) {
 			for _, line := range strings.Split(out, "\n") {
 				f := strings.Fields(line)
 				if len(f) == 2 && f[1] == name {
-					if job, _, _ := strings.Cut(f[0], "."); job != own.JobID {
+					if job, _, _ := strings.Cut(f[0], "."); job != alloc {
 						targets = append(targets, job)
 					} else {
 						targets = append(targets, f[0])
