@@ -16,8 +16,8 @@
 //	// res.Status: ok | failed | crashed | timeout | oom (| canceled: ctx ended)
 //	err = pool.Close()
 //
-// Pool implements Dispatcher (Eval + Close), the seam where a Slurm backend
-// can plug in later. Eval never returns an error; every outcome is a Result.
+// Pool implements Dispatcher (Eval + Close). Eval never returns an error;
+// every outcome is a Result.
 // Workers start in their own process group from one locked OS thread (with
 // Pdeathsig SIGKILL, so they die with the parent). The parent kills a worker
 // past the evaluation's timeout plus KillGrace (status timeout), and
@@ -78,6 +78,21 @@
 // its own death with a DeathNote line on stderr, which the certificate's
 // reason quotes.
 //
+// # Launchers
+//
+// With Options.Launcher set, each worker is started through another program
+// that keeps its stdio connected: host/slurm's Launcher runs it as a Slurm
+// job step with srun. The frame protocol is unchanged. The worker reports
+// where it runs in Ready (host, the launcher's environment variables named
+// in Hello.ReportEnv, its RSS); the pool measures the worker's own pid when
+// it runs on this host and otherwise relies on that RSS, the heartbeats and
+// the launcher's own memory limit (no cgroup is made). After the pool kills
+// the launcher's process it calls Launcher.Stop (scancel of the step), and
+// a death certificate gets the launcher's account in Death.Step (Slurm's
+// state, exit code and line) through Launcher.Explain, which also sets the
+// cause where the pool did not decide it (a step over its --mem is
+// oom_kill, cap_enforced_by slurm_mem). OnStart reports each worker's Ready.
+//
 // # Signals
 //
 // A worker process (Main) stops cleanly on SIGTERM, SIGHUP or SIGINT: the
@@ -116,7 +131,8 @@
 //
 // Frames over the worker's stdin/stdout: a 4-byte big-endian length, then a
 // JSON object {"type": T, T: {...}} with T one of hello (parent → worker:
-// Hello), ready (Ready: pid, limits applied, or the factory's error), eval
+// Hello), ready (Ready: pid, limits applied, host and launcher ids, or the
+// factory's error), eval
 // (Request: id, x, w, env_index, env_id, timeout_s, args), result (Result:
 // id, status, y, score, error, error_kind, peak_rss_bytes, phase, seconds)
 // and heartbeat (phase, rss_bytes). EOF on the worker's stdin is a clean
