@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -157,3 +158,33 @@ func TestSlurmStepExitCode(t *testing.T) {
 		t.Errorf("%d starts", n)
 	}
 }
+
+// TestSlurmStepPoolTimeout: a step the pool kills (its evaluation past the
+// timeout) keeps the pool's cause, and is cancelled in Slurm (killing srun
+// alone would leave the task running).
+func TestSlurmStepPoolTimeout(t *testing.T) {
+	p, rs := slurmPool(t, "")
+	env := testsupport.RequireCluster(t)
+	r := rs.last()
+	res := p.Eval(context.Background(), worker.Request{X: []float64{0}, EnvID: "hang", TimeoutS: 0.5})
+	d := res.Death
+	if res.Status != worker.StatusTimeout || d == nil || d.Cause != worker.CauseTimeout || d.Step == nil || d.Step.State != slurm.StateCancelled {
+		t.Fatalf("timeout: %+v", res)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := slurm.Command(context.Background(), env, "squeue", "-h", "-s", "-o", "%i")
+		if err == nil && !strings.Contains(out, slurm.StepName(&r)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("step %s still there after the pool killed its srun: %s %v", slurm.StepName(&r), out, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if _, err := os.Stat("/proc/" + itoa(r.PID)); err == nil {
+		t.Errorf("the worker (pid %d) still runs", r.PID)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
