@@ -81,11 +81,21 @@ func (Cells) Open(rt *lua.Runtime) *glua.LTable {
 				}
 				return pushJSON(L, op, j)
 			}},
-		{Name: "pending", Sig: "cells.pending(dir) -> {[k] = {state=, job_id=, task_job=, reason=}, ...}",
+		{Name: "pending", Sig: "cells.pending(dir) -> {[k] = {state=, active=true, job_id=, task_job=, reason=}, ...}",
 			Desc: "the cells of the sweep's Slurm jobs (dir/jobs.jsonl) that Slurm may still run: queued, running or requeued", Fn: func(L *glua.LState) int {
 				const op = "cells.pending"
 				dir := L.CheckString(1)
 				p, err := cells.Pending(luaCtx(L), nil, dir)
+				if err != nil {
+					return lua.Raise(L, op, err)
+				}
+				return pushByCell(L, op, p)
+			}},
+		{Name: "last", Sig: "cells.last(dir) -> {[k] = {state=, active=, exit_code=, job_id=, task_job=, reason=, source=}, ...}",
+			Desc: "each cell's state in its newest submission Slurm still knows (dir/jobs.jsonl), queued, running or ended; states not yet in dir/states.jsonl are recorded there", Fn: func(L *glua.LState) int {
+				const op = "cells.last"
+				dir := L.CheckString(1)
+				p, err := cells.Last(luaCtx(L), nil, dir)
 				if err != nil {
 					return lua.Raise(L, op, err)
 				}
@@ -138,6 +148,9 @@ func pushByCell(L *glua.LState, op string, m map[int]cells.Task) int {
 		v, err := toLuaJSON(L, task)
 		if err != nil {
 			return lua.Raise(L, op, err)
+		}
+		if tv, ok := v.(*glua.LTable); ok {
+			tv.RawSetString("active", glua.LBool(task.Active())) // Slurm may still run it
 		}
 		t.RawSetInt(k, v)
 	}

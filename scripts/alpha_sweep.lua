@@ -244,13 +244,15 @@ elseif opt.executor == "slurm" or opt.parallel > 1 then
     local ok, err = cells.slurm_available()
     if not ok then error(err, 0) end
     -- cells still queued or running from an earlier submission are waited for, not submitted twice
-    local pend, submit, jobs, seen = cells.pending(cells_dir), {}, {}, {}
+    local last, submit, jobs, seen = cells.last(cells_dir), {}, {}, {}
     for _, k in ipairs(todo) do
-      local t = pend[k]
-      if t then
+      local t = last[k]
+      if t and t.active then
         if not seen[t.job_id] then seen[t.job_id] = true; jobs[#jobs + 1] = t.job_id end
         print(string.format("cell %d: already %s in job %s", k, t.state, t.task_job))
       else
+        if t then print(string.format("cell %d: job %s ended %s%s, unfinished: resubmitting", k, t.task_job, t.state,
+          (t.exit_code ~= "" and t.exit_code ~= "0:0") and " (exit " .. t.exit_code .. ")" or "")) end
         submit[#submit + 1] = k
       end
     end

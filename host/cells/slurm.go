@@ -312,9 +312,12 @@ func jobCompLoc(ctx context.Context, env []string) string {
 	return loc
 }
 
-// Pending is, over every job in dir/jobs.jsonl, the cells Slurm may still
-// run (queued, running, requeued), newest submission first.
-func Pending(ctx context.Context, env []string, dir string) (map[int]Task, error) {
+// Last is, over every job in dir/jobs.jsonl, each cell's state in the
+// newest submission of it that Slurm still knows (queued, running, or ended:
+// COMPLETED, CANCELLED, TIMEOUT, ...). A state not yet in dir/states.jsonl
+// is recorded there, so an element cancelled or timed out while nobody
+// waited (--detach) is on record once the sweep looks again.
+func Last(ctx context.Context, env []string, dir string) (map[int]Task, error) {
 	jobs, err := Jobs(dir)
 	if err != nil {
 		return nil, err
@@ -326,12 +329,60 @@ func Pending(ctx context.Context, env []string, dir string) (map[int]Task, error
 			return nil, err
 		}
 		for k, t := range st {
-			if _, seen := out[k]; !seen && t.Active() {
+			if _, seen := out[k]; !seen {
 				out[k] = t
 			}
 		}
 	}
+	seen := recorded(dir)
+	keys := make([]int, 0, len(out))
+	for k := range out {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	for _, k := range keys {
+		t := out[k]
+		if seen[k] != t.TaskJob+" "+t.State {
+			if err := recordState(dir, t); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return out, nil
+}
+
+// Pending is the cells of the sweep's jobs (dir/jobs.jsonl) that Slurm may
+// still run: queued, running or requeued (Last, filtered).
+func Pending(ctx context.Context, env []string, dir string) (map[int]Task, error) {
+	last, err := Last(ctx, env, dir)
+	if err != nil {
+		return nil, err
+	}
+	for k, t := range last {
+		if !t.Active() {
+			delete(last, k)
+		}
+	}
+	return last, nil
+}
+
+// recorded is each cell's last "task_job state" in dir/states.jsonl.
+func recorded(dir string) map[int]string {
+	out := map[int]string{}
+	f, err := os.Open(filepath.Join(dir, StatesFile))
+	if err != nil {
+		return out
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var t Task
+		if json.Unmarshal(sc.Bytes(), &t) == nil && t.Cell > 0 {
+			out[t.Cell] = t.TaskJob + " " + t.State
+		}
+	}
+	return out
 }
 
 // StatesFile is where Wait records, in the sweep's cells directory, every
@@ -354,7 +405,7 @@ func Wait(ctx context.Context, env []string, dir string, jobIDs []string, cells 
 	for _, c := range cells {
 		want[c] = true
 	}
-	last := map[int]string{}
+	last := recorded(dir)
 	for {
 		all := map[int]Task{}
 		for _, id := range jobIDs {
@@ -379,8 +430,8 @@ func Wait(ctx context.Context, env []string, dir string, jobIDs []string, cells 
 			if t.Active() {
 				active++
 			}
-			if last[k] != t.State+t.TaskJob {
-				last[k] = t.State + t.TaskJob
+			if last[k] != t.TaskJob+" "+t.State {
+				last[k] = t.TaskJob + " " + t.State
 				fmt.Fprintf(progress, "cell %d: %s (job %s)%s\n", k, t.State, t.TaskJob, reasonNote(t))
 				if err := recordState(dir, t); err != nil {
 					return nil, err
