@@ -123,6 +123,59 @@ func TestSweepSlurm(t *testing.T) {
 		}
 		t.Logf("jobs %s, %s, %s; states.jsonl:\n%s", j1, j2, jobs[2].JobID, st)
 	})
+
+	t.Run("requeue", func(t *testing.T) {
+		dir := filepath.Join(out, "requeue")
+		cdir := filepath.Join(dir, "cells")
+		if o, err := sweep(dir, "--executor", "slurm", "--max-running", "1", "--detach"); err != nil {
+			t.Fatalf("detached submission: %v\n%s", err, o)
+		}
+		j := onlyJob(t, cdir, 0)
+		var task string
+		waitFor(t, "cell 1 running with trials", func() bool {
+			st, _ := cells.States(t.Context(), env, j)
+			task = st[1].TaskJob
+			return st[1].State == "RUNNING" && fileHas(filepath.Join(dir, "mean", "seed_1", "trials.jsonl"))
+		})
+		// as a preemption with --requeue does: the element stops (SIGTERM) and queues again;
+		// Slurm holds a requeued job back for a while, the test lets it start at once
+		if b, err := slurmCmd(env, "scontrol", "requeue", task).CombinedOutput(); err != nil {
+			t.Fatalf("scontrol requeue %s: %v %s", task, err, b)
+		}
+		// Slurm 22.05 here sometimes ends an array element it was asked to requeue while it
+		// stops as CANCELLED instead of queueing it again (about one try in three, with
+		// "CANCELLED ... DUE TO JOB REQUEUE" in the log). Either way the cell must resume:
+		// from the queue, or submitted again by the rerun.
+		var state string
+		waitFor(t, "the requeued element to be pending or gone", func() bool {
+			b, _ := slurmCmd(env, "squeue", "-h", "-j", task, "-o", "%T").CombinedOutput()
+			state = strings.TrimSpace(string(b))
+			return state == "PENDING" || state == ""
+		})
+		requeued := state == "PENDING"
+		if requeued {
+			slurmCmd(env, "scontrol", "update", "jobid="+task, "starttime=now").Run()
+		}
+		o, err := sweep(dir, "--executor", "slurm", "--max-running", "1")
+		if err != nil {
+			t.Fatalf("waiting for the requeued sweep: %v\n%s", err, o)
+		}
+		jobs, _ := cells.Jobs(cdir)
+		logb, _ := os.ReadFile(cells.LogPath(cdir, 1))
+		if requeued {
+			if len(jobs) != 1 || !strings.Contains(o, "cell 1: already") || !strings.Contains(string(logb), "restart 1") {
+				t.Fatalf("a requeued element must be waited for and restarted, not submitted again (%d submissions):\n%s\n%s", len(jobs), o, logb)
+			}
+		} else if len(jobs) != 2 || !reflect.DeepEqual(jobs[1].Cells, []int{1}) || !strings.Contains(o, "ended CANCELLED") {
+			t.Fatalf("an element Slurm cancelled instead of requeueing must be submitted again: %+v\n%s", jobs, o)
+		}
+		same(dir)
+		ev, _ := os.ReadFile(filepath.Join(dir, "mean", "seed_1", "events.jsonl"))
+		if !strings.Contains(string(ev), `"event":"resume"`) || !strings.Contains(string(logb), "DUE TO JOB REQUEUE") {
+			t.Fatalf("cell 1 was not stopped by the requeue and resumed:\n%s\n%s", logb, ev)
+		}
+		t.Logf("requeued by Slurm: %v (%d submissions)", requeued, len(jobs))
+	})
 }
 
 // hasState says whether states.jsonl has cell in job ending state.
@@ -206,7 +259,8 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 	deadline := time.Now().Add(60 * time.Second)
 	for !ok() {
 		if time.Now().After(deadline) {
-			t.Fatalf("waited 60 s for %s", what)
+			b, _ := exec.Command("squeue", "-r", "-o", "%i %A %T %r").CombinedOutput()
+			t.Fatalf("waited 60 s for %s; squeue:\n%s", what, b)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
