@@ -46,6 +46,10 @@ func luaSample(t reflect.Type, tag string) (lit string, want any, ok bool) {
 	case reflect.Float64:
 		v.SetFloat(2.5)
 		return "2.5", v.Interface(), true
+	case reflect.Pointer:
+		if t.Elem().Kind() == reflect.Struct { // a nested options table: {} sets a zero one
+			return "{}", reflect.New(t.Elem()).Interface(), true
+		}
 	case reflect.Map:
 		if t == reflect.TypeFor[map[string]any]() {
 			return `{k = "v"}`, map[string]any{"k": "v"}, true
