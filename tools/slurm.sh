@@ -42,7 +42,7 @@ write_conf() {
   cat >"$CONF.tmp" <<CONF
 # written by bohost's tools/slurm.sh: a single-node test cluster
 ClusterName=bohost
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmctldPort=6917
 SlurmdPort=6918
 AuthType=auth/munge
@@ -73,7 +73,7 @@ InactiveLimit=0
 MinJobAge=300
 MaxArraySize=10001
 DefMemPerCPU=1024
-NodeName=$host CPUs=$CPUS RealMemory=$mem State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 NodeHostname=$host CPUs=$CPUS RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
 CONF
   mv "$CONF.tmp" "$CONF"
@@ -81,27 +81,43 @@ CONF
 
 running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+munge_ok() { munge -n 2>/dev/null | unmunge >/dev/null 2>&1; }
+
+start_munge() {
+  munge_ok && return 0
+  if [ ! -s /etc/munge/munge.key ]; then
+    mungekey --create --keyfile=/etc/munge/munge.key 2>/dev/null || dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 2>/dev/null
+    chown munge:munge /etc/munge/munge.key; chmod 400 /etc/munge/munge.key
+  fi
+  mkdir -p /run/munge && chown munge:munge /run/munge
+  # a munged that is stopping, or a stale socket, must not stop this one
+  for _ in $(seq 1 20); do pgrep -x munged >/dev/null || break; sleep 0.25; done
+  runuser -u munge -- munged --force 2>/dev/null || munged --force
+  for _ in $(seq 1 40); do munge_ok && return 0; sleep 0.25; done
+  say "munged does not answer (munge -n | unmunge fails)"; exit 1
+}
+
+node_up() { timeout 5 sinfo -h -n "$1" -o '%t' 2>/dev/null | grep -qE '^(idle|mix|alloc)'; }
+
 up() {
   install
-  if ! pgrep -x munged >/dev/null; then
-    if [ ! -s /etc/munge/munge.key ]; then
-      mungekey --create --keyfile=/etc/munge/munge.key 2>/dev/null || dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 2>/dev/null
-      chown munge:munge /etc/munge/munge.key; chmod 400 /etc/munge/munge.key
-    fi
-    mkdir -p /run/munge && chown munge:munge /run/munge
-    runuser -u munge -- munged || munged --force
-  fi
+  start_munge
   write_conf
   export SLURM_CONF=$CONF
   running "$DIR/slurmctld.pid" || slurmctld -f "$CONF"
   running "$DIR/slurmd.pid" || slurmd -f "$CONF"
   local host; host=$(hostname -s)
-  for _ in $(seq 1 60); do
-    if sinfo -h -n "$host" -o '%t' 2>/dev/null | grep -qE '^(idle|mix|alloc)'; then
-      say "up: $(sinfo -h -o '%P %D nodes %c cpus %t' | head -1) (SLURM_CONF=$CONF)"
+  for i in $(seq 1 120); do
+    if node_up "$host"; then
+      say "up: $(timeout 5 sinfo -h -o '%P %D nodes %c cpus %t' | head -1) (SLURM_CONF=$CONF)"
       return 0
     fi
+    # a node that registered before munge answered, or after a crash, is told to come back
     scontrol update nodename="$host" state=resume >/dev/null 2>&1 || true
+    if [ "$i" = 20 ]; then # slurmd retries registration slowly: restart it once
+      running "$DIR/slurmd.pid" && kill "$(cat "$DIR/slurmd.pid")" && sleep 1
+      slurmd -f "$CONF"
+    fi
     sleep 0.5
   done
   say "the cluster did not come up; logs in $DIR/log:"
@@ -111,10 +127,16 @@ up() {
 
 down() {
   export SLURM_CONF=$CONF
-  [ -f "$CONF" ] && scancel --user="$(id -un)" >/dev/null 2>&1 || true
+  [ -f "$CONF" ] && timeout 10 scancel --user="$(id -un)" >/dev/null 2>&1 || true
   for d in slurmd slurmctld; do
-    if running "$DIR/$d.pid"; then kill "$(cat "$DIR/$d.pid")"; fi
+    if running "$DIR/$d.pid"; then
+      local pid; pid=$(cat "$DIR/$d.pid")
+      kill "$pid"
+      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    fi
   done
+  # any daemon of this cluster left without a pid file (a start that failed half-way)
+  pkill -KILL -f "^slurm(ctld|d) -f $CONF\$" 2>/dev/null || true
   say "down"
 }
 
