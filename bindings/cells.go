@@ -1,6 +1,7 @@
 package bindings
 
 import (
+	"context"
 	"os"
 	"time"
 
@@ -45,16 +46,22 @@ func (s cellSpec) spec(rt *lua.Runtime, op string) (cells.Spec, error) {
 	return cells.Spec{Command: append([]string{exe, p.ScriptPath}, args...), Cells: s.Cells, Dir: s.Dir, Env: s.Env}, nil
 }
 
+// decodeCells reads the options table of cells.run and cells.submit.
+func decodeCells(rt *lua.Runtime, L *glua.LState, op string) (cellSpec, cells.Spec, error) {
+	var o cellSpec
+	if err := lua.Decode(L.Get(1), "", &o); err != nil {
+		return o, cells.Spec{}, err
+	}
+	s, err := o.spec(rt, op)
+	return o, s, err
+}
+
 func (Cells) Open(rt *lua.Runtime) *glua.LTable {
 	return rt.Funcs("cells", []lua.Func{
 		{Name: "run", Sig: "cells.run{cells = {k, ...}, dir =, parallel = 1, args =, env =} -> {{cell=, state=, exit_code=, signal=, log=, seconds=}, ...}",
 			Desc: "runs each cell (this script with --cell K) as a child process, parallel at a time, logs in dir/cell_K.log; Ctrl-C stops them cleanly (SIGTERM)", Fn: func(L *glua.LState) int {
 				const op = "cells.run"
-				var o cellSpec
-				if err := lua.Decode(L.Get(1), "", &o); err != nil {
-					return lua.Raise(L, op, err)
-				}
-				s, err := o.spec(rt, op)
+				o, s, err := decodeCells(rt, L, op)
 				if err != nil {
 					return lua.Raise(L, op, err)
 				}
@@ -67,11 +74,7 @@ func (Cells) Open(rt *lua.Runtime) *glua.LTable {
 		{Name: "submit", Sig: "cells.submit{cells = {k, ...}, dir =, args =, env =, slurm = {partition=, time=, mem=, mem_per_cpu=, tasks=, cpus_per_task=, gpus_per_task=, max_running=, job_name=, sbatch_args=}} -> {job_id=, cells=, sbatch=}",
 			Desc: "submits the cells as one Slurm job array (sbatch --array, --requeue), recorded in dir/jobs.jsonl; each element runs this script with --cell $SLURM_ARRAY_TASK_ID", Fn: func(L *glua.LState) int {
 				const op = "cells.submit"
-				var o cellSpec
-				if err := lua.Decode(L.Get(1), "", &o); err != nil {
-					return lua.Raise(L, op, err)
-				}
-				s, err := o.spec(rt, op)
+				o, s, err := decodeCells(rt, L, op)
 				if err != nil {
 					return lua.Raise(L, op, err)
 				}
@@ -82,25 +85,9 @@ func (Cells) Open(rt *lua.Runtime) *glua.LTable {
 				return pushJSON(L, op, j)
 			}},
 		{Name: "pending", Sig: "cells.pending(dir) -> {[k] = {state=, active=true, job_id=, task_job=, reason=}, ...}",
-			Desc: "the cells of the sweep's Slurm jobs (dir/jobs.jsonl) that Slurm may still run: queued, running or requeued", Fn: func(L *glua.LState) int {
-				const op = "cells.pending"
-				dir := L.CheckString(1)
-				p, err := cells.Pending(luaCtx(L), nil, dir)
-				if err != nil {
-					return lua.Raise(L, op, err)
-				}
-				return pushByCell(L, op, p)
-			}},
+			Desc: "the cells of the sweep's Slurm jobs (dir/jobs.jsonl) that Slurm may still run: queued, running or requeued", Fn: byDir("cells.pending", cells.Pending)},
 		{Name: "last", Sig: "cells.last(dir) -> {[k] = {state=, active=, exit_code=, job_id=, task_job=, reason=, source=}, ...}",
-			Desc: "each cell's state in its newest submission Slurm still knows (dir/jobs.jsonl), queued, running or ended; states not yet in dir/states.jsonl are recorded there", Fn: func(L *glua.LState) int {
-				const op = "cells.last"
-				dir := L.CheckString(1)
-				p, err := cells.Last(luaCtx(L), nil, dir)
-				if err != nil {
-					return lua.Raise(L, op, err)
-				}
-				return pushByCell(L, op, p)
-			}},
+			Desc: "each cell's state in its newest submission Slurm still knows (dir/jobs.jsonl), queued, running or ended; states not yet in dir/states.jsonl are recorded there", Fn: byDir("cells.last", cells.Last)},
 		{Name: "wait", Sig: "cells.wait{jobs = {id, ...}, cells = {k, ...}, dir =, poll_s = 2} -> {[k] = {state=, exit_code=, job_id=, task_job=, source=}, ...}",
 			Desc: "waits until Slurm no longer runs any of the cells of these jobs, printing each change of state; returns each cell's last state (from squeue, scontrol or the job-completion file); each change is recorded in dir/states.jsonl", Fn: func(L *glua.LState) int {
 				const op = "cells.wait"
@@ -139,6 +126,17 @@ func (Cells) Open(rt *lua.Runtime) *glua.LTable {
 				return 1
 			}},
 	})
+}
+
+// byDir is a cells.f(dir) that returns f's tasks keyed by cell.
+func byDir(op string, f func(context.Context, []string, string) (map[int]cells.Task, error)) glua.LGFunction {
+	return func(L *glua.LState) int {
+		m, err := f(luaCtx(L), nil, L.CheckString(1))
+		if err != nil {
+			return lua.Raise(L, op, err)
+		}
+		return pushByCell(L, op, m)
+	}
 }
 
 // pushByCell pushes the tasks as a Lua table keyed by the cell's number.

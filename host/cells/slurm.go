@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -335,12 +336,7 @@ func Last(ctx context.Context, env []string, dir string) (map[int]Task, error) {
 		}
 	}
 	seen := recorded(dir)
-	keys := make([]int, 0, len(out))
-	for k := range out {
-		keys = append(keys, k)
-	}
-	sort.Ints(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(out)) {
 		t := out[k]
 		if seen[k] != t.TaskJob+" "+t.State {
 			if err := recordState(dir, t); err != nil {
@@ -420,12 +416,7 @@ func Wait(ctx context.Context, env []string, dir string, jobIDs []string, cells 
 			}
 		}
 		active := 0
-		keys := make([]int, 0, len(all))
-		for k := range all {
-			keys = append(keys, k)
-		}
-		sort.Ints(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(all)) {
 			t := all[k]
 			if t.Active() {
 				active++
