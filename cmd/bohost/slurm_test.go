@@ -281,3 +281,45 @@ func waitGone(t *testing.T, env []string, job string) {
 		return true
 	})
 }
+
+// --parallel N: the cells as child processes of the sweep, N at a time, end
+// as the in-process sweep does, trial by trial; --cell names a bad cell.
+func TestSweepParallel(t *testing.T) {
+	c := newCLI(t)
+	script := filepath.Join(testsupport.RepoRoot(), "scripts", "alpha_sweep.lua")
+	out := t.TempDir()
+	sweep := func(dir string, more ...string) (string, error) {
+		cmd := exec.Command(c.bin, append([]string{script, "--smoke", "--seeds", "1,2", "--report=false", "--out", dir}, more...)...)
+		cmd.Dir = out
+		cmd.Env = append(os.Environ(), "BOHOST_SHARED=/nonexistent")
+		b, err := cmd.CombinedOutput()
+		return string(b), err
+	}
+	ref, par := filepath.Join(out, "ref"), filepath.Join(out, "par")
+	if o, err := sweep(ref); err != nil {
+		t.Fatalf("sweep: %v\n%s", err, o)
+	}
+	o, err := sweep(par, "--parallel", "3")
+	if err != nil || !strings.Contains(o, "6 of 6 cells to run (3 at a time)") || !strings.Contains(o, "sweep done") {
+		t.Fatalf("parallel sweep: %v\n%s", err, o)
+	}
+	runs, _ := filepath.Glob(filepath.Join(ref, "*", "seed_*"))
+	if len(runs) != 6 {
+		t.Fatalf("%d runs, want 6", len(runs))
+	}
+	for _, r := range runs {
+		rel, _ := filepath.Rel(ref, r)
+		sameTrials(t, rel, trialLines(t, r), trialLines(t, filepath.Join(par, rel)))
+	}
+	for k := 1; k <= 6; k++ {
+		if b, err := os.ReadFile(cells.LogPath(filepath.Join(par, "cells"), k)); err != nil || !strings.Contains(string(b), "COMPLETED") {
+			t.Errorf("cell %d's log: %v\n%s", k, err, b)
+		}
+	}
+	if o, err := sweep(par, "--parallel", "3"); err != nil || !strings.Contains(o, "0 of 6 cells to run") {
+		t.Fatalf("a finished sweep again must run no cell: %v\n%s", err, o)
+	}
+	if o, err := sweep(par, "--cell", "7"); err == nil || !strings.Contains(o, "--cell 7: this sweep has 6 cells") {
+		t.Fatalf("--cell 7: %v\n%s", err, o)
+	}
+}
