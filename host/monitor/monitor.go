@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"runtime/metrics"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -19,7 +20,13 @@ import (
 
 // Header is the first line of monitor.csv (docs/rundir.md).
 var Header = []string{"time", "elapsed_s", "iteration", "cpu_pct", "host_rss_bytes",
-	"workers_rss_bytes", "go_heap_bytes", "gpu_used_bytes", "gpu_total_bytes", "gpu_pool_bytes"}
+	"workers_rss_bytes", "go_heap_bytes", "gpu_used_bytes", "gpu_total_bytes", "gpu_pool_bytes",
+	"workers_gpu_bytes"}
+
+// LegacyHeader is the header of monitor.csv files written before
+// workers_gpu_bytes: Header without its last column. A reopened file with
+// it (a resumed older run) keeps getting rows of its own width.
+var LegacyHeader = slices.Clip(Header[:len(Header)-1])
 
 // TimeFormat is the layout of the time column: RFC 3339, UTC, milliseconds.
 const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
@@ -37,6 +44,7 @@ type Row struct {
 	GPUUsed    int64
 	GPUTotal   int64
 	GPUPool    int64
+	WorkersGPU int64 // device memory of the workers' processes (NVML), bytes
 }
 
 // GPUInfo is what an injected GPU probe reports, in bytes; -1 for a figure
@@ -60,6 +68,11 @@ type Options struct {
 	// GPU returns the GPU figures, or ok=false when there is no GPU. Nil: the
 	// GPU cells stay empty.
 	GPU func() (info GPUInfo, ok bool)
+	// WorkersGPU returns the device memory held by the processes of the
+	// given worker pids (the workers and their process trees), in bytes, or
+	// ok=false when it is not known (no driver). Nil: workers_gpu_bytes
+	// stays empty. Not called for a file with the LegacyHeader.
+	WorkersGPU func(pids []int) (bytes int64, ok bool)
 }
 
 // Sampler writes monitor.csv. Its methods are safe for concurrent use.
@@ -67,6 +80,7 @@ type Sampler struct {
 	opts Options
 	mu   sync.Mutex
 	f    *os.File
+	cols int // columns written: len(Header), or len(LegacyHeader) for an older file
 	last Row
 	peak int64 // peak host RSS seen (max of VmHWM readings)
 
@@ -90,11 +104,11 @@ func Start(opts Options) (*Sampler, error) {
 	if opts.Start.IsZero() {
 		opts.Start = time.Now()
 	}
-	f, err := openCSV(opts.Path)
+	f, cols, err := openCSV(opts.Path)
 	if err != nil {
 		return nil, err
 	}
-	s := &Sampler{opts: opts, f: f, last: Row{Iteration: -1}, prevCPU: map[int]float64{},
+	s := &Sampler{opts: opts, f: f, cols: cols, last: Row{Iteration: -1}, prevCPU: map[int]float64{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	s.prevWall = time.Now()
 	s.cpuDelta() // baseline
@@ -107,44 +121,49 @@ func Start(opts Options) (*Sampler, error) {
 }
 
 // openCSV opens path for appending, writing the header to a new or empty file
-// and cutting a torn last line off an existing one.
-func openCSV(path string) (*os.File, error) {
+// and cutting a torn last line off an existing one. It returns the number of
+// columns the file's rows have: len(Header), or len(LegacyHeader) for a file
+// written before workers_gpu_bytes, which keeps its width.
+func openCSV(path string) (*os.File, int, error) {
 	const op = "monitor.start"
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, &errs.Error{Kind: errs.IO, Op: op, Msg: err.Error(), Err: err}
+		return nil, 0, &errs.Error{Kind: errs.IO, Op: op, Msg: err.Error(), Err: err}
 	}
 	b, err := io.ReadAll(f)
 	if err != nil {
 		f.Close()
-		return nil, &errs.Error{Kind: errs.IO, Op: op, Msg: fmt.Sprintf("%s: %v", path, err), Err: err}
+		return nil, 0, &errs.Error{Kind: errs.IO, Op: op, Msg: fmt.Sprintf("%s: %v", path, err), Err: err}
 	}
 	size := int64(len(b))
 	if len(b) > 0 && b[len(b)-1] != '\n' {
 		size = int64(bytes.LastIndexByte(b, '\n') + 1)
 		if err := f.Truncate(size); err != nil {
 			f.Close()
-			return nil, &errs.Error{Kind: errs.IO, Op: op, Msg: fmt.Sprintf("%s: cutting torn row: %v", path, err), Err: err}
+			return nil, 0, &errs.Error{Kind: errs.IO, Op: op, Msg: fmt.Sprintf("%s: cutting torn row: %v", path, err), Err: err}
 		}
 	}
-	hdr := joinCSV(Header)
+	hdr, cols := joinCSV(Header), len(Header)
+	if legacy := joinCSV(LegacyHeader); size > 0 && bytes.HasPrefix(b, []byte(legacy)) {
+		hdr, cols = legacy, len(LegacyHeader)
+	}
 	if size == 0 {
 		if _, err := f.WriteAt([]byte(hdr), 0); err != nil {
 			f.Close()
-			return nil, &errs.Error{Kind: errs.IO, Op: op, Msg: fmt.Sprintf("%s: %v", path, err), Err: err}
+			return nil, 0, &errs.Error{Kind: errs.IO, Op: op, Msg: fmt.Sprintf("%s: %v", path, err), Err: err}
 		}
 		size = int64(len(hdr))
 	} else if !bytes.HasPrefix(b, []byte(hdr)) {
 		f.Close()
 		first, _, _ := bytes.Cut(b, []byte("\n"))
-		return nil, errs.New(errs.BadState, op, "%s exists with header %q, want %q", path, first, hdr[:len(hdr)-1]).
+		return nil, 0, errs.New(errs.BadState, op, "%s exists with header %q, want %q", path, first, hdr[:len(hdr)-1]).
 			WithHint("use a fresh run directory or remove the file")
 	}
 	if _, err := f.Seek(size, io.SeekStart); err != nil {
 		f.Close()
-		return nil, &errs.Error{Kind: errs.IO, Op: op, Msg: err.Error(), Err: err}
+		return nil, 0, &errs.Error{Kind: errs.IO, Op: op, Msg: err.Error(), Err: err}
 	}
-	return f, nil
+	return f, cols, nil
 }
 
 func joinCSV(rec []string) string {
@@ -185,7 +204,7 @@ func (s *Sampler) sampleLocked(iteration int) (Row, error) {
 	}
 	r := s.measure(iteration)
 	s.last = r
-	if _, err := s.f.WriteString(formatRow(r)); err != nil {
+	if _, err := s.f.WriteString(formatRow(r, s.cols)); err != nil {
 		return r, &errs.Error{Kind: errs.IO, Op: "monitor.sample", Msg: fmt.Sprintf("%s: %v", s.opts.Path, err), Err: err}
 	}
 	return r, nil
@@ -196,13 +215,15 @@ var heapMetric = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 func (s *Sampler) measure(iteration int) Row {
 	now := time.Now()
 	r := Row{Time: now.UTC(), ElapsedS: now.Sub(s.opts.Start).Seconds(), Iteration: iteration,
-		CPUPct: math.NaN(), HostRSS: -1, WorkersRSS: 0, GoHeap: -1, GPUUsed: -1, GPUTotal: -1, GPUPool: -1}
+		CPUPct: math.NaN(), HostRSS: -1, WorkersRSS: 0, GoHeap: -1, GPUUsed: -1, GPUTotal: -1, GPUPool: -1, WorkersGPU: -1}
 	if m, err := ReadProcMem(0); err == nil {
 		r.HostRSS = m.RSS
 		s.peak = max(s.peak, m.HWM, m.RSS)
 	}
+	var pids []int
 	if s.opts.WorkerPIDs != nil {
-		for _, pid := range s.opts.WorkerPIDs() {
+		pids = s.opts.WorkerPIDs()
+		for _, pid := range pids {
 			if rss, err := ProcRSS(pid); err == nil {
 				r.WorkersRSS += rss
 			}
@@ -216,6 +237,11 @@ func (s *Sampler) measure(iteration int) Row {
 	if s.opts.GPU != nil {
 		if g, ok := s.opts.GPU(); ok {
 			r.GPUUsed, r.GPUTotal, r.GPUPool = g.Used, g.Total, g.Pool
+		}
+	}
+	if s.opts.WorkersGPU != nil && s.cols > len(LegacyHeader) {
+		if b, ok := s.opts.WorkersGPU(pids); ok && b >= 0 {
+			r.WorkersGPU = b
 		}
 	}
 	return r
@@ -251,7 +277,8 @@ func (s *Sampler) cpuDelta() float64 {
 	return 100 * used / wall
 }
 
-func formatRow(r Row) string {
+// formatRow is r as a CSV line of the first cols columns of Header.
+func formatRow(r Row, cols int) string {
 	cell := func(v int64) string {
 		if v < 0 {
 			return ""
@@ -266,8 +293,10 @@ func formatRow(r Row) string {
 	if !math.IsNaN(r.CPUPct) {
 		cpu = strconv.FormatFloat(r.CPUPct, 'f', 1, 64)
 	}
-	return joinCSV([]string{r.Time.UTC().Format(TimeFormat), strconv.FormatFloat(r.ElapsedS, 'f', 3, 64), it, cpu,
-		cell(r.HostRSS), cell(r.WorkersRSS), cell(r.GoHeap), cell(r.GPUUsed), cell(r.GPUTotal), cell(r.GPUPool)})
+	rec := []string{r.Time.UTC().Format(TimeFormat), strconv.FormatFloat(r.ElapsedS, 'f', 3, 64), it, cpu,
+		cell(r.HostRSS), cell(r.WorkersRSS), cell(r.GoHeap), cell(r.GPUUsed), cell(r.GPUTotal), cell(r.GPUPool),
+		cell(r.WorkersGPU)}
+	return joinCSV(rec[:min(max(cols, 1), len(rec))])
 }
 
 // Last returns the most recent row (Iteration -1 and zero Time before any).
@@ -378,7 +407,8 @@ func ReadCSV(path string) ([]Row, error) {
 		}
 		r := Row{Time: t, ElapsedS: flt("elapsed_s"), Iteration: int(num("iteration")), CPUPct: flt("cpu_pct"),
 			HostRSS: num("host_rss_bytes"), WorkersRSS: num("workers_rss_bytes"), GoHeap: num("go_heap_bytes"),
-			GPUUsed: num("gpu_used_bytes"), GPUTotal: num("gpu_total_bytes"), GPUPool: num("gpu_pool_bytes")}
+			GPUUsed: num("gpu_used_bytes"), GPUTotal: num("gpu_total_bytes"), GPUPool: num("gpu_pool_bytes"),
+			WorkersGPU: num("workers_gpu_bytes")}
 		if perr != nil {
 			return rows, errs.New(errs.IO, op, "%s:%d: %v", path, line, perr)
 		}

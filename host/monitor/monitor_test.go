@@ -1,10 +1,12 @@
 package monitor
 
 import (
+	"encoding/csv"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,7 +55,7 @@ func TestSamplerCSV(t *testing.T) {
 	}
 	b, _ := os.ReadFile(path)
 	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
-	if lines[0] != "time,elapsed_s,iteration,cpu_pct,host_rss_bytes,workers_rss_bytes,go_heap_bytes,gpu_used_bytes,gpu_total_bytes,gpu_pool_bytes" {
+	if lines[0] != "time,elapsed_s,iteration,cpu_pct,host_rss_bytes,workers_rss_bytes,go_heap_bytes,gpu_used_bytes,gpu_total_bytes,gpu_pool_bytes,workers_gpu_bytes" {
 		t.Fatalf("header %q", lines[0])
 	}
 	rows, err := ReadCSV(path)
@@ -195,4 +197,120 @@ func TestOOMKillsFiles(t *testing.T) {
 			t.Errorf("error kind %v", err)
 		}
 	}
+}
+
+// TestWorkersGPU: workers_gpu_bytes is what the WorkersGPU probe returns for
+// the worker pids of the row, empty when the probe does not know (no
+// driver) or there is none.
+func TestWorkersGPU(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "monitor.csv")
+	known := true
+	var got [][]int
+	s, err := Start(Options{Path: path, Interval: -1,
+		WorkerPIDs: func() []int { return []int{os.Getpid(), 999999999} },
+		WorkersGPU: func(pids []int) (int64, bool) {
+			got = append(got, append([]int(nil), pids...))
+			return 3 << 30, known
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, err := s.Sample(1)
+	if err != nil || r1.WorkersGPU != 3<<30 {
+		t.Fatalf("row %+v, %v; want workers_gpu_bytes 3 GiB", r1, err)
+	}
+	known = false
+	if r2, _ := s.Sample(2); r2.WorkersGPU != -1 {
+		t.Errorf("unknown figure: %d, want -1 (empty cell)", r2.WorkersGPU)
+	}
+	s.Close()
+	if len(got) != 2 || len(got[0]) != 2 || got[0][0] != os.Getpid() || got[0][1] != 999999999 {
+		t.Errorf("probe called with %v, want the worker pids once per row", got)
+	}
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) != 3 || !strings.HasSuffix(lines[1], ","+strconv.FormatInt(3<<30, 10)) || !strings.HasSuffix(lines[2], ",") {
+		t.Errorf("file:\n%s", b)
+	}
+	rows, err := ReadCSV(path)
+	if err != nil || len(rows) != 2 || rows[0].WorkersGPU != 3<<30 || rows[1].WorkersGPU != -1 {
+		t.Errorf("read back: %+v, %v", rows, err)
+	}
+	// Without a probe the cell is empty.
+	s, err = Start(Options{Path: filepath.Join(t.TempDir(), "monitor.csv"), Interval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := s.Sample(1); r.WorkersGPU != -1 {
+		t.Errorf("no probe: %d, want -1", r.WorkersGPU)
+	}
+	s.Close()
+}
+
+// TestLegacyFile: a monitor.csv written before workers_gpu_bytes (a resumed
+// older run) is appended to with rows of its own width, its torn last row
+// cut off first, and every row still reads back; the probe is not called.
+func TestLegacyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "monitor.csv")
+	old := "time,elapsed_s,iteration,cpu_pct,host_rss_bytes,workers_rss_bytes,go_heap_bytes,gpu_used_bytes,gpu_total_bytes,gpu_pool_bytes\n" +
+		"2024-01-01T00:00:00.000Z,0.500,,,1000,0,200,,,\n" +
+		"2024-01-01T00:00:05.000Z,5.500,3,12.5,2000,300,250,1,2,3\n" +
+		"2024-01-01T00:00:10.000Z,10.5"
+	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	s, err := Start(Options{Path: path, Interval: -1, WorkerPIDs: func() []int { return nil },
+		WorkersGPU: func([]int) (int64, bool) { calls++; return 1, true }})
+	if err != nil {
+		t.Fatalf("reopening a file with the older header: %v", err)
+	}
+	for it := 4; it <= 5; it++ {
+		if r, err := s.Sample(it); err != nil || r.WorkersGPU != -1 {
+			t.Fatalf("row %+v, %v", r, err)
+		}
+	}
+	s.Close()
+	if calls != 0 {
+		t.Errorf("WorkersGPU called %d times for a file without the column", calls)
+	}
+	b, _ := os.ReadFile(path)
+	cr := csv.NewReader(strings.NewReader(string(b))) // FieldsPerRecord 0: every row as wide as the header
+	recs, err := cr.ReadAll()
+	if err != nil || len(recs) != 5 || len(recs[0]) != len(LegacyHeader) || strings.Join(recs[0], ",") != strings.Join(LegacyHeader, ",") {
+		t.Fatalf("file after resume (%v):\n%s", err, b)
+	}
+	rows, err := ReadCSV(path)
+	if err != nil || len(rows) != 4 || rows[1].GPUPool != 3 || rows[3].Iteration != 5 {
+		t.Fatalf("read back: %+v, %v", rows, err)
+	}
+	for i, r := range rows {
+		if r.WorkersGPU != -1 {
+			t.Errorf("row %d: workers_gpu_bytes %d in a file without the column", i, r.WorkersGPU)
+		}
+	}
+	// A new file gets the full header; reopening it keeps it.
+	path2 := filepath.Join(t.TempDir(), "monitor.csv")
+	for i := 0; i < 2; i++ {
+		s, err := Start(Options{Path: path2, Interval: -1, WorkersGPU: func([]int) (int64, bool) { return 7, true }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Sample(i)
+		s.Close()
+	}
+	recs, err = csv.NewReader(mustOpen(t, path2)).ReadAll()
+	if err != nil || len(recs) != 3 || len(recs[0]) != len(Header) || recs[2][len(Header)-1] != "7" {
+		t.Errorf("new file: %v %v", recs, err)
+	}
+}
+
+func mustOpen(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }
