@@ -164,6 +164,10 @@ type Options struct {
 	MemLimitBytes int64
 	// GPU is the monitor's GPU probe (nil: empty gpu cells).
 	GPU func() (monitor.GPUInfo, bool)
+	// WorkersGPU is the monitor's probe of the device memory the workers'
+	// processes hold (nil: empty workers_gpu_bytes cells); FromProcess sets
+	// it to NVML's per-process figures.
+	WorkersGPU func(pids []int) (int64, bool)
 	// StderrTo copies worker stderr (nil: kept only for death certificates).
 	StderrTo io.Writer
 	// KeepMemory skips the full collection (runtime.GC and the return of

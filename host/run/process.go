@@ -6,6 +6,7 @@ import (
 	"bohost/host/errs"
 	"bohost/host/gpu"
 	"bohost/host/monitor"
+	"bohost/host/worker"
 
 	"golang.org/x/term"
 )
@@ -22,7 +23,8 @@ const (
 // the process bohost runs in (a script's bo.run), leaving what the caller
 // set alone: the workers are this executable's hidden "worker" subcommand,
 // Terminal says whether Log is a terminal (for the progress bar), the
-// monitor samples the GPU's memory where one is usable, and the
+// monitor samples the GPU's memory where one is usable and the workers'
+// GPU memory where NVML is (workers_gpu_bytes), and the
 // environment (getenv: the script runtime's) can force the resume
 // (ResumeForceEnv) and set the test kill switch (TestKillEnv).
 func (o *Options) FromProcess(getenv func(string) string) error {
@@ -38,6 +40,9 @@ func (o *Options) FromProcess(getenv func(string) string) error {
 	}
 	if o.GPU == nil && gpu.Available() {
 		o.GPU = gpuMemory
+	}
+	if o.WorkersGPU == nil {
+		o.WorkersGPU = workersGPUMemory // empty cells where NVML is not available
 	}
 	if getenv(ResumeForceEnv) == "1" {
 		o.Force = true
@@ -56,4 +61,44 @@ func gpuMemory() (monitor.GPUInfo, bool) {
 		return monitor.GPUInfo{}, false
 	}
 	return monitor.GPUInfo{Used: m.Total - m.Free, Total: m.Total, Pool: m.Used + m.Cached}, true
+}
+
+// workersGPUMemory is the monitor's probe of the workers' GPU memory: the
+// driver's per-process figures (NVML, gpu.ProcessGPUMemory) summed over the
+// worker pids and their process trees (an objective's own processes too).
+// Not known without NVML, or when NVML has no figure for one of them.
+func workersGPUMemory(pids []int) (int64, bool) {
+	mem, err := gpu.ProcessGPUMemory()
+	if err != nil {
+		return 0, false
+	}
+	return sumWorkersGPU(mem, pids, worker.TreePIDs)
+}
+
+// sumWorkersGPU sums mem (pid → bytes, -1: not available) over pids and
+// their descendants (tree(pid) lists pid and them), each process once. A
+// process absent from mem holds no device memory.
+func sumWorkersGPU(mem map[int]int64, pids []int, tree func(int) []int) (int64, bool) {
+	if len(mem) == 0 {
+		return 0, true // nothing on the GPU: no need to walk the trees
+	}
+	seen := map[int]bool{}
+	var sum int64
+	for _, p := range pids {
+		for _, q := range tree(p) {
+			if seen[q] {
+				continue
+			}
+			seen[q] = true
+			b, ok := mem[q]
+			switch {
+			case !ok:
+			case b < 0:
+				return 0, false
+			default:
+				sum += b
+			}
+		}
+	}
+	return sum, true
 }

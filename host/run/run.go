@@ -214,7 +214,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Run, err error) {
 	}
 	r.gpuEvent()
 	if r.mon, err = monitor.Start(monitor.Options{Path: filepath.Join(r.dir, MonitorFile), Interval: opts.MonitorInterval,
-		Start: r.start, WorkerPIDs: r.workerPIDs, GPU: opts.GPU}); err != nil {
+		Start: r.start, WorkerPIDs: r.workerPIDs, GPU: opts.GPU, WorkersGPU: opts.WorkersGPU}); err != nil {
 		return nil, err
 	}
 	if err := r.startWorkers(ctx); err != nil {
