@@ -19,7 +19,7 @@ func (Monitor) Name() string { return "bohost.monitor" }
 
 func (Monitor) Open(rt *lua.Runtime) *glua.LTable {
 	return rt.Funcs("monitor", []lua.Func{
-		{Name: "read", Sig: "monitor.read(path) -> {{time=, elapsed_s=, iteration=, cpu_pct=, host_rss_bytes=, workers_rss_bytes=, go_heap_bytes=, gpu_used_bytes=, gpu_total_bytes=, gpu_pool_bytes=}, ...}",
+		{Name: "read", Sig: "monitor.read(path) -> {{time=, elapsed_s=, iteration=, cpu_pct=, host_rss_bytes=, workers_rss_bytes=, go_heap_bytes=, gpu_used_bytes=, gpu_total_bytes=, gpu_pool_bytes=, workers_gpu_bytes=}, ...}",
 			Desc: "the rows of a monitor.csv (a figure that was not available is nil)", Fn: func(L *glua.LState) int {
 				rows, err := monitor.ReadCSV(L.CheckString(1))
 				if err != nil {
@@ -63,7 +63,7 @@ func monitorRow(L *glua.LState, r monitor.Row) *glua.LTable {
 		k string
 		v int64
 	}{{"host_rss_bytes", r.HostRSS}, {"workers_rss_bytes", r.WorkersRSS}, {"go_heap_bytes", r.GoHeap},
-		{"gpu_used_bytes", r.GPUUsed}, {"gpu_total_bytes", r.GPUTotal}, {"gpu_pool_bytes", r.GPUPool}} {
+		{"gpu_used_bytes", r.GPUUsed}, {"gpu_total_bytes", r.GPUTotal}, {"gpu_pool_bytes", r.GPUPool}, {"workers_gpu_bytes", r.WorkersGPU}} {
 		if f.v >= 0 {
 			L.SetField(t, f.k, glua.LNumber(f.v))
 		}

@@ -12,7 +12,10 @@
 // AirLine's stages run on the CPU. Probe says which path this machine
 // offers and why ("CPU: libcuda.so.1 not found (no NVIDIA driver)", "CUDA:
 // device 0 NVIDIA H200, driver CUDA 13.0, compute 9.0"); bohost diagnose
-// prints it and a run records it. The cuda build tag only adds the device
+// prints it and a run records it. NVML (nvml.go: libnvidia-ml.so.1, or
+// $BOHOST_LIBNVML) is loaded the same way, for ProcessGPUMemory: the device
+// memory of each process, which monitor.csv's workers_gpu_bytes sums over a
+// run's workers; without it the call is unavailable (ErrNoNVML), cached. The cuda build tag only adds the device
 // tests. The package and its tests import no gocv.
 //
 // # API

@@ -637,6 +637,7 @@ func (g *gen) system(dir string, a *AlphaResult, r *RunResult) error {
 		{"host_rss_bytes", "host RSS"},
 		{"workers_rss_bytes", "workers RSS"},
 		{"gpu_used_bytes", "GPU memory used"},
+		{"workers_gpu_bytes", "workers' GPU memory"},
 	}
 	peak := 0.0
 	for _, c := range cols {
@@ -668,7 +669,7 @@ func (g *gen) system(dir string, a *AlphaResult, r *RunResult) error {
 		drawn++
 	}
 	for _, c := range missing {
-		if strings.HasPrefix(c, "gpu") {
+		if strings.Contains(c, "gpu") { // no GPU, or no NVML, where the run ran
 			r.run.warn(WarnNote, "monitor.csv", 0, "%s has no values (not available on that machine): not drawn", c)
 		} else {
 			r.run.warn(WarnMissing, "monitor.csv", 0, "%s has no values: not drawn", c)

@@ -608,7 +608,7 @@ func readJSONL[T any](r *Run, file string, dst *[]T) {
 
 // MonitorColumns is the header monitor.csv is expected to have.
 var MonitorColumns = []string{"time", "elapsed_s", "iteration", "cpu_pct", "host_rss_bytes",
-	"workers_rss_bytes", "go_heap_bytes", "gpu_used_bytes", "gpu_total_bytes", "gpu_pool_bytes"}
+	"workers_rss_bytes", "go_heap_bytes", "gpu_used_bytes", "gpu_total_bytes", "gpu_pool_bytes", "workers_gpu_bytes"}
 
 func readMonitor(r *Run) *Monitor {
 	const file = "monitor.csv"

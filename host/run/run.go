@@ -544,8 +544,12 @@ func (r *Run) startWorkers(ctx context.Context) error {
 			if row.Time.IsZero() {
 				return nil // no row yet: the certificate keeps the pool's own time and RSS
 			}
-			return map[string]any{"time": row.Time.UTC().Format(monitor.TimeFormat), "elapsed_s": row.ElapsedS, "iteration": row.Iteration,
+			m := map[string]any{"time": row.Time.UTC().Format(monitor.TimeFormat), "elapsed_s": row.ElapsedS, "iteration": row.Iteration,
 				"host_rss_bytes": row.HostRSS, "workers_rss_bytes": row.WorkersRSS, "go_heap_bytes": row.GoHeap}
+			if row.WorkersGPU >= 0 {
+				m["workers_gpu_bytes"] = row.WorkersGPU
+			}
+			return m
 		}}
 	l, err := r.launcher(ctx)
 	if err != nil {
