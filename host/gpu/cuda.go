@@ -20,11 +20,15 @@ import (
 // CUDA driver library (default "libcuda.so.1", found by the dynamic loader).
 const LibCUDAEnv = "BOHOST_LIBCUDA"
 
-func libcudaPath() string {
-	if p := os.Getenv(LibCUDAEnv); p != "" {
+func libcudaPath() string { return libPath(LibCUDAEnv, "libcuda.so.1") }
+
+// libPath is the library named by the environment variable env, else def
+// (found by the dynamic loader): the CUDA driver's and NVML's.
+func libPath(env, def string) string {
+	if p := os.Getenv(env); p != "" {
 		return p
 	}
-	return "libcuda.so.1"
+	return def
 }
 
 var (
@@ -139,7 +143,7 @@ func loadCUDA(path string) (*cudaDriver, error) {
 	const op = "gpu.driver"
 	h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_GLOBAL)
 	if err != nil {
-		return nil, noDriver(op, dlopenReason(path, err), err.Error())
+		return nil, noDriver(op, dlopenReason(path, LibCUDAEnv, err), err.Error())
 	}
 	d := &cudaDriver{path: path, lib: h}
 	var missing []string
@@ -165,14 +169,14 @@ func loadCUDA(path string) (*cudaDriver, error) {
 	return d, nil
 }
 
-// dlopenReason says in a few words why the driver library did not load:
-// "libcuda.so.1 not found (no NVIDIA driver)" for the usual case of a
-// machine without one.
-func dlopenReason(path string, err error) string {
+// dlopenReason says in a few words why a driver library (path, overridden
+// by the environment variable env) did not load: "libcuda.so.1 not found
+// (no NVIDIA driver)" for the usual case of a machine without one.
+func dlopenReason(path, env string, err error) string {
 	m := err.Error()
 	if strings.Contains(m, "No such file") || strings.Contains(m, "cannot open shared object file") {
-		if os.Getenv(LibCUDAEnv) != "" {
-			return fmt.Sprintf("%s (%s) not found", path, LibCUDAEnv)
+		if os.Getenv(env) != "" {
+			return fmt.Sprintf("%s (%s) not found", path, env)
 		}
 		return path + " not found (no NVIDIA driver)"
 	}

@@ -127,12 +127,12 @@ func TestDlopenReason(t *testing.T) {
 		{"libcuda.so.1: cannot open shared object file: No such file or directory", "libcuda.so.1 not found (no NVIDIA driver)"},
 		{"libcuda.so.1: wrong ELF class: ELFCLASS32", "cannot load libcuda.so.1"},
 	} {
-		if got := dlopenReason("libcuda.so.1", errors.New(c.msg)); got != c.want {
+		if got := dlopenReason("libcuda.so.1", LibCUDAEnv, errors.New(c.msg)); got != c.want {
 			t.Errorf("dlopenReason(%q) = %q, want %q", c.msg, got, c.want)
 		}
 	}
 	t.Setenv(LibCUDAEnv, "/opt/x/libcuda.so")
-	if got := dlopenReason("/opt/x/libcuda.so", errors.New("/opt/x/libcuda.so: cannot open shared object file: No such file or directory")); got != "/opt/x/libcuda.so (BOHOST_LIBCUDA) not found" {
+	if got := dlopenReason("/opt/x/libcuda.so", LibCUDAEnv, errors.New("/opt/x/libcuda.so: cannot open shared object file: No such file or directory")); got != "/opt/x/libcuda.so (BOHOST_LIBCUDA) not found" {
 		t.Errorf("with %s set: %q", LibCUDAEnv, got)
 	}
 	// The real loader, on a path that cannot exist.

@@ -25,7 +25,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -249,14 +248,7 @@ func nvmlUnavailable(reason, detail string) *errs.Error {
 func loadNVML(path string) (*nvmlLib, error) {
 	h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_GLOBAL)
 	if err != nil {
-		reason := "cannot load " + path
-		if m := err.Error(); strings.Contains(m, "No such file") || strings.Contains(m, "cannot open shared object file") {
-			reason = path + " not found (no NVIDIA driver)"
-			if os.Getenv(LibNVMLEnv) != "" {
-				reason = fmt.Sprintf("%s (%s) not found", path, LibNVMLEnv)
-			}
-		}
-		return nil, nvmlUnavailable(reason, err.Error())
+		return nil, nvmlUnavailable(dlopenReason(path, LibNVMLEnv, err), err.Error())
 	}
 	l := &nvmlLib{path: path, lib: h}
 	sym := func(name string) uintptr {
@@ -391,12 +383,7 @@ func (n *nvmlLoader) processMemory() (map[int]int64, error) {
 	return l.processMemory()
 }
 
-var defaultNVML = &nvmlLoader{path: func() string {
-	if p := os.Getenv(LibNVMLEnv); p != "" {
-		return p
-	}
-	return "libnvidia-ml.so.1"
-}}
+var defaultNVML = &nvmlLoader{path: func() string { return libPath(LibNVMLEnv, "libnvidia-ml.so.1") }}
 
 // ProcessGPUMemory returns the device memory of every compute process on
 // every NVIDIA device, as the driver accounts it (NVML's usedGpuMemory,
