@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"bohost/host/errs"
@@ -227,23 +228,16 @@ func (t Task) Active() bool {
 // them, and the job-completion file after that. Cells Slurm knows nothing
 // of are missing from the map.
 func States(ctx context.Context, env []string, jobID string) (map[int]Task, error) {
-	out := map[int]Task{}
-	// squeue -r: one line per element, pending ones included
-	sq, err := slurm.Command(ctx, env, "squeue", "-h", "-r", "-j", jobID, "-o", "%i|%K|%T|%r")
-	if err != nil && !strings.Contains(err.Error(), "Invalid job id") {
+	out, _, err := queued(ctx, env, jobID)
+	if err != nil {
 		return nil, err
 	}
-	for _, ln := range strings.Split(sq, "\n") {
-		f := strings.Split(strings.TrimSpace(ln), "|")
-		if len(f) < 4 {
-			continue
-		}
-		k, err := strconv.Atoi(f[1])
-		if err != nil {
-			continue
-		}
-		out[k] = Task{Cell: k, JobID: jobID, TaskJob: f[0], State: f[2], Reason: f[3], Source: "squeue"}
-	}
+	return settled(ctx, env, jobID, out), nil
+}
+
+// settled adds to squeue's view of the job (out) the elements it no longer
+// lists: from scontrol show job, then the job-completion file.
+func settled(ctx context.Context, env []string, jobID string, out map[int]Task) map[int]Task {
 	sc, _ := slurm.Command(ctx, env, "scontrol", "show", "job", "-o", jobID)
 	for _, rec := range strings.Split(sc, "\n") {
 		t, ok := parseJobRecord(rec, jobID, "scontrol")
@@ -266,7 +260,29 @@ func States(ctx context.Context, env []string, jobID string) (map[int]Task, erro
 			f.Close()
 		}
 	}
-	return out, nil
+	return out
+}
+
+// queued is what squeue says of the array job's elements (one line each,
+// pending ones included), and that output as it came, to compare polls.
+func queued(ctx context.Context, env []string, jobID string) (map[int]Task, string, error) {
+	out := map[int]Task{}
+	sq, err := slurm.Command(ctx, env, "squeue", "-h", "-r", "-j", jobID, "-o", "%i|%K|%T|%r")
+	if err != nil && !strings.Contains(err.Error(), "Invalid job id") {
+		return nil, "", err
+	}
+	for _, ln := range strings.Split(sq, "\n") {
+		f := strings.Split(strings.TrimSpace(ln), "|")
+		if len(f) < 4 {
+			continue
+		}
+		k, err := strconv.Atoi(f[1])
+		if err != nil {
+			continue
+		}
+		out[k] = Task{Cell: k, JobID: jobID, TaskJob: f[0], State: f[2], Reason: f[3], Source: "squeue"}
+	}
+	return out, sq, nil
 }
 
 // parseJobRecord reads one "Key=Value Key=Value ..." record (scontrol show
@@ -289,10 +305,31 @@ func parseJobRecord(rec, jobID, source string) (Task, bool) {
 		Reason: kv["Reason"], Source: source}, true
 }
 
+// jobCompLoc is the job-completion file of the cluster env reaches ("" when
+// it keeps none as a text file), asked of scontrol once per process and env.
 func jobCompLoc(ctx context.Context, env []string) string {
+	key := strings.Join(env, "\x00")
+	compLocMu.Lock()
+	defer compLocMu.Unlock()
+	if loc, ok := compLoc[key]; ok {
+		return loc
+	}
+	loc, err := readJobCompLoc(ctx, env)
+	if err == nil {
+		compLoc[key] = loc
+	}
+	return loc
+}
+
+var (
+	compLocMu sync.Mutex
+	compLoc   = map[string]string{}
+)
+
+func readJobCompLoc(ctx context.Context, env []string) (string, error) {
 	out, err := slurm.Command(ctx, env, "scontrol", "show", "config")
 	if err != nil {
-		return ""
+		return "", err
 	}
 	var typ, loc string
 	for _, ln := range strings.Split(out, "\n") {
@@ -308,9 +345,9 @@ func jobCompLoc(ctx context.Context, env []string) string {
 		}
 	}
 	if typ != "jobcomp/filetxt" {
-		return ""
+		return "", nil
 	}
-	return loc
+	return loc, nil
 }
 
 // Last is, over every job in dir/jobs.jsonl, each cell's state in the
@@ -402,14 +439,33 @@ func Wait(ctx context.Context, env []string, dir string, jobIDs []string, cells 
 		want[c] = true
 	}
 	last := recorded(dir)
+	prev := "\x00" // squeue's output at the last full look: none yet
+	var all map[int]Task
 	for {
-		all := map[int]Task{}
-		for _, id := range jobIDs {
-			st, err := States(ctx, env, id)
+		// squeue alone while nothing changes; scontrol and the job-completion
+		// file (which only grows) only when it does
+		var sq strings.Builder
+		inQueue := make([]map[int]Task, len(jobIDs))
+		for i, id := range jobIDs {
+			q, out, err := queued(ctx, env, id)
 			if err != nil {
 				return nil, err
 			}
-			for k, t := range st {
+			inQueue[i] = q
+			sq.WriteString(out)
+		}
+		if sq.String() == prev {
+			select {
+			case <-ctx.Done():
+				return all, ctx.Err()
+			case <-time.After(every):
+			}
+			continue
+		}
+		prev = sq.String()
+		all = map[int]Task{}
+		for i, id := range jobIDs {
+			for k, t := range settled(ctx, env, id, inQueue[i]) {
 				if old, seen := all[k]; want[k] && (!seen || t.Active() || !old.Active()) {
 					all[k] = t
 				}
