@@ -86,7 +86,12 @@ func TestSweepSlurm(t *testing.T) {
 		}
 		j1 := onlyJob(t, cdir, 0)
 		waitFor(t, "cell 1 finished", func() bool { return finished(filepath.Join(dir, "mean", "seed_1")) })
-		waitFor(t, "cell 2 running", func() bool { return fileHas(filepath.Join(dir, "alpha_0.1", "seed_1", "trials.jsonl")) })
+		// as soon as Slurm runs cell 2 (a cell lasts about a second: waiting for its first
+		// trial could let it finish before the cancel)
+		waitFor(t, "cell 2 running", func() bool {
+			st, _ := cells.States(t.Context(), env, j1)
+			return st[2].State == "RUNNING"
+		})
 		if b, err := slurmCmd(env, "scancel", j1).CombinedOutput(); err != nil { // the whole job
 			t.Fatalf("scancel %s: %v %s", j1, err, b)
 		}
@@ -101,7 +106,6 @@ func TestSweepSlurm(t *testing.T) {
 			st, _ := cells.States(t.Context(), env, j2)
 			return st[2].State == "RUNNING"
 		})
-		time.Sleep(300 * time.Millisecond)
 		if b, err := slurmCmd(env, "scancel", j2+"_2").CombinedOutput(); err != nil {
 			t.Fatalf("scancel %s_2: %v %s", j2, err, b)
 		}
