@@ -118,13 +118,16 @@ local holdout, scorer = nil, {} -- scorer: the held-out data set and evaluator, 
 if opt.holdout ~= "" and (opt.split == "all" or opt.split == "") then
   print("warning: --split " .. opt.split .. " tunes on every image: the held-out images were seen in tuning")
 end
+-- scored_before(dir, s): the run's holdout.json when it scored this recommendation on this split
+local function scored_before(dir, s)
+  local ok, h = pcall(sys.read_json, dir .. "/holdout.json")
+  if ok and h.split == opt.holdout and table.concat(h.x_vec or {}, ",") == table.concat(s.recommended_x_vec, ",") then return h end
+end
 if opt.holdout ~= "" and opt.holdout ~= opt.split then
   holdout = function(dir, s)
     local path = dir .. "/holdout.json"
-    local ok, old = pcall(sys.read_json, path)
-    if ok and old.split == opt.holdout and table.concat(old.x_vec or {}, ",") == table.concat(s.recommended_x_vec, ",") then
-      return old
-    end
+    local old = scored_before(dir, s)
+    if old then return old end
     if not scorer.ev then -- the objective's data and evaluator, on the held-out split
       local a = objective.airline
       scorer.ds = opt.data == "" and airline.dataset{synthetic = a.synth, split = opt.holdout}
@@ -213,8 +216,8 @@ local function cell_done(c)
   local ok, s = pcall(sys.read_json, c.dir .. "/summary.json")
   if not ok or s.status ~= "finished" then return false, ok and s or nil end
   if not holdout or not s.recommended_x_vec then return true, s end
-  local ok2, h = pcall(sys.read_json, c.dir .. "/holdout.json")
-  return ok2 and h.split == opt.holdout and table.concat(h.x_vec or {}, ",") == table.concat(s.recommended_x_vec, ","), s, ok2 and h or nil
+  local h = scored_before(c.dir, s)
+  return h ~= nil, s, h
 end
 
 local started = os.time()
