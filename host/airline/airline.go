@@ -68,6 +68,13 @@ type Options struct {
 	// Limits.
 	MaxPixels int // largest image (W*H) accepted [16,000,000]
 
+	// EdgeCacheBytes bounds the classical edge maps kept between calls
+	// (computed here, not by Stages), keyed by the image's pixels and the
+	// edge parameters, least recently used out [64 MiB]; negative = none.
+	// The edge map does not depend on x, so scoring many x's on the same
+	// images computes it once per image.
+	EdgeCacheBytes int64
+
 	// Score (Eval, ScoreSegments). Metric is the objective value
 	// Record.Value: "f" (default, MetricF) is F_r (metric.FScore), "soft_lp"
 	// (MetricSoftLP) the welding study's soft LP_r (metric.SoftLP). Both
@@ -141,6 +148,7 @@ type Evaluator struct {
 	bank  *bank
 	pool  sync.Pool
 	warn  sync.Once
+	edges *edgeCache // nil: no cache
 }
 
 // Stages is the per-pixel part of the pipeline, implemented elsewhere (the
@@ -300,6 +308,9 @@ func (o Options) withDefaults() Options {
 	def(&o.PixelRatioCap, 0.03)
 	def(&o.MinLength, 15)
 	defi(&o.MaxPixels, 16_000_000)
+	if o.EdgeCacheBytes == 0 {
+		o.EdgeCacheBytes = 64 << 20
+	}
 	return o
 }
 
@@ -313,7 +324,7 @@ func New(opts Options) (*Evaluator, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Evaluator{opts: o, space: sp}
+	e := &Evaluator{opts: o, space: sp, edges: newEdgeCache(o.EdgeCacheBytes)}
 	if o.Space == SpaceAirline8 {
 		if e.bank = newBank(o.T, o.K, o.KernelHalfLen); e.bank == nil {
 			return nil, errs.New(errs.BadArg, "airline.new", "cannot build the orientation bank for T=%d, K=%d", o.T, o.K)
@@ -561,6 +572,15 @@ func (e *Evaluator) Run(ctx context.Context, x []float64, img *imgbuf.Gray, boxe
 				done = true
 			} else {
 				e.stagesFailed(&edgeFallbacks, "edge", err)
+			}
+		}
+		if !done && e.edges != nil {
+			k := e.edges.key(img.Pix, W, H, p.edge)
+			if done = e.edges.get(k, ws.emap); !done {
+				ws.eb.grow(n)
+				edgesInto(ws.emap, &ws.eb, img.Pix, W, H, p.edge)
+				e.edges.put(k, ws.emap)
+				done = true
 			}
 		}
 		if !done {

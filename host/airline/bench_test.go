@@ -33,6 +33,14 @@ func BenchmarkDetect640x480(b *testing.B) {
 	benchDetect(b, Options{}, scene(640, 480, 40, 1))
 }
 
+// BenchmarkDetect640x480NoEdgeCache is the same without the edge-map cache:
+// what the first x on an image costs (BenchmarkDetect640x480 repeats one
+// image, as a sweep scores every x on the same images, so its edge map
+// comes from the cache).
+func BenchmarkDetect640x480NoEdgeCache(b *testing.B) {
+	benchDetect(b, Options{EdgeCacheBytes: -1}, scene(640, 480, 40, 1))
+}
+
 // BenchmarkDetectYorkUrban times the default pipeline on the first York Urban
 // image (OpenCV 4.6 LSD, single-threaded, took 37.7 ms on it on the 2-core
 // development machine).
