@@ -21,7 +21,7 @@ type edgeCache struct {
 	used  int64
 	seed  maphash.Seed
 	items map[edgeKey]*list.Element
-	order list.List // front: most recently used *edgeEntry
+	order list.List            // front: most recently used *edgeEntry
 	seen  map[edgeKey]struct{} // keys computed once and not kept (cleared at seenMax)
 }
 
