@@ -119,7 +119,7 @@ func (Airline) Open(rt *lua.Runtime) *glua.LTable {
 	})
 
 	return rt.Funcs("airline", []lua.Func{
-		{Name: "dataset", Sig: "airline.dataset{dir=, split=\"all\"|\"train\"|\"test\", cache=8, max_pixels=67108864, downscale=1} or airline.dataset{labels=\"ground_truth.json\", images=, holdout_file=, holdout_fraction=0.3, holdout_seed=0, split=, downscale=1} or airline.dataset{synthetic={n=24, width=640, height=480, seed=1, scene=\"v1\"|\"weld\"}, split=} -> ds",
+		{Name: "dataset", Sig: "airline.dataset{dir=, split=\"all\"|\"train\"|\"test\", cache=0, max_pixels=67108864, downscale=1} or airline.dataset{labels=\"ground_truth.json\", images=, holdout_file=, holdout_fraction=0.3, holdout_seed=0, split=, downscale=1} or airline.dataset{synthetic={n=24, width=640, height=480, seed=1, scene=\"v1\"|\"weld\"}, split=} -> ds",
 			Desc: "a data set of images with ground-truth segments (York Urban's layout, the welding study's label file, or the built-in synthetic scenes)", Fn: datasetNew},
 		{Name: "try_dataset", Sig: "airline.try_dataset{...} -> ds | nil, err", Desc: "as airline.dataset, returning nil, err instead of raising", Fn: func(L *glua.LState) int {
 			return tryCall(L, "airline.try_dataset", datasetNew)

@@ -43,7 +43,9 @@ type Options struct {
 	// dir/split.json.
 	Split string
 	// CacheImages bounds the LRU cache of decoded images: 0 means the
-	// default 8, a negative value disables caching.
+	// default, as many as fit in DefaultCacheBytes but at least
+	// DefaultCacheImages; a positive value is a count; a negative value
+	// disables caching.
 	CacheImages int
 	// MaxPixels bounds every image's width × height, checked from the
 	// header before any pixel is decoded: an image over it is an io error
@@ -62,8 +64,16 @@ type Options struct {
 // MaxDownscale is the largest Options.Downscale.
 const MaxDownscale = 64
 
-// DefaultCacheImages is the LRU cache size used when CacheImages is 0.
-const DefaultCacheImages = 8
+// The default cache (CacheImages 0) keeps decoded images up to
+// DefaultCacheBytes of pixels, and never fewer than DefaultCacheImages. A
+// run scores every x on the same W set of images, so the cache must hold the
+// whole set: 8 images cycled through 16 or more missed on almost every call
+// (each miss decodes a file or renders a scene again). 128 MiB is 436
+// images of 640 x 480 or 16 of 3264 x 2448.
+const (
+	DefaultCacheImages       = 8
+	DefaultCacheBytes  int64 = 128 << 20
+)
 
 // Validate reports a bad option, naming it.
 func (o Options) Validate() error {
@@ -79,14 +89,15 @@ func (o Options) Validate() error {
 	return nil
 }
 
-func (o Options) cacheSize() int {
+// cache returns the image cache Options.CacheImages asks for.
+func (o Options) cache() *lru {
 	switch {
 	case o.CacheImages == 0:
-		return DefaultCacheImages
+		return newLRU(0, DefaultCacheBytes, DefaultCacheImages)
 	case o.CacheImages < 0:
-		return 0
+		return newLRU(0, 0, 0)
 	}
-	return o.CacheImages
+	return newLRU(o.CacheImages, 0, 0)
 }
 
 // Dataset is an ordered, read-only set of images with ground-truth segments.
@@ -264,7 +275,7 @@ func Open(dir string, opts Options) (*Dataset, error) {
 		}
 	}
 
-	d := &Dataset{dir: dir, split: "all", cache: newLRU(opts.cacheSize()), maxPx: opts.MaxPixels}
+	d := &Dataset{dir: dir, split: "all", cache: opts.cache(), maxPx: opts.MaxPixels}
 	if present["split.json"] {
 		d.splits, err = readSplit(filepath.Join(dir, "split.json"), stems)
 		if err != nil {
@@ -559,12 +570,18 @@ func (d *Dataset) Manifest() (Manifest, error) {
 	return m, nil
 }
 
-// lru is a bounded cache of decoded images keyed by item index.
+// lru is a bounded cache of decoded images keyed by item index: at most
+// cap images (0: no count bound) and, when maxBytes > 0, at most maxBytes of
+// pixels unless that would leave fewer than keep images. Neither bound:
+// nothing is cached.
 type lru struct {
-	mu    sync.Mutex
-	cap   int
-	order *list.List // front = most recent; values are *entry
-	byKey map[int]*list.Element
+	mu       sync.Mutex
+	cap      int
+	maxBytes int64
+	keep     int
+	bytes    int64
+	order    *list.List // front = most recent; values are *entry
+	byKey    map[int]*list.Element
 }
 
 type entry struct {
@@ -572,8 +589,8 @@ type entry struct {
 	img *imgbuf.Gray
 }
 
-func newLRU(n int) *lru {
-	return &lru{cap: n, order: list.New(), byKey: map[int]*list.Element{}}
+func newLRU(n int, maxBytes int64, keep int) *lru {
+	return &lru{cap: n, maxBytes: maxBytes, keep: keep, order: list.New(), byKey: map[int]*list.Element{}}
 }
 
 func (c *lru) get(k int) (*imgbuf.Gray, bool) {
@@ -587,21 +604,26 @@ func (c *lru) get(k int) (*imgbuf.Gray, bool) {
 }
 
 func (c *lru) put(k int, g *imgbuf.Gray) {
-	if c.cap <= 0 {
+	if c.cap <= 0 && c.maxBytes <= 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.byKey[k]; ok {
-		e.Value.(*entry).img = g
+		en := e.Value.(*entry)
+		c.bytes += int64(len(g.Pix)) - int64(len(en.img.Pix))
+		en.img = g
 		c.order.MoveToFront(e)
-		return
+	} else {
+		c.byKey[k] = c.order.PushFront(&entry{k, g})
+		c.bytes += int64(len(g.Pix))
 	}
-	c.byKey[k] = c.order.PushFront(&entry{k, g})
-	for c.order.Len() > c.cap {
+	for n := c.order.Len(); n > 1 && ((c.cap > 0 && n > c.cap) || (c.maxBytes > 0 && c.bytes > c.maxBytes && n > c.keep)); n = c.order.Len() {
 		last := c.order.Back()
 		c.order.Remove(last)
-		delete(c.byKey, last.Value.(*entry).key)
+		en := last.Value.(*entry)
+		delete(c.byKey, en.key)
+		c.bytes -= int64(len(en.img.Pix))
 	}
 }
 

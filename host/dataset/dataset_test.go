@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 
+	"bohost/host/imgbuf"
+
 	"bohost/host/errs"
 	"bohost/host/metric"
 	"bohost/host/testsupport"
@@ -209,7 +211,7 @@ func writeGrayPNG(t *testing.T, path string, m image.Image) {
 }
 
 func TestCacheBounded(t *testing.T) {
-	for _, c := range []struct{ opt, want int }{{2, 2}, {1, 1}, {-1, 0}, {0, DefaultCacheImages}} {
+	for _, c := range []struct{ opt, want int }{{2, 2}, {1, 1}, {-1, 0}, {0, 12}} { // 0: all 12 fit in the default bytes
 		d, err := Synthetic(SynthOptions{N: 12, Width: 64, Height: 48, CacheImages: c.opt})
 		if err != nil {
 			t.Fatal(err)
@@ -361,5 +363,33 @@ func TestYorkUrban(t *testing.T) {
 	m, err := d.Manifest()
 	if err != nil || len(m.Files) != 205 {
 		t.Errorf("manifest: %d files, %v", len(m.Files), err)
+	}
+}
+
+// TestCacheByteBudget: the default cache is bounded by bytes of pixels, but
+// keeps a minimum number of images whatever their size.
+func TestCacheByteBudget(t *testing.T) {
+	c := newLRU(0, 10_000, 2)
+	img := func(n int) *imgbuf.Gray { return &imgbuf.Gray{W: n, H: 1, Pix: make([]uint8, n)} }
+	for k := 0; k < 10; k++ {
+		c.put(k, img(3000))
+	}
+	if c.len() != 3 || c.bytes != 9000 {
+		t.Fatalf("3000-byte images under a 10,000-byte budget: %d held (%d bytes), want 3 (9000)", c.len(), c.bytes)
+	}
+	for k := 7; k < 10; k++ {
+		if _, ok := c.get(k); !ok {
+			t.Errorf("image %d (among the last three put) was evicted", k)
+		}
+	}
+	for k := 10; k < 14; k++ {
+		c.put(k, img(8000))
+	}
+	if c.len() != 2 || c.bytes != 16000 {
+		t.Fatalf("8000-byte images: %d held (%d bytes), want the minimum of 2 kept over the budget", c.len(), c.bytes)
+	}
+	c.put(13, img(100)) // replacing an image updates the byte count
+	if c.bytes != 8100 {
+		t.Errorf("after replacing image 13: %d bytes, want 8100", c.bytes)
 	}
 }

@@ -42,7 +42,8 @@
 // which checks the header first and decodes PNG, JPEG and GIF) to 8-bit gray using
 // OpenCV's COLOR_BGR2GRAY fixed-point weights, Y = (4899R + 9617G + 1868B +
 // 8192) >> 14. Decoded images live in an LRU cache of CacheImages entries
-// (default 8, negative disables it), so memory does not grow with Len; the
+// (default: up to DefaultCacheBytes of pixels, at least 8 images; negative
+// disables it), so memory does not grow with Len; the
 // caller owns the returned copy. Methods are safe for concurrent use.
 //
 // # Synthetic scenes

@@ -34,7 +34,7 @@ type SynthOptions struct {
 	// texture, glare and faint seams; WeldGeneratorVersion, weld.go). The
 	// zero value stays v1 so recorded runs keep their data.
 	Scene       string `json:"scene,omitempty"`
-	CacheImages int    `json:"-"` // LRU size as in Options (0: 8, < 0: none)
+	CacheImages int    `json:"-"` // LRU size as in Options (0: the default byte budget, < 0: none)
 }
 
 // Defaults of SynthOptions.
@@ -100,7 +100,7 @@ func Synthetic(opts SynthOptions) (*Dataset, error) {
 	case "test":
 		lo = half
 	}
-	d := &Dataset{split: o.Split, synth: &o, gen: g, cache: newLRU(Options{CacheImages: o.CacheImages}.cacheSize())}
+	d := &Dataset{split: o.Split, synth: &o, gen: g, cache: Options{CacheImages: o.CacheImages}.cache()}
 	d.splits = map[string][]string{}
 	for i := 0; i < o.N; i++ {
 		name := "train"
@@ -246,6 +246,8 @@ type generator struct {
 	// weldTweak, when set (tests only), edits every weld scene's spec after
 	// it is drawn: it forces a nuisance level up or down.
 	weldTweak func(*weldSpec)
+	// weldKindOf, when set (tests only), replaces weldKind.
+	weldKindOf func(seed uint64, i int) string
 }
 
 func (g *generator) rng(i int, stream uint64) *rand.Rand {

@@ -218,7 +218,7 @@ func OpenLabels(file string, opts LabelOptions) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Dataset{dir: dir, split: "all", cache: newLRU(opts.cacheSize()), maxPx: opts.MaxPixels, labels: sum,
+	d := &Dataset{dir: dir, split: "all", cache: opts.cache(), maxPx: opts.MaxPixels, labels: sum,
 		splits: map[string][]string{"train": {}, "test": {}}}
 	for _, it := range items {
 		k := "train"

@@ -105,7 +105,8 @@ type AirlineSpec struct {
 	HoldoutFile     string  `json:"holdout_file,omitempty"`
 	HoldoutFraction float64 `json:"holdout_fraction,omitempty"`
 	HoldoutSeed     uint64  `json:"holdout_seed,omitempty"`
-	// CacheImages bounds the decoded-image cache (0: the data set's default 8).
+	// CacheImages bounds the decoded-image cache (0: the data set's default,
+	// 128 MiB of pixels and at least 8 images).
 	CacheImages int `json:"cache_images,omitempty"`
 	// MaxPixels bounds each image file's width × height, checked from the
 	// header in the parent and in every worker (0: BOHOST_MAX_PIXELS, else
