@@ -246,8 +246,6 @@ type generator struct {
 	// weldTweak, when set (tests only), edits every weld scene's spec after
 	// it is drawn: it forces a nuisance level up or down.
 	weldTweak func(*weldSpec)
-	// weldKindOf, when set (tests only), replaces weldKind.
-	weldKindOf func(seed uint64, i int) string
 }
 
 func (g *generator) rng(i int, stream uint64) *rand.Rand {
