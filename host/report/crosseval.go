@@ -502,8 +502,18 @@ func (c *CrossEval) alphaSentence() string {
 	tail := fmt.Sprintf("%s lower tail (CVaR %g of %s)", c.what(), TailLevel, c.scoreName())
 	n := fmt.Sprintf("%d images × %d paired seeds", len(c.Images), first.PairedSeeds)
 	if first.DTail.Distinct() {
-		return fmt.Sprintf("Risk aversion (%s) changed the %s by %s %s; the mean by %s (%s).",
-			alpha, tail, fmtDiff(first.DTail), against, fmtDiff(first.DMean), n)
+		// Say whether the tail was bought with the mean: a risk-averse choice
+		// is expected to pay for its tail, and a reader should not have to
+		// read the interval to learn that it did not.
+		trade := "no trade-off appeared: the mean did not fall distinguishably"
+		switch {
+		case first.DMean == nil || math.IsNaN(first.DMean.Est):
+			trade = "no paired mean to tell whether it cost anything"
+		case first.DMean.Distinct() && first.DMean.Est < 0:
+			trade = "the trade-off a risk-averse choice makes: a better tail for a lower mean"
+		}
+		return fmt.Sprintf("Risk aversion (%s) changed the %s by %s %s; the mean by %s (%s): %s.",
+			alpha, tail, fmtDiff(first.DTail), against, fmtDiff(first.DMean), n, trade)
 	}
 	if distinct == 0 {
 		return fmt.Sprintf("Alphas are indistinguishable on this data (%s %s: %s %s; mean %s; %s).",

@@ -218,3 +218,38 @@ func TestPairedBootstrapCoverage(t *testing.T) {
 	}
 	t.Logf("coverage %d/%d", covered, sets)
 }
+
+// TestCrossEvalSaysWhetherTailCostTheMean: with a distinguishable tail gain,
+// the headline says plainly whether the mean paid for it.
+func TestCrossEvalSaysWhetherTailCostTheMean(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		cost float64 // taken from alpha 0.1's images above the tail
+		want string
+	}{
+		{"free", 0, "no trade-off appeared: the mean did not fall distinguishably."},
+		{"paid", 0.08, "the trade-off a risk-averse choice makes: a better tail for a lower mean."},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sweep := crossSweep(t, false, func(alpha float64, ref bool, seed int64) []float64 {
+				v := heldOut(40, 7)
+				rng := rand.New(rand.NewPCG(uint64(seed), math.Float64bits(alpha)))
+				for i := range v {
+					v[i] += 0.005 * rng.NormFloat64()
+					if alpha == 0.1 {
+						if v[i] < 0.5 {
+							v[i] += 0.15
+						} else {
+							v[i] -= c.cost
+						}
+					}
+				}
+				return v
+			})
+			res, _ := generate(t, sweep)
+			if !strings.HasPrefix(res.Headline, "Risk aversion (alpha 0.1) changed the held-out lower tail") || !strings.HasSuffix(res.Headline, c.want) {
+				t.Fatalf("headline %q, want it to end %q", res.Headline, c.want)
+			}
+		})
+	}
+}
