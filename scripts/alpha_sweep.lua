@@ -25,7 +25,7 @@ local opt = bo.args{
   {"alphas", {0.1, 0.2, 0.3, 0.4, 0.5}, "risk levels: the fraction of worst environments CVaR averages"},
   {"iterations", 15, "BO iterations per run after the initial design (all_w: each scores one x on all n_w images)"},
   {"n_initial", 5, "initial (x, w) evaluations per run"},
-  {"n_w", 16, "environments (images) in each run's W set"},
+  {"n_w", 0, "environments (images) in each run's W set (0: every image of the tuning split, so CVaR is measured on all of them: docs/sweeps.md)"},
   {"acquisition", "qlognei", "qlognei (all_w: each x scored on the whole W set) | rho_kg (pair: one (x, image) per iteration) | qnei | ucb | ei | ts | random | sobol"},
   {"seeds", {1, 2}, "one run per seed and alpha"},
   {"data", "", "image directory (York Urban layout); empty for the embedded synthetic set"},
@@ -37,7 +37,7 @@ local opt = bo.args{
   {"downscale", 1, "with --data: reduce every image by this integer factor (2: 3264x2448 -> 1632x1224) for tuning and held-out scoring; --r stays in pixels of the stored images"},
   {"device", "cpu", "cpu | cuda (falls back to the CPU with a warning without a GPU)"},
   {"out", "runs/alpha_sweep", "the sweep directory: one run directory per (alpha, seed), and report/"},
-  {"workers", 2, "evaluation worker processes"},
+  {"workers", 1, "evaluation worker processes per run (with --executor slurm: job steps per cell)"},
   {"in_flight", 0, "BO iterations in flight at once, each proposed while the others evaluate (0: enough to keep every worker busy)"},
   {"timeout_s", 120, "seconds an evaluation may take before its worker is killed"},
   {"max_rss", "2GiB", "memory cap per worker process"},
@@ -49,7 +49,7 @@ local opt = bo.args{
   {"holdout", "test", "held-out split every recommendation is scored on (holdout.json in its run directory; empty: none)"},
   {"report", true, "draw the report at the end (--no-report or --report false: skip it)"},
   {"executor", "local", "local (cells one after another in this process, or --parallel N at once) | slurm (one job array element per cell, its workers as job steps: docs/slurm.md)"},
-  {"parallel", 1, "with --executor local: cells (runs) at once, each in its own process"},
+  {"parallel", 0, "with --executor local: cells (runs) at once, each in its own process (0: 2, which keeps both cores of make run's machine busy through every run's model fits; 1 with --smoke)"},
   {"detach", false, "with --executor slurm: submit and return at once; the same command again waits for the jobs and draws the report"},
   {"partition", "", "--executor slurm: the partition (empty: the cluster's default)"},
   {"time", "", "--executor slurm: time limit per cell, e.g. 4:00:00 (a cell stopped by it resumes when the sweep is run again)"},
@@ -61,6 +61,7 @@ local opt = bo.args{
   {"cell", 0, "run only cell K of the sweep (what --parallel and --executor slurm start; 0: every cell)"},
   {"smoke", false, "a tiny sweep that checks everything works in seconds"},
 }
+if opt.parallel == 0 and not opt.smoke then opt.parallel = 2 end
 if opt.executor ~= "local" and opt.executor ~= "slurm" then
   sys.raise("bad_arg", "alpha_sweep", "--executor must be local or slurm, got " .. opt.executor, "--executor slurm submits the cells as a Slurm job array")
 end
@@ -68,6 +69,7 @@ end
 if opt.smoke then -- tiny images, few iterations: for CI and a first look
   opt.alphas = {0.1, 0.5}; opt.iterations = 2; opt.n_initial = 3; opt.n_w = 3
   opt.synth_n = 6; opt.workers = 1; opt.cleanup_every = 1
+  if opt.parallel == 0 then opt.parallel = 1 end
   if opt.out == "runs/alpha_sweep" then opt.out = "runs/alpha_sweep_smoke" end
 end
 
@@ -79,16 +81,6 @@ end
 local function cleanup(run)
   mem.collect()
   if gpu.available() then gpu.empty_cache() end
-end
-
----------------------------------------------------------------------------------------------
--- Can this n_w tell the alphas apart? With n_w = 3, alphas 0.1 to 0.3 all average only the
--- single worst image: the "different" runs would optimise the same objective.
----------------------------------------------------------------------------------------------
-local warnings, suggest = risk.check_alphas(opt.alphas, opt.n_w, {convention = opt.convention})
-for _, w in ipairs(warnings) do print("warning: " .. w) end
-if #warnings > 0 and suggest > opt.n_w then
-  print(string.format("warning: with --n-w %d or more every alpha gives a different objective", suggest))
 end
 
 local objective = {airline = {split = opt.split,
@@ -103,6 +95,27 @@ else
 end
 if opt.device == "cuda" and not gpu.available() then
   print("warning: --device cuda: no GPU here (" .. select(2, gpu.memory()).msg .. "); using the CPU path")
+end
+
+-- open_split(split): the objective's images of one split, as a data set
+local function open_split(split)
+  local a = objective.airline
+  return opt.data == "" and airline.dataset{synthetic = a.synth, split = split}
+    or airline.dataset{dir = opt.data, split = split, downscale = a.downscale}
+end
+
+---------------------------------------------------------------------------------------------
+-- The W set. --n-w 0 (the default) puts every tuning image in it: CVaR 0.1 of 16 images is
+-- the worst one or two, and which hard images a run happened to draw decided what it
+-- recommended; measured on all 48, the tail is the same for every run (docs/sweeps.md).
+-- Can this n_w tell the alphas apart? With n_w = 3, alphas 0.1 to 0.3 all average only the
+-- single worst image: the "different" runs would optimise the same objective.
+---------------------------------------------------------------------------------------------
+if opt.n_w == 0 then opt.n_w = #open_split(opt.split) end
+local warnings, suggest = risk.check_alphas(opt.alphas, opt.n_w, {convention = opt.convention})
+for _, w in ipairs(warnings) do print("warning: " .. w) end
+if #warnings > 0 and suggest > opt.n_w then
+  print(string.format("warning: with --n-w %d or more every alpha gives a different objective", suggest))
 end
 
 -- The detector's default parameters: the first point of every run's initial design.
@@ -130,8 +143,7 @@ if opt.holdout ~= "" and opt.holdout ~= opt.split then
     if old then return old end
     if not scorer.ev then -- the objective's data and evaluator, on the held-out split
       local a = objective.airline
-      scorer.ds = opt.data == "" and airline.dataset{synthetic = a.synth, split = opt.holdout}
-        or airline.dataset{dir = opt.data, split = opt.holdout, downscale = a.downscale}
+      scorer.ds = open_split(opt.holdout)
       -- the objective scores an explicit r (stored pixels) as r / downscale on the reduced
       -- images; the held-out evaluator must do the same
       local e = {}
