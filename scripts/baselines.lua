@@ -29,7 +29,7 @@ local opt = bo.args{
   {"baselines", {"defaults", "random", "ei"}, "which baselines: defaults (no tuning) | random (random search) | ei (expected improvement on the mean)"},
   {"iterations", 15, "BO iterations per run after the initial design (as alpha_sweep.lua)"},
   {"n_initial", 5, "initial design size (as alpha_sweep.lua)"},
-  {"n_w", 16, "environments (images) in each run's W set (as alpha_sweep.lua)"},
+  {"n_w", 0, "environments (images) in each run's W set (0: every image of the tuning split; as alpha_sweep.lua)"},
   {"seeds", {1, 2}, "one run per seed and baseline (as alpha_sweep.lua)"},
   {"data", "", "image directory (York Urban layout) or a welding label file (ground_truth.json); empty for the embedded synthetic set"},
   {"split", "train", "which split of the data set to tune on"},
@@ -92,6 +92,8 @@ local function open_split(split)
   if label_file then return airline.dataset{labels = opt.data, split = split, downscale = a.downscale} end
   return airline.dataset{dir = opt.data, split = split, downscale = a.downscale}
 end
+
+if opt.n_w == 0 then opt.n_w = #open_split(opt.split) end -- every tuning image, as alpha_sweep.lua
 
 -- The same budget as the sweep: a reference run of this sweep directory must agree.
 for _, seed in ipairs(opt.seeds) do
