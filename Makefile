@@ -8,7 +8,7 @@ export GOTOOLCHAIN := local
 BIN := bin/bohost
 RUN_ARGS ?=
 
-.PHONY: all setup setup-test build run test slurm-up slurm-down vet fmt-check lint fuzz fuzz-rundir test-long matprofile bench ptx gpu-check gpu-check-binary leakcheck memcheck clean
+.PHONY: all setup setup-test build run test slurm-up slurm-down vet fmt-check lint fuzz test-long matprofile bench ptx gpu-check gpu-check-binary leakcheck memcheck clean
 
 all: build
 
@@ -53,19 +53,17 @@ test: setup-test slurm-up vet fmt-check lint
 
 # Coverage-guided fuzzing for a bounded time (FUZZTIME each; the committed
 # seeds under testdata/fuzz also run in every plain go test): image headers
-# (decompression bombs) and the report's reader. FuzzRunDirFiles (a resumed
-# run directory's files) runs its seeds in go test only: its fuzzing workers
-# stall after about 24 inputs (0 execs/s for the rest of any -fuzztime, seen
-# at 10 s and 25 s, also before 2026-12-04), outside the fuzz function (a
-# watchdog inside it never fired), and end with "context deadline exceeded"
-# about one run in three: `make fuzz-rundir` runs it by hand.
+# (decompression bombs), a resumed run directory's files, the report's reader.
+# FUZZMINIMIZE bounds the minimisation of each new-coverage input: with Go's
+# default of 60 s, FuzzRunDirFiles (whole run directories as inputs, a resume
+# per input) spent every 10 s of fuzzing minimising its first find, made no
+# progress, and sometimes ended in "context deadline exceeded".
 FUZZTIME ?= 10s
+FUZZMINIMIZE ?= 2s
 fuzz:
-	go test -run '^$$' -fuzz '^FuzzImageHeader$$' -fuzztime $(FUZZTIME) ./host/imgbuf/
-	go test -run '^$$' -fuzz '^FuzzLoadRun$$' -fuzztime $(FUZZTIME) ./host/report/
-
-fuzz-rundir:
-	go test -run '^$$' -fuzz '^FuzzRunDirFiles$$' -fuzztime $(FUZZTIME) ./host/run/
+	go test -run '^$$' -fuzz '^FuzzImageHeader$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./host/imgbuf/
+	go test -run '^$$' -fuzz '^FuzzRunDirFiles$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./host/run/
+	go test -run '^$$' -fuzz '^FuzzLoadRun$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./host/report/
 
 # Long cases: n=200 GP anchors, 4000x3000 images, long kill tests.
 test-long: setup-test
