@@ -61,7 +61,7 @@ local opt = bo.args{
   {"cell", 0, "run only cell K of the sweep (what --parallel and --executor slurm start; 0: every cell)"},
   {"smoke", false, "a tiny sweep that checks everything works in seconds"},
 }
-if opt.parallel == 0 and not opt.smoke then opt.parallel = 2 end
+if opt.parallel == 0 then opt.parallel = opt.smoke and 1 or 2 end
 if opt.executor ~= "local" and opt.executor ~= "slurm" then
   sys.raise("bad_arg", "alpha_sweep", "--executor must be local or slurm, got " .. opt.executor, "--executor slurm submits the cells as a Slurm job array")
 end
@@ -69,7 +69,6 @@ end
 if opt.smoke then -- tiny images, few iterations: for CI and a first look
   opt.alphas = {0.1, 0.5}; opt.iterations = 2; opt.n_initial = 3; opt.n_w = 3
   opt.synth_n = 6; opt.workers = 1; opt.cleanup_every = 1
-  if opt.parallel == 0 then opt.parallel = 1 end
   if opt.out == "runs/alpha_sweep" then opt.out = "runs/alpha_sweep_smoke" end
 end
 
