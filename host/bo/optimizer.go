@@ -498,13 +498,27 @@ func (o *Optimizer) fit(ctx context.Context, it int, purpose uint64, warm *gp.Hy
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	// all_w data told out of order or with x's partly told: fit on the
+	// complete x's, posterior on the grid with the pending cells imputed
+	// (grid.go).
+	g, isGrid := o.grid(X, y)
+	fx, fy := X, y
+	if isGrid {
+		fx, fy = g.fitX, g.fitY
+	}
 	if warm != nil {
-		if err := m.FitWithHyper(X, y, *warm); err != nil {
+		if err := m.FitWithHyper(fx, fy, *warm); err != nil {
 			return nil, nil, nil, err
 		}
 	}
-	if err := m.Fit(ctx, X, y); err != nil {
+	if err := m.Fit(ctx, fx, fy); err != nil {
 		return nil, nil, nil, err
+	}
+	if isGrid {
+		if err := acq.Impute(m, g.X, g.y, g.miss); err != nil {
+			return nil, nil, nil, err
+		}
+		X, y = g.X, g.y
 	}
 	return m, X, y, nil
 }

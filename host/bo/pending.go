@@ -34,9 +34,20 @@ func (o *Optimizer) condition(m *gp.Model, post *acq.Post, X [][]float64, y []fl
 	if len(o.pending) == 0 {
 		return c, nil
 	}
-	P := make([][]float64, len(o.pending))
-	for i, p := range o.pending {
-		P[i] = append(o.toInternal(p.X), p.W...)
+	// Pending cells the training rows already hold (imputed at their
+	// posterior mean, grid.go) are believed already.
+	inX := map[string]bool{}
+	for _, r := range X {
+		inX[num.Key(r)] = true
+	}
+	var P [][]float64
+	for _, p := range o.pending {
+		if r := append(o.toInternal(p.X), p.W...); !inX[num.Key(r)] {
+			P = append(P, r)
+		}
+	}
+	if len(P) == 0 {
+		return c, nil
 	}
 	X2 := append(slices.Clone(X), P...)
 	var err error
