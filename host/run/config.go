@@ -68,6 +68,15 @@ type Config struct {
 	// with (1 for runs made before this option), since the trial sequence
 	// depends on it.
 	InFlight int `json:"in_flight,omitempty" lua:",count"`
+	// Schedule is the order in which the evaluations of iterations in
+	// flight are told (pipeline.go): "fifo", iteration by iteration, each
+	// asked once the oldest is told; or "interleave" (all_w mode), the
+	// in-flight x's take turns, one w each, and a new x is asked as one
+	// finishes, so every x proposed is conditioned on part of the pending
+	// x's results. Default, for a new run: interleave in all_w mode with
+	// in_flight > 1, else fifo; a resumed run keeps its own (fifo for runs
+	// made before this option).
+	Schedule string `json:"schedule,omitempty" lua:",enum=fifo|interleave"`
 	// TimeoutS is the per-evaluation timeout in seconds (default 120;
 	// negative: none).
 	TimeoutS float64 `json:"timeout_s" zero:"must be > 0 seconds, or negative for no timeout"`

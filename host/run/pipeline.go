@@ -1,12 +1,14 @@
 package run
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"bohost/host/bo"
@@ -33,6 +35,18 @@ import (
 // is first appended (fsynced) to completed.jsonl, from which a resume takes
 // it instead of evaluating again. D = 1 is the sequential loop of earlier
 // versions (no completed.jsonl is written then).
+//
+// The interleave schedule (all_w mode, D > 1, the default there) tells the
+// in-flight x's in turns instead, one w each: candidate i of BO iteration
+// g (1-based) is due at tick T(g, i) = ⌊(g−1) n_w / D⌋ + i + 1, the queue
+// is ordered by (tick, iteration), and iteration g is asked once every
+// candidate due by tick ⌊(g−1) n_w / D⌋ is told. In steady state D x's are
+// in flight, started n_w / D ticks apart, and a new x is asked as the oldest
+// finishes, conditioned on the others' told w's (a quarter, half and three
+// quarters of them with D = 4) rather than on none (fifo). The ramp-up
+// (one x, then a second after n_w / D of its w's, ...) leaves no worker
+// idle: the queue always holds more candidates than workers. The order is a
+// function of (g, i) alone, so resume and requeue rebuild it exactly.
 
 // CompletedFile holds evaluations that finished before their turn to be
 // told (docs/rundir.md).
@@ -58,18 +72,65 @@ type arrival struct {
 	a attempt
 }
 
-// enqueue adds the candidates of group g to the queue.
+// enqueue adds the candidates of group g to the queue: at its end (fifo),
+// or each at its tick (interleave).
 func (r *Run) enqueue(g int, cs []bo.Candidate, firstIdx int) {
 	r.groupLen[g] = firstIdx + len(cs)
 	for i, c := range cs {
 		r.queue = append(r.queue, &queued{c: c, group: g, idx: firstIdx + i, next: 1})
 	}
+	if r.interleave && g > 0 {
+		r.sortQueue()
+	}
+}
+
+// tick is when q is due under the interleave schedule (pipeline comment);
+// the initial design (group 0) comes before every tick.
+func (r *Run) tick(q *queued) int {
+	if q.group == 0 {
+		return 0
+	}
+	return r.askTick(q.group) + q.idx + 1
+}
+
+// askTick is the tick after which BO iteration g is asked (interleave).
+func (r *Run) askTick(g int) int {
+	if r.perGroup == 0 {
+		r.perGroup = max(len(r.opt.WSet()), 1)
+	}
+	return (g - 1) * r.perGroup / r.inFlight
+}
+
+// sortQueue orders the queue by (tick, iteration); stable, so the
+// candidates of one iteration keep their order.
+func (r *Run) sortQueue() {
+	slices.SortStableFunc(r.queue, func(a, b *queued) int {
+		if c := cmp.Compare(r.tick(a), r.tick(b)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.group, b.group)
+	})
+}
+
+// queued reports whether a candidate of group g is still in the queue.
+func (r *Run) queuedGroup(g int) bool {
+	for _, q := range r.queue {
+		if q.group == g {
+			return true
+		}
+	}
+	return false
 }
 
 // lastDone is the last iteration whose candidates were all told (-1: none).
+// Iterations finish in order under both schedules.
 func (r *Run) lastDoneGroup() int {
 	if len(r.queue) > 0 {
-		return r.queue[0].group - 1
+		g := r.queue[0].group
+		for _, q := range r.queue[1:] {
+			g = min(g, q.group)
+		}
+		return g - 1
 	}
 	if !r.opt.Started() {
 		return -1
@@ -98,7 +159,33 @@ func (r *Run) resolveInFlight(resume bool) {
 		r.cfg.InFlight = max(1, (r.cfg.Workers+per-1)/per)
 	}
 	r.inFlight = r.cfg.InFlight
+	if r.cfg.Schedule == "" && resume {
+		var rec struct {
+			Schedule string `json:"schedule"`
+		}
+		if b, err := os.ReadFile(filepath.Join(r.dir, ConfigFile)); err == nil && jsonUnmarshal(b, &rec) == nil {
+			r.cfg.Schedule = rec.Schedule
+		}
+		if r.cfg.Schedule == "" {
+			r.cfg.Schedule = ScheduleFIFO
+		}
+	}
+	if r.cfg.Schedule == "" {
+		r.cfg.Schedule = ScheduleFIFO
+		if r.cfg.Optimizer.Mode == bo.ModeAllW && r.inFlight > 1 {
+			r.cfg.Schedule = ScheduleInterleave
+		}
+	}
+	// Interleaving needs groups of n_w candidates and more than one in
+	// flight; otherwise it is the fifo order.
+	r.interleave = r.cfg.Schedule == ScheduleInterleave && r.cfg.Optimizer.Mode == bo.ModeAllW && r.inFlight > 1
 }
+
+// The schedules (Config.Schedule).
+const (
+	ScheduleFIFO       = "fifo"
+	ScheduleInterleave = "interleave"
+)
 
 // askError marks an error of the optimiser's ask (its fit or acquisition).
 type askError struct{ error }
@@ -126,6 +213,12 @@ func (r *Run) askAhead(ctx context.Context) error {
 		return nil // BO iterations wait for the whole initial design
 	}
 	for r.opt.Iteration() < min(done+r.inFlight, r.cfg.Iterations) {
+		if r.interleave {
+			// Wait until every candidate due by the ask's tick is told.
+			if len(r.queue) > 0 && r.tick(r.queue[0]) <= r.askTick(r.opt.Iteration()+1) {
+				break
+			}
+		}
 		r.kill.at("fit")
 		cs, err := r.opt.AskMore(ctx, 1)
 		if err != nil {
@@ -238,6 +331,8 @@ func (r *Run) pipeline(ctx context.Context) (stop string, err error) {
 // x and w (worker.Request.Args): its trial (the trials.jsonl line it is
 // expected to get, 0-based: exact unless an earlier candidate is retried),
 // iteration, candidate and attempt (1-based), and the parameters' names.
+// Under the interleave schedule, an x asked after an evaluation started
+// may take turns before it, which shifts the trial too.
 // Built-in objectives ignore it; an external evaluator receives it
 // (docs/evaluators.md).
 type RequestArgs struct {
@@ -316,7 +411,13 @@ func (r *Run) record(ctx context.Context, q *queued, a attempt) (string, error) 
 		return stop, nil
 	}
 	r.prog.update(r.nTold, q.group, r.bestCVaR())
-	if t.Tell == "retry" || (len(r.queue) > 0 && r.queue[0].group == q.group) {
+	if t.Tell == "retry" {
+		return "", nil
+	}
+	if r.queuedGroup(q.group) {
+		if r.interleave {
+			return "", r.askAhead(ctx) // an ask may be due mid-iteration
+		}
 		return "", nil
 	}
 	// The iteration's last candidate is told.

@@ -153,4 +153,5 @@ type fingerprint struct {
 	Retries       int             `json:"retries"`
 	RetryFallback string          `json:"retry_fallback"`
 	InFlight      int             `json:"in_flight,omitempty"` // only when > 1: older runs keep their fingerprint
+	Schedule      string          `json:"schedule,omitempty"`  // only when interleave: older runs keep their fingerprint
 }

@@ -241,7 +241,12 @@ func (r *Run) replay(ctx context.Context, trials []Trial, i int) error {
 			return err
 		}
 		r.queue = r.queue[1:]
-		if len(r.queue) > 0 && r.queue[0].group == q.group {
+		if r.queuedGroup(q.group) {
+			if r.interleave {
+				if err := r.askAhead(ctx); err != nil {
+					return err
+				}
+			}
 			continue
 		}
 		if q.group > r.lastIterRec {
@@ -272,6 +277,9 @@ func (r *Run) requeue(seen []Trial) {
 		told[g]++
 		r.groupLen[g] = told[g]
 		r.queue = append(r.queue, &queued{c: c, group: g, idx: idx, next: 1})
+	}
+	if r.interleave {
+		r.sortQueue()
 	}
 	if len(r.queue) > 0 {
 		r.queue[0].next = r.carry + 1

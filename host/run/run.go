@@ -91,11 +91,13 @@ type Run struct {
 	closeOnce      sync.Once
 
 	// The pipeline (pipeline.go).
-	inFlight  int                    // iterations in flight (Config.InFlight, resolved)
-	queue     []*queued              // candidates asked and not told, in ask order
-	groupLen  map[int]int            // candidates per asked iteration
-	diagOf    map[int]bo.Diagnostics // each asked iteration's fit/acquisition diagnostics until its record
-	completed *journal.Writer        // completed.jsonl, opened on first use
+	inFlight   int                    // iterations in flight (Config.InFlight, resolved)
+	interleave bool                   // Config.Schedule (resolved) is interleave
+	perGroup   int                    // candidates per BO iteration (interleave: n_w)
+	queue      []*queued              // candidates asked and not told, in the order they are told
+	groupLen   map[int]int            // candidates per asked iteration
+	diagOf     map[int]bo.Diagnostics // each asked iteration's fit/acquisition diagnostics until its record
+	completed  *journal.Writer        // completed.jsonl, opened on first use
 }
 
 // Do opens, executes and closes a run.
@@ -329,6 +331,9 @@ func (r *Run) fingerprint(cf configFile, objSHA string) []byte {
 	fp := fingerprint{Optimizer: ob, Objective: cf.Objective, OnFailure: cf.OnFailure, Retries: cf.Retries, RetryFallback: cf.RetryFallback}
 	if cf.InFlight > 1 {
 		fp.InFlight = cf.InFlight
+	}
+	if cf.Schedule == ScheduleInterleave {
+		fp.Schedule = cf.Schedule
 	}
 	b, _ := json.Marshal(struct {
 		fingerprint
