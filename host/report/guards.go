@@ -356,7 +356,7 @@ func (g *gen) compare() {
 // computes, or that vary by design within a sweep (seeds pair runs; sweep
 // is free-form bookkeeping; the rest are resources and bookkeeping).
 var ignoredSettings = map[string]bool{
-	"seed": true, "sweep": true, "bohost_version": true, "format": true, "workers": true, "in_flight": true,
+	"seed": true, "sweep": true, "bohost_version": true, "format": true, "workers": true, "in_flight": true, "schedule": true,
 	"timeout_s": true, "checkpoint_every": true, "max_rss": true, "max_rss_bytes": true, "faults": true,
 	"retries": true, "retry_fallback": true, "max_consecutive_failures": true, "worker_env": true,
 }

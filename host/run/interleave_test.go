@@ -109,19 +109,7 @@ func TestInterleaveResumeExact(t *testing.T) {
 	dir := t.TempDir()
 	cfg := interleaveConfig(dir, jittery)
 	for session, stopAt := range []int{1, 2, 4, 6} {
-		ctx, cancel := context.WithCancel(context.Background())
-		opts := testOptions()
-		opts.OnIteration = func(r *Run, it Iteration) error {
-			if it.Iteration >= stopAt {
-				cancel()
-			}
-			return nil
-		}
-		s, err := Do(ctx, cfg, opts)
-		cancel()
-		if errs.KindOf(err) != errs.Canceled || s.Status != "interrupted" {
-			t.Fatalf("session %d: %v, %+v", session, err, s)
-		}
+		interrupt(t, cfg, stopAt)
 		if session == 1 {
 			os.Remove(filepath.Join(dir, CheckpointFile))
 			os.Remove(filepath.Join(dir, "checkpoint.prev.json"))
@@ -144,19 +132,7 @@ func TestScheduleResumeKeepsRecorded(t *testing.T) {
 	dir := t.TempDir()
 	cfg := testConfig(dir, smooth)
 	fifo(&cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	opts := testOptions()
-	opts.OnIteration = func(r *Run, it Iteration) error {
-		if it.Iteration >= 2 {
-			cancel()
-		}
-		return nil
-	}
-	s, err := Do(ctx, cfg, opts)
-	cancel()
-	if errs.KindOf(err) != errs.Canceled || s.Status != "interrupted" {
-		t.Fatalf("first session: %v, %+v", err, s)
-	}
+	interrupt(t, cfg, 2)
 	// What an older bohost wrote: no schedule.
 	p := filepath.Join(dir, ConfigFile)
 	b, err := os.ReadFile(p)
@@ -185,5 +161,24 @@ func TestScheduleResumeKeepsRecorded(t *testing.T) {
 	cfg.Schedule = ScheduleInterleave
 	if _, err := Do(context.Background(), cfg, testOptions()); errs.KindOf(err) != errs.BadState {
 		t.Fatalf("changing the schedule on resume: %v, want a refusal", err)
+	}
+}
+
+// interrupt runs cfg until iteration stopAt is recorded and cancels it (as
+// SIGINT does); the run must stop as interrupted.
+func interrupt(t *testing.T, cfg Config, stopAt int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := testOptions()
+	opts.OnIteration = func(r *Run, it Iteration) error {
+		if it.Iteration >= stopAt {
+			cancel()
+		}
+		return nil
+	}
+	s, err := Do(ctx, cfg, opts)
+	if errs.KindOf(err) != errs.Canceled || s.Status != "interrupted" {
+		t.Fatalf("interrupted at iteration %d: %v, %+v", stopAt, err, s)
 	}
 }

@@ -82,19 +82,7 @@ func TestPipelineResumeExact(t *testing.T) {
 	cfg := pairConfig(dir, jittery)
 	spooled := false
 	for session, stopAt := range []int{1, 3, 5, 8, 10} {
-		ctx, cancel := context.WithCancel(context.Background())
-		opts := testOptions()
-		opts.OnIteration = func(r *Run, it Iteration) error {
-			if it.Iteration >= stopAt {
-				cancel()
-			}
-			return nil
-		}
-		s, err := Do(ctx, cfg, opts)
-		cancel()
-		if errs.KindOf(err) != errs.Canceled || s.Status != "interrupted" {
-			t.Fatalf("session %d: %v, %+v", session, err, s)
-		}
+		interrupt(t, cfg, stopAt)
 		if fileExists(filepath.Join(dir, CompletedFile)) {
 			spooled = true
 		}
