@@ -105,6 +105,7 @@ type record struct {
 	Iters    int     `json:"iters"`
 	Workers  int     `json:"workers"`
 	InFlight int     `json:"in_flight"`
+	Schedule string  `json:"schedule,omitempty"` // the run's (config.json); absent in records made before interleave: fifo
 	Seed     int     `json:"seed"`
 	CostS    float64 `json:"cost_s"`
 	Evals    int     `json:"evals"`
@@ -160,6 +161,21 @@ type setup struct {
 
 var keep = flag.String("keep", "", "keep each run's directory under this folder (default: a temporary one, removed)")
 
+var schedule = flag.String("schedule", "", "fifo or interleave: the order of the evaluations of x's in flight (default: the run's, interleave for all_w with in_flight > 1)")
+
+// sched is the schedule a record's cell is keyed by: "" when at most one
+// iteration is in flight (both orders are the same), fifo for records made
+// before the schedule was recorded.
+func (r record) sched() string {
+	switch {
+	case r.InFlight <= 1:
+		return ""
+	case r.Schedule == "":
+		return run.ScheduleFIFO
+	}
+	return r.Schedule
+}
+
 func gpOpts() *gp.Options {
 	o := gp.DefaultOptions()
 	o.Restarts = 1
@@ -197,7 +213,7 @@ func runOne(ctx context.Context, s setup, acqName string, workers, inFlight, see
 			NW: s.nw, Acquisition: acqName, Mode: s.mode, NInitial: s.init, Seed: uint64(seed), Design: s.design, GP: gpOpts(),
 			RecommendFrom: s.rec},
 		Objective: json.RawMessage(`{"bench_batch": {}}`), Iterations: s.iters, Workers: workers, InFlight: inFlight,
-		TimeoutS: -1,
+		TimeoutS: -1, Schedule: *schedule,
 	}
 	disp := &sleeper{cost: cost, f: s.prob.F}
 	var its []run.Iteration
@@ -215,6 +231,9 @@ func runOne(ctx context.Context, s setup, acqName string, workers, inFlight, see
 		return rec
 	}
 	rec.Evals, rec.MaxBusy = disp.evals, disp.maxRun
+	if c, err := run.ReadConfig(dir); err == nil {
+		rec.Schedule = c.Schedule
+	}
 	best, ok := problems.BestTrueCVaR(s.prob.Name, s.alpha, s.conv)
 	if !ok {
 		rec.Err = fmt.Sprintf("no best true CVaR stored for %s alpha %g (%s)", s.prob.Name, s.alpha, s.conv)
@@ -336,6 +355,16 @@ type problemKey struct {
 type cellKey struct {
 	kind, acq         string
 	workers, inFlight int
+	sched             string
+}
+
+// inFlightLabel is the in_flight column: the count, and the schedule when
+// several iterations are in flight.
+func (ck cellKey) inFlightLabel() string {
+	if ck.sched == "" {
+		return strconv.Itoa(ck.inFlight)
+	}
+	return fmt.Sprintf("%d (%s)", ck.inFlight, ck.sched)
 }
 
 // printTables prints the acceptance tables of the records.
@@ -352,7 +381,7 @@ func printTables(recs []record, fracs []float64) {
 			byProb[pk] = map[cellKey][]record{}
 			probs = append(probs, pk)
 		}
-		ck := cellKey{r.Kind, r.Acq, r.Workers, r.InFlight}
+		ck := cellKey{r.Kind, r.Acq, r.Workers, r.InFlight, r.sched()}
 		if _, ok := byProb[pk][ck]; !ok {
 			cellOrder[pk] = append(cellOrder[pk], ck)
 		}
@@ -392,7 +421,7 @@ func printTables(recs []record, fracs []float64) {
 			pk.mode, pk.nw, pk.alpha, any0.Conv, pk.init, map[bool]string{true: "x's", false: "pairs"}[pk.mode == bo.ModeAllW],
 			pk.iters, any0.Evals, pk.cost)
 		// the reference: q = 1 (workers 1, in_flight 1) of each acquisition
-		ref := func(acq string) []record { return cells[cellKey{"bo", acq, 1, 1}] }
+		ref := func(acq string) []record { return cells[cellKey{"bo", acq, 1, 1, ""}] }
 		wall := func(rs []record) []float64 {
 			var v []float64
 			for _, r := range rs {
@@ -446,8 +475,8 @@ func printTables(recs []record, fracs []float64) {
 				sp = fmt.Sprintf("%.2f×", wr/wq)
 			}
 			evalPerWorker := g3(float64(rs[0].Evals) * rs[0].CostS / float64(rs[0].Workers))
-			fmt.Printf("| %s | %d | %d | %d | %d | **%s** | %s | %s | **%s** | %s | %s | %.0f %% |",
-				ck.acq, ck.workers, ck.inFlight, len(rs), rs[0].Evals, ms(fin), vs, ms(wall(rs)), sp, ms(fa), evalPerWorker, 100*busy)
+			fmt.Printf("| %s | %d | %s | %d | %d | **%s** | %s | %s | **%s** | %s | %s | %.0f %% |",
+				ck.acq, ck.workers, ck.inFlightLabel(), len(rs), rs[0].Evals, ms(fin), vs, ms(wall(rs)), sp, ms(fa), evalPerWorker, 100*busy)
 			for _, t := range ts {
 				var v []float64
 				for _, r := range rs {
@@ -510,7 +539,7 @@ func printTables(recs []record, fracs []float64) {
 			fmt.Println()
 		}
 		for _, ck := range order {
-			row(ck.acq, strconv.Itoa(ck.workers), strconv.Itoa(ck.inFlight), cells[ck])
+			row(ck.acq, strconv.Itoa(ck.workers), ck.inFlightLabel(), cells[ck])
 		}
 		if len(sobRecs) > 0 {
 			row("Sobol search", "—", "—", sobRecs)
@@ -525,7 +554,7 @@ func printTables(recs []record, fracs []float64) {
 			for _, r := range rs {
 				parts = append(parts, fmt.Sprintf("s%d %s (%.0f s)", r.Seed, g3(r.final()), r.WallS))
 			}
-			fmt.Printf("- %s, q = %d, in_flight %d: %s\n", ck.acq, ck.workers, ck.inFlight, strings.Join(parts, "; "))
+			fmt.Printf("- %s, q = %d, in_flight %s: %s\n", ck.acq, ck.workers, ck.inFlightLabel(), strings.Join(parts, "; "))
 		}
 		if len(sobRecs) > 0 {
 			sort.Slice(sobRecs, func(i, j int) bool { return sobRecs[i].Seed < sobRecs[j].Seed })
