@@ -136,8 +136,13 @@ func TestBridgeEvaluates(t *testing.T) {
 	if b.Starts() != 1 || len(ex.list()) != 0 {
 		t.Errorf("starts %d, exits %v: the evaluator must be started once", b.Starts(), ex.list())
 	}
-	if !strings.Contains(b.o.Stderr.(*lockedBuf).String(), "progress line 59") {
-		t.Errorf("the child's stderr does not reach the worker's")
+	// The child's stderr is copied by a goroutine: it arrives, not at once
+	// (a loaded machine showed it late).
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(b.o.Stderr.(*lockedBuf).String(), "progress line 59"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the child's stderr does not reach the worker's")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
