@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"syscall"
+	"time"
 
 	"bohost/host/bo"
 	"bohost/host/gp"
@@ -33,6 +35,7 @@ func main() {
 	s0 := flag.Int("seed0", 0, "")
 	n := flag.Int("seeds", 10, "")
 	prof := flag.String("cpuprofile", "", "write a CPU profile here")
+	nIters := flag.Int("iters", 30, "BO iterations after the initial design (the anchors': 30; 104 reaches n = 1664 training points)")
 	flag.Parse()
 	if *sched != "sync" && *sched != "fifo" && *sched != "interleave" {
 		fmt.Fprintln(os.Stderr, "-schedule must be sync, fifo or interleave, got", *sched)
@@ -82,7 +85,10 @@ func main() {
 		}
 		c, _ := opt.Ask(ctx)
 		tell(c)
+		var askS []float64 // wall seconds of each ask
 		ask := func() []bo.Candidate {
+			t0 := time.Now()
+			defer func() { askS = append(askS, time.Since(t0).Seconds()) }()
 			cs, err := opt.AskMore(ctx, 1)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, err)
@@ -90,12 +96,14 @@ func main() {
 			}
 			return cs
 		}
-		const iters, nw = 30, 16
+		iters, nw := *nIters, 16
 		switch *sched {
 		case "sync":
 			for it := 0; it < iters; {
 				k := min(*q, iters-it)
+				t0 := time.Now()
 				cs, err := opt.AskMore(ctx, k)
+				askS = append(askS, time.Since(t0).Seconds())
 				if err != nil {
 					fmt.Fprintln(os.Stderr, err)
 					os.Exit(1)
@@ -154,7 +162,14 @@ func main() {
 		}
 		r := best - problems.TrueCVaR(prob, rec.X, alpha, conv, grid)
 		sum += r
-		fmt.Printf("q=%d seed=%d regret=%.4f\n", *q, seed, r)
+		last := askS[max(0, len(askS)-5):]
+		var ls float64
+		for _, v := range last {
+			ls += v / float64(len(last))
+		}
+		var ru syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		fmt.Printf("q=%d seed=%d regret=%.4f (last asks %.2f s each at n = %d; peak RSS %d MB)\n", *q, seed, r, ls, len(opt.Observations()), ru.Maxrss/1024)
 	}
 	fmt.Printf("q=%d mean regret %.4f over %d seeds\n", *q, sum/float64(*n), *n)
 }
