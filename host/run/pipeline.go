@@ -112,7 +112,7 @@ func (r *Run) sortQueue() {
 	})
 }
 
-// queued reports whether a candidate of group g is still in the queue.
+// queuedGroup reports whether a candidate of group g is still in the queue.
 func (r *Run) queuedGroup(g int) bool {
 	for _, q := range r.queue {
 		if q.group == g {
