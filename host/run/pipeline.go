@@ -138,18 +138,28 @@ func (r *Run) lastDoneGroup() int {
 	return r.opt.Iteration()
 }
 
-// resolveInFlight fills in Config.InFlight: on resume the value the run was
-// made with (1 when config.json predates the option), else enough
-// iterations to keep every worker busy.
+// resolveInFlight fills in Config.InFlight and Config.Schedule: on resume
+// the values the run was made with (1 and fifo when config.json predates
+// the options), else enough iterations to keep every worker busy and, in
+// all_w mode with several in flight, the interleave schedule.
 func (r *Run) resolveInFlight(resume bool) {
-	if r.cfg.InFlight == 0 && resume {
+	if resume && (r.cfg.InFlight == 0 || r.cfg.Schedule == "") {
 		var rec struct {
-			InFlight int `json:"in_flight"`
+			InFlight int    `json:"in_flight"`
+			Schedule string `json:"schedule"`
 		}
 		if b, err := os.ReadFile(filepath.Join(r.dir, ConfigFile)); err == nil && jsonUnmarshal(b, &rec) == nil {
-			r.cfg.InFlight = rec.InFlight
+			if r.cfg.InFlight == 0 {
+				r.cfg.InFlight = rec.InFlight
+			}
+			if r.cfg.Schedule == "" {
+				r.cfg.Schedule = rec.Schedule
+			}
 		}
 		r.cfg.InFlight = max(r.cfg.InFlight, 1)
+		if r.cfg.Schedule == "" {
+			r.cfg.Schedule = ScheduleFIFO
+		}
 	}
 	if r.cfg.InFlight == 0 {
 		per := 1
@@ -159,17 +169,6 @@ func (r *Run) resolveInFlight(resume bool) {
 		r.cfg.InFlight = max(1, (r.cfg.Workers+per-1)/per)
 	}
 	r.inFlight = r.cfg.InFlight
-	if r.cfg.Schedule == "" && resume {
-		var rec struct {
-			Schedule string `json:"schedule"`
-		}
-		if b, err := os.ReadFile(filepath.Join(r.dir, ConfigFile)); err == nil && jsonUnmarshal(b, &rec) == nil {
-			r.cfg.Schedule = rec.Schedule
-		}
-		if r.cfg.Schedule == "" {
-			r.cfg.Schedule = ScheduleFIFO
-		}
-	}
 	if r.cfg.Schedule == "" {
 		r.cfg.Schedule = ScheduleFIFO
 		if r.cfg.Optimizer.Mode == bo.ModeAllW && r.inFlight > 1 {
