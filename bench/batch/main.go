@@ -37,8 +37,8 @@ import (
 	"syscall"
 	"time"
 
+	"bohost/bench/internal/hart6"
 	"bohost/host/bo"
-	"bohost/host/gp"
 	"bohost/host/problems"
 	"bohost/host/risk"
 	"bohost/host/run"
@@ -176,14 +176,6 @@ func (r record) sched() string {
 	return r.Schedule
 }
 
-func gpOpts() *gp.Options {
-	o := gp.DefaultOptions()
-	o.Restarts = 1
-	o.Kernel = gp.RBF
-	o.Prior = gp.PriorGamma
-	return &o
-}
-
 // runOne makes one run in a fresh temporary directory.
 func runOne(ctx context.Context, s setup, acqName string, workers, inFlight, seed int, cost time.Duration) record {
 	kind := "bo"
@@ -200,17 +192,11 @@ func runOne(ctx context.Context, s setup, acqName string, workers, inFlight, see
 	if *keep == "" {
 		defer os.RemoveAll(dir)
 	}
-	box := func(d int) [][2]float64 {
-		b := make([][2]float64, d)
-		for i := range b {
-			b[i] = [2]float64{0, 1}
-		}
-		return b
-	}
+	box := hart6.UnitBox
 	cfg := run.Config{
 		Dir: dir,
 		Optimizer: bo.Config{Space: box(s.prob.DimX), Env: bo.Env{Bounds: box(s.prob.DimW)}, Alpha: s.alpha, Convention: s.conv,
-			NW: s.nw, Acquisition: acqName, Mode: s.mode, NInitial: s.init, Seed: uint64(seed), Design: s.design, GP: gpOpts(),
+			NW: s.nw, Acquisition: acqName, Mode: s.mode, NInitial: s.init, Seed: uint64(seed), Design: s.design, GP: hart6.GP(),
 			RecommendFrom: s.rec},
 		Objective: json.RawMessage(`{"bench_batch": {}}`), Iterations: s.iters, Workers: workers, InFlight: inFlight,
 		TimeoutS: -1, Schedule: *schedule,

@@ -22,8 +22,8 @@ import (
 	"syscall"
 	"time"
 
+	"bohost/bench/internal/hart6"
 	"bohost/host/bo"
-	"bohost/host/gp"
 	"bohost/host/problems"
 	"bohost/host/risk"
 )
@@ -53,24 +53,14 @@ func main() {
 	prob := problems.Hart6Env()
 	conv := risk.Convention("botorch")
 	alpha := 0.3
-	box := func(d int) [][2]float64 {
-		b := make([][2]float64, d)
-		for i := range b {
-			b[i] = [2]float64{0, 1}
-		}
-		return b
-	}
-	o := gp.DefaultOptions()
-	o.Restarts = 1
-	o.Kernel = gp.RBF
-	o.Prior = gp.PriorGamma
+	box := hart6.UnitBox
 	best, _ := problems.BestTrueCVaR(prob.Name, alpha, conv)
 	grid := problems.GridPerDim(prob.Name)
 	ctx := context.Background()
 	sum := 0.0
 	for seed := *s0; seed < *s0+*n; seed++ {
 		opt, err := bo.New(bo.Config{Space: box(prob.DimX), Env: bo.Env{Bounds: box(prob.DimW)}, Alpha: alpha, Convention: conv,
-			NW: 16, Acquisition: bo.AcqQLogNEI, Mode: bo.ModeAllW, NInitial: 5, Seed: uint64(seed), Design: bo.DesignTorch, GP: &o, RecommendFrom: *recFrom})
+			NW: 16, Acquisition: bo.AcqQLogNEI, Mode: bo.ModeAllW, NInitial: 5, Seed: uint64(seed), Design: bo.DesignTorch, GP: hart6.GP(), RecommendFrom: *recFrom})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
